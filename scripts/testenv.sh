@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# freshbin test environment: Docker engine, buildx, a loopback registry and a Rust builder image.
+#
+#   scripts/testenv.sh up      install what is missing, start what is not running (idempotent)
+#   scripts/testenv.sh down    stop only what `up` started (by pid file)
+#   scripts/testenv.sh status  print what is installed and running
+#   scripts/testenv.sh deps-image   build localhost/rust-builder-deps:bookworm (benchmarks)
+#
+# Why a script and not Python: it must run before the kit (and its Python deps) is installed,
+# both on a developer's machine and on a fresh CI machine.  Exit codes: 0 ok, 2 environment
+# cannot be prepared here (not root, not Debian, install failed).
+set -euo pipefail
+
+STATE_DIR=${FRESHBIN_ENV_DIR:-/var/lib/freshbin-env}
+REGISTRY_ADDR=${FRESHBIN_REGISTRY_ADDR:-127.0.0.1:5000}
+BUILDER_IMAGE=localhost/rust-builder:bookworm
+RUNTIME_IMAGE=localhost/rust-runtime:bookworm
+DEPS_IMAGE=localhost/rust-builder-deps:bookworm
+SUITE=bookworm
+# Crate sources from Debian, used by the benchmark workload (see benchmarks/README.md).
+DEPS_CRATES="librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-regex-dev librust-clap-dev librust-tokio-dev"
+
+log() { printf 'testenv: %s\n' "$*" >&2; }
+die() { printf 'testenv: error: %s\n' "$*" >&2; exit 2; }
+
+require_root_debian() {
+    local need="docker.io (>= 20.10), docker-buildx, docker-registry, debootstrap"
+    if [ "$(id -u)" != 0 ]; then
+        die "must run as root to install and start services; as root install: $need"
+    fi
+    if [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null; then
+        die "only Debian 12/13 is automated; install by hand: $need, then start dockerd and a registry on $REGISTRY_ADDR"
+    fi
+}
+
+# The Debian mirror configured on this machine (never hard-coded in the repo).
+debian_mirror() {
+    local uri=""
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+        uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+    fi
+    if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+        uri=$(awk '$1 == "deb" && $0 !~ /security/ {for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) {print $i; exit}}' /etc/apt/sources.list)
+    fi
+    [ -n "$uri" ] || die "cannot read a Debian mirror from /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list"
+    printf '%s\n' "$uri"
+}
+
+apt_updated=0
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ $apt_updated = 0 ]; then
+        apt-get update -qq || die "apt-get update failed"
+        apt_updated=1
+    fi
+    log "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+        || die "apt-get install ${missing[*]} failed"
+}
+
+have_buildx() { docker buildx version >/dev/null 2>&1; }
+
+# Debian 12 has no docker-buildx package: fetch Debian 13's (it needs only libc6 >= 2.34).
+install_buildx() {
+    have_buildx && return 0
+    if apt-cache show docker-buildx >/dev/null 2>&1 && apt_install docker-buildx 2>/dev/null; then
+        have_buildx && return 0
+    fi
+    log "fetching docker-buildx from Debian 13 (trixie)"
+    local tmp mirror
+    tmp=$(mktemp -d)
+    mirror=$(debian_mirror)
+    chmod 755 "$tmp"  # apt drops to the _apt user for downloads
+    mkdir -p "$tmp/lists/partial" "$tmp/archives/partial" "$tmp/parts"
+    printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "$mirror" >"$tmp/parts/trixie.sources"
+    local opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$tmp/parts"
+                -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache::Archives=$tmp/archives"
+                -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")
+    apt-get "${opts[@]}" update -qq || die "apt-get update for trixie failed"
+    (cd "$tmp" && apt-get "${opts[@]}" download docker-buildx >/dev/null) || die "cannot download docker-buildx from trixie"
+    dpkg -i --force-depends "$tmp"/docker-buildx_*.deb >/dev/null || die "dpkg -i docker-buildx failed"
+    rm -rf "$tmp"
+    have_buildx || die "docker buildx still not available after installing docker-buildx"
+}
+
+daemon_up() { timeout 10 docker info >/dev/null 2>&1; }
+
+start_dockerd() {
+    daemon_up && return 0
+    mkdir -p "$STATE_DIR"
+    log "starting dockerd"
+    # iptables may be unavailable in sandboxes; the registry is reached over loopback only.
+    nohup dockerd --pidfile "$STATE_DIR/dockerd.pid" >"$STATE_DIR/dockerd.log" 2>&1 &
+    for _ in $(seq 1 60); do
+        daemon_up && { touch "$STATE_DIR/dockerd.started"; return 0; }
+        sleep 1
+    done
+    tail -n 20 "$STATE_DIR/dockerd.log" >&2 || true
+    die "dockerd did not answer within 60 s (log: $STATE_DIR/dockerd.log)"
+}
+
+registry_up() { curl -fsS -o /dev/null "http://$REGISTRY_ADDR/v2/" 2>/dev/null; }
+
+start_registry() {
+    registry_up && return 0
+    mkdir -p "$STATE_DIR/registry-data"
+    cat >"$STATE_DIR/registry.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $STATE_DIR/registry-data
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY_ADDR
+YAML
+    log "starting registry on $REGISTRY_ADDR"
+    nohup docker-registry serve "$STATE_DIR/registry.yml" >"$STATE_DIR/registry.log" 2>&1 &
+    echo $! >"$STATE_DIR/registry.pid"
+    for _ in $(seq 1 30); do
+        registry_up && return 0
+        sleep 0.5
+    done
+    die "registry did not answer on $REGISTRY_ADDR (log: $STATE_DIR/registry.log)"
+}
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# debootstrap a minimal Debian with the given extra packages and import it as IMAGE.
+import_rootfs() {
+    local image=$1 include=$2 root
+    root=$(mktemp -d /var/tmp/freshbin-rootfs.XXXXXX)
+    log "debootstrap $SUITE for $image (about a minute)"
+    debootstrap --variant=minbase --include="$include" "$SUITE" "$root" "$(debian_mirror)" \
+        >"$STATE_DIR/debootstrap.log" 2>&1 || { rm -rf "$root"; die "debootstrap failed (log: $STATE_DIR/debootstrap.log)"; }
+    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+    tar -C "$root" -c . | docker import \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        - "$image" >/dev/null || { rm -rf "$root"; die "docker import $image failed"; }
+    rm -rf "$root"
+}
+
+build_builder_image() {
+    image_exists "$BUILDER_IMAGE" && return 0
+    mkdir -p "$STATE_DIR"
+    import_rootfs "$BUILDER_IMAGE" "cargo,rustc,gcc,libc6-dev"
+}
+
+# A few-MB runtime (glibc, libgcc_s, sh) cut from the builder image: the stand-in for
+# debian:bookworm-slim, which cannot be pulled here.  Small images keep pushes and saves fast.
+build_runtime_image() {
+    image_exists "$RUNTIME_IMAGE" && return 0
+    local cid root
+    root=$(mktemp -d /var/tmp/freshbin-runtime.XXXXXX)
+    cid=$(docker create "$BUILDER_IMAGE" /bin/true)
+    docker export "$cid" | tar -C "$root" -x \
+        bin lib lib64 sbin usr/lib64 usr/bin/dash usr/bin/sh usr/bin/true usr/bin/cat \
+        usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 usr/lib/x86_64-linux-gnu/libc.so.6 \
+        usr/lib/x86_64-linux-gnu/libgcc_s.so.1 usr/lib/x86_64-linux-gnu/libm.so.6 \
+        etc/passwd etc/group || { docker rm "$cid" >/dev/null; rm -rf "$root"; die "cannot cut the runtime image from $BUILDER_IMAGE"; }
+    docker rm "$cid" >/dev/null
+    mkdir -p "$root/tmp" "$root/usr/local/bin"
+    chmod 1777 "$root/tmp"
+    tar -C "$root" -c . | docker import \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        - "$RUNTIME_IMAGE" >/dev/null || { rm -rf "$root"; die "docker import $RUNTIME_IMAGE failed"; }
+    rm -rf "$root"
+}
+
+build_deps_image() {
+    image_exists "$DEPS_IMAGE" && return 0
+    mkdir -p "$STATE_DIR"
+    import_rootfs "$DEPS_IMAGE" "cargo,rustc,gcc,libc6-dev,$(echo $DEPS_CRATES | tr ' ' ',')"
+}
+
+stop_pidfile() {
+    local name=$1 pidfile=$2 pid
+    [ -f "$pidfile" ] || return 0
+    pid=$(cat "$pidfile")
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        log "stopping $name (pid $pid)"
+        kill "$pid"
+        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    fi
+    rm -f "$pidfile"
+}
+
+cmd_up() {
+    require_root_debian
+    apt_install docker.io docker-registry debootstrap curl ca-certificates git
+    install_buildx
+    start_dockerd
+    start_registry
+    build_builder_image
+    build_runtime_image
+    log "ready: $(docker buildx version | head -n1); registry http://$REGISTRY_ADDR; images $BUILDER_IMAGE $RUNTIME_IMAGE"
+}
+
+cmd_down() {
+    stop_pidfile registry "$STATE_DIR/registry.pid"
+    if [ -f "$STATE_DIR/dockerd.started" ]; then
+        stop_pidfile dockerd "$STATE_DIR/dockerd.pid"
+        rm -f "$STATE_DIR/dockerd.started"
+    fi
+}
+
+cmd_status() {
+    printf 'docker:   %s\n' "$(docker --version 2>/dev/null || echo missing)"
+    printf 'buildx:   %s\n' "$(docker buildx version 2>/dev/null | head -n1 || echo missing)"
+    printf 'daemon:   %s\n' "$(daemon_up && echo running || echo down)"
+    printf 'registry: %s\n' "$(registry_up && echo "running on $REGISTRY_ADDR" || echo down)"
+    printf 'builder:  %s\n' "$(image_exists "$BUILDER_IMAGE" 2>/dev/null && echo "$BUILDER_IMAGE" || echo missing)"
+    printf 'runtime:  %s\n' "$(image_exists "$RUNTIME_IMAGE" 2>/dev/null && echo "$RUNTIME_IMAGE" || echo missing)"
+}
+
+case "${1:-}" in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    deps-image) require_root_debian; start_dockerd; build_deps_image ;;
+    *) echo "usage: $0 up|down|status|deps-image" >&2; exit 2 ;;
+esac

@@ -1,0 +1,55 @@
+"""One error hierarchy: every user mistake or environment failure is a FreshbinError.
+
+The message is one sentence naming the problem and the remedy; the CLI edge turns it into
+`invoke.Exit` with the documented exit code, so users never see a traceback for their mistakes.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1  # a check found a problem: stale binary, doctor findings, `detect --check`
+EXIT_USAGE = 2  # usage or environment error
+EXIT_INTERRUPTED = 130
+
+
+class FreshbinError(Exception):
+    """A failure the user can act on; `str()` is the one-line message."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(FreshbinError):
+    """Bad flags, references or configuration."""
+
+
+class GitError(FreshbinError):
+    """The repository or a ref is not usable."""
+
+
+class WorkspaceError(FreshbinError):
+    """The Cargo workspace cannot be read."""
+
+
+class EnvironmentProblem(FreshbinError):
+    """Docker, buildx, the daemon, the builder or the registry is not usable."""
+
+
+class CommandFailed(FreshbinError):
+    """An external command exited non-zero; carries what is needed to diagnose it."""
+
+    def __init__(self, argv: list[str], returncode: int, stderr: str = "", hint: str = ""):
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stderr = stderr
+        last = _last_meaningful_line(stderr)
+        msg = f"`{' '.join(argv[:3])} …` failed (exit {returncode})"
+        if last:
+            msg += f": {last}"
+        if hint:
+            msg += f"; {hint}"
+        super().__init__(msg)
+
+
+def _last_meaningful_line(text: str) -> str:
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else ""
