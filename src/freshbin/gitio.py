@@ -1,0 +1,144 @@
+"""Git, read through GitPython: repository discovery, ref resolution and changed files.
+
+Changed files come from `git diff --raw -z`: NUL-separated, so paths with spaces, unicode or
+newlines survive, and raw status letters keep renames, type changes and submodules distinct.
+Paths are decoded with the filesystem encoding and `surrogateescape`, so non-UTF-8 names survive.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from .errors import GitError
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+SUBMODULE_MODE = "160000"
+STATUS_NAMES = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "C": "added", "T": "type-changed"}
+_SAFE_REF = re.compile(r"^[^\s\x00-\x1f\x7f~^:?*\[\\]+(?:[~^][0-9]*)*$")
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    status: str  # added, modified, deleted, renamed, type-changed
+    old_path: str | None = None
+    submodule: bool = False
+
+
+def open_repo(path: str | os.PathLike) -> git.Repo:
+    """The non-bare repository containing `path`, with at least one commit."""
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+        raise GitError(f"{Path(path).resolve()} is not inside a git repository; run from your project's checkout") from exc
+    if repo.bare:
+        raise GitError(f"{repo.git_dir} is a bare repository; run from a checkout with a work tree")
+    try:
+        repo.head.commit
+    except ValueError as exc:
+        raise GitError("the repository has no commits yet; commit your sources first") from exc
+    return repo
+
+
+def is_shallow(repo: git.Repo) -> bool:
+    return (Path(repo.git_dir) / "shallow").is_file()
+
+
+def validate_ref(ref: str) -> str:
+    """Reject strings that cannot be a revision before they reach git (no options, no controls)."""
+    if not ref or ref.startswith("-") or len(ref) > 255 or not _SAFE_REF.match(ref) or ".." in ref:
+        raise GitError(f"{ref!r} is not a valid git revision; pass a branch, tag, commit or HEAD~N")
+    return ref
+
+
+def resolve(repo: git.Repo, ref: str) -> git.Commit:
+    """The commit `ref` names; the error says whether a shallow clone is the reason."""
+    validate_ref(ref)
+    try:
+        obj = repo.rev_parse(ref)
+    except (git.BadName, ValueError, IndexError, git.GitCommandError) as exc:
+        if is_shallow(repo):
+            raise GitError(
+                f"cannot resolve {ref!r}: this clone is shallow; run `git fetch --deepen=50` "
+                "(or `git fetch --unshallow`) or pass --base with a commit you have"
+            ) from exc
+        raise GitError(f"unknown git revision {ref!r}; check the name with `git log --oneline`") from exc
+    if isinstance(obj, git.TagObject):
+        obj = obj.object
+    if not isinstance(obj, git.Commit):
+        raise GitError(f"{ref!r} names a {obj.type}, not a commit; pass a commit, branch or tag")
+    return obj
+
+
+def default_base(repo: git.Repo, head: git.Commit) -> str:
+    """`HEAD~1` of head, or the empty tree for a root commit (everything counts as added)."""
+    if head.parents:
+        return head.parents[0].hexsha
+    if is_shallow(repo):
+        raise GitError(
+            "the previous commit is missing because this clone is shallow; run `git fetch --deepen=50` "
+            "or pass --base"
+        )
+    return EMPTY_TREE
+
+
+def merge_base_if_diverged(repo: git.Repo, base: str, head: git.Commit) -> tuple[str, str | None]:
+    """(base to diff from, note) — the merge-base when `base` is not an ancestor of head."""
+    if base == EMPTY_TREE or repo.is_ancestor(base, head.hexsha):
+        return base, None
+    bases = repo.merge_base(base, head.hexsha)
+    if not bases:
+        raise GitError(f"{base[:12]} and {head.hexsha[:12]} share no history; pass a --base on this branch")
+    mb = bases[0].hexsha
+    return mb, f"base {base[:12]} is not an ancestor of head; using their merge-base {mb[:12]}"
+
+
+def _decode(raw: bytes) -> str:
+    return os.fsdecode(raw)
+
+
+def parse_raw_diff(raw: bytes) -> list[FileChange]:
+    """Parse `git diff --raw -z` output (records: `:modes shas status\\0path\\0[path\\0]`)."""
+    fields = raw.split(b"\0")
+    changes: list[FileChange] = []
+    i = 0
+    while i < len(fields) and fields[i].startswith(b":"):
+        meta = fields[i][1:].decode().split()
+        old_mode, new_mode, letter = meta[0], meta[1], meta[4][0]
+        if letter in "RC":
+            old, new = _decode(fields[i + 1]), _decode(fields[i + 2])
+            i += 3
+        else:
+            old, new = None, _decode(fields[i + 1])
+            i += 2
+        changes.append(
+            FileChange(
+                path=new,
+                status=STATUS_NAMES.get(letter, "modified"),
+                old_path=old if letter == "R" else None,
+                submodule=SUBMODULE_MODE in (old_mode, new_mode),
+            )
+        )
+    return changes
+
+
+def changed_files(repo: git.Repo, base: str, head: str | None) -> list[FileChange]:
+    """Files changed from `base` to `head`, or to the work tree (plus untracked files) when None."""
+    args = ["--raw", "-z", "-M", "--no-abbrev", "--no-color", "--no-ext-diff", base]
+    if head is not None:
+        args.append(head)
+    raw = repo.git.diff(*args, "--", stdout_as_string=False)
+    changes = parse_raw_diff(raw)
+    if head is None:
+        untracked = repo.git.ls_files("--others", "--exclude-standard", "-z", stdout_as_string=False)
+        changes += [FileChange(path=_decode(p), status="added") for p in untracked.split(b"\0") if p]
+    return changes
+
+
+def is_dirty(repo: git.Repo) -> bool:
+    return repo.is_dirty(untracked_files=True)

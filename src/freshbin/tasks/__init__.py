@@ -1,0 +1,11 @@
+"""The task collection shared by `invoke` (via the repo's tasks.py) and the `freshbin` CLI."""
+
+from invoke import Collection
+
+from .. import config
+from . import env
+from .detect import detect
+
+ns = Collection(detect)
+ns.add_collection(env.ns)
+ns.configure({"freshbin": config.DEFAULTS})

@@ -1,0 +1,50 @@
+"""`invoke detect`: what changed since the last deploy, and what it means for the next build."""
+
+from __future__ import annotations
+
+from invoke import Exit, task
+
+from .. import report
+from ..detect import detect as run_detect
+from ..errors import EXIT_CHECK_FAILED
+from .common import cli_errors, ledger_path, pick, workspace_dir
+
+
+@task(
+    auto_shortflags=False,
+    help={
+        "base": "start of the range (default: commit of the last deploy of --image in the ledger, else HEAD~1)",
+        "head": "end of the range (default HEAD)",
+        "worktree": "include staged, unstaged and untracked changes",
+        "image": "image whose last deploy is the default base",
+        "workspace": "Cargo workspace root (default: config freshbin.workspace, '.')",
+        "json": "print one JSON object instead of a table",
+        "check": "exit 1 when a no-cache build is required (for shell scripts)",
+    }
+)
+@cli_errors
+def detect(c, base="", head="HEAD", worktree=False, image="", workspace="", json=False, check=False):
+    """Which watched files changed, which packages/binaries they affect, and whether to bust the cache."""
+    ws = workspace_dir(c, workspace)
+    result = run_detect(
+        ws,
+        base=base or None,
+        head=head or "HEAD",
+        worktree=worktree,
+        watch=pick(None, c, "watch"),
+        ledger_path=ledger_path(c, ws),
+        image=pick(image, c, "image"),
+    )
+    for note in result.notes:
+        report.log(f"note: {note}")
+    if json:
+        report.print_json(result.to_json())
+    else:
+        print(f"range {result.base[:12]}..{result.head[:12]} (base from {result.base_from})")
+        print(report.detection_table(result) if result.changed else "no changes")
+        flag = "no-cache build REQUIRED" if result.no_cache_required else "cached build is enough"
+        hazard = "; HAZARD: manifest changed" if result.hazard else ""
+        print(f"verdict: {flag}{hazard} — {result.reason}")
+    if check and result.no_cache_required:
+        raise Exit(code=EXIT_CHECK_FAILED)
+    return result

@@ -1,0 +1,3 @@
+"""Expose the freshbin kit to `invoke` in this repository (`invoke --list`)."""
+
+from freshbin.tasks import ns  # noqa: F401

@@ -1,0 +1,66 @@
+"""Shared fixtures: real git repositories in temp dirs, with isolated git identity and config."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO_ROOT / "examples" / "workspace"
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(monkeypatch, tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var, value in {
+        "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
+        "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid",
+    }.items():
+        monkeypatch.setenv(var, value)
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+
+def commit_all(repo: Path, message: str) -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture
+def example_repo(tmp_path) -> Path:
+    """A throwaway git repository holding a copy of examples/workspace, one commit."""
+    repo = tmp_path / "ws"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("target", ".freshbin"))
+    git(repo, "init", "-q", "-b", "main")
+    commit_all(repo, "initial")
+    return repo
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def set_revision(repo: Path, binary: str, revision: str) -> None:
+    """Edit the REVISION marker of bin/<binary>: the change a developer commits."""
+    main = repo / "bin" / binary / "src" / "main.rs"
+    lines = [
+        f'const REVISION: &str = "{revision}";' if ln.startswith("const REVISION") else ln
+        for ln in main.read_text().splitlines()
+    ]
+    main.write_text("\n".join(lines) + "\n")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
