@@ -19,7 +19,7 @@ from .errors import GitError
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 SUBMODULE_MODE = "160000"
 STATUS_NAMES = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "C": "added", "T": "type-changed"}
-_SAFE_REF = re.compile(r"^[^\s\x00-\x1f\x7f~^:?*\[\\]+(?:[~^][0-9]*)*$")
+_SAFE_REF = re.compile(r"^[^\s\x00-\x1f\x7f]+$")  # git itself judges the rest
 
 
 @dataclass(frozen=True)
@@ -57,29 +57,41 @@ def validate_ref(ref: str) -> str:
 
 
 def resolve(repo: git.Repo, ref: str) -> git.Commit:
-    """The commit `ref` names; the error says whether a shallow clone is the reason."""
+    """The commit `ref` names; the error says whether a shallow clone is the reason.
+
+    `git rev-parse --verify` (not GitPython's own walker) so a parent that a shallow clone
+    lacks is reported as missing instead of resolving to an object that is not there.
+    """
     validate_ref(ref)
     try:
-        obj = repo.rev_parse(ref)
-    except (git.BadName, ValueError, IndexError, git.GitCommandError) as exc:
-        if is_shallow(repo):
-            raise GitError(
-                f"cannot resolve {ref!r}: this clone is shallow; run `git fetch --deepen=50` "
-                "(or `git fetch --unshallow`) or pass --base with a commit you have"
-            ) from exc
-        raise GitError(f"unknown git revision {ref!r}; check the name with `git log --oneline`") from exc
-    if isinstance(obj, git.TagObject):
-        obj = obj.object
-    if not isinstance(obj, git.Commit):
-        raise GitError(f"{ref!r} names a {obj.type}, not a commit; pass a commit, branch or tag")
-    return obj
+        sha = repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    except git.GitCommandError:
+        sha = None
+    if sha:
+        return repo.commit(sha)
+    kind = _object_type(repo, ref)
+    if kind and kind != "commit":
+        raise GitError(f"{ref!r} names a {kind}, not a commit; pass a commit, branch or tag")
+    if is_shallow(repo):
+        raise GitError(
+            f"cannot resolve {ref!r}: this clone is shallow; run `git fetch --deepen=50` "
+            "(or `git fetch --unshallow`) or pass --base with a commit you have"
+        )
+    raise GitError(f"unknown git revision {ref!r}; check the name with `git log --oneline`")
+
+
+def _object_type(repo: git.Repo, ref: str) -> str | None:
+    try:
+        return repo.git.cat_file("-t", "--end-of-options", ref) or None
+    except git.GitCommandError:
+        return None
 
 
 def default_base(repo: git.Repo, head: git.Commit) -> str:
     """`HEAD~1` of head, or the empty tree for a root commit (everything counts as added)."""
-    if head.parents:
+    if head.parents and repo.odb.has_object(head.parents[0].binsha):
         return head.parents[0].hexsha
-    if is_shallow(repo):
+    if head.parents or is_shallow(repo):
         raise GitError(
             "the previous commit is missing because this clone is shallow; run `git fetch --deepen=50` "
             "or pass --base"

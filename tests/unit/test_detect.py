@@ -1,0 +1,216 @@
+"""detect over real git repositories built in temp dirs."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from freshbin import ledger
+from freshbin.detect import classify, detect
+from freshbin.errors import GitError, WorkspaceError
+
+from ..conftest import commit_all, git, set_revision, write
+
+
+def _by_path(result):
+    return {c.path: c for c in result.changed}
+
+
+def test_bin_change_affects_only_worker_and_requires_no_cache(example_repo):
+    set_revision(example_repo, "worker", "v2")
+    commit_all(example_repo, "worker v2")
+    result = detect(example_repo)
+    assert [(c.path, c.status, c.kind, c.package) for c in result.changed] == [
+        ("bin/worker/src/main.rs", "modified", "source", "worker")
+    ]
+    assert result.binaries == ["worker"] and result.packages == ["worker"]
+    assert result.no_cache_required and not result.hazard
+    assert "bin/worker/src/main.rs" in result.reason and result.base_from == "parent"
+
+
+def test_nested_library_change_reaches_api_through_path_dependency(example_repo):
+    write(example_repo / "crates/storage/pg/src/lib.rs", "pub fn backend() -> String { String::new() }\n")
+    commit_all(example_repo, "pg")
+    result = detect(example_repo)
+    assert result.packages == ["storage-pg"] and result.binaries == ["api"]
+
+
+def test_manifest_change_is_a_hazard(example_repo):
+    manifest = example_repo / "bin/worker/Cargo.toml"
+    manifest.write_text(manifest.read_text() + 'description = "x"\n')
+    write(example_repo / "Cargo.lock", (example_repo / "Cargo.lock").read_text() + "\n")
+    commit_all(example_repo, "manifests")
+    result = detect(example_repo)
+    kinds = {c.path: (c.kind, c.package) for c in result.changed}
+    assert kinds == {"bin/worker/Cargo.toml": ("manifest", "worker"), "Cargo.lock": ("manifest", "(workspace)")}
+    assert result.hazard and result.no_cache_required and result.binaries == ["api", "worker"]
+    assert "mtime hazard" in result.reason
+
+
+@pytest.mark.parametrize("path, kind", [
+    ("crates/greeting/src/lib.rs", "source"),
+    ("bin/api/src/main.rs", "source"),
+    ("crates/greeting/build.rs", "manifest"),
+    ("rust-toolchain.toml", "manifest"),
+    (".cargo/config.toml", "manifest"),
+    ("Dockerfile.fixed", "build-definition"),
+    (".dockerignore", "build-definition"),
+    ("README.md", "other"),
+    ("crates", "other"),
+])
+def test_classify(path, kind):
+    assert classify(path, path, ["crates/", "bin/"]) == kind
+
+
+def test_statuses_and_strange_paths(example_repo):
+    write(example_repo / "bin/worker/src/old name.rs", "// a\n" * 20)
+    write(example_repo / "bin/worker/src/gone.rs", "// gone\n")
+    write(example_repo / "bin/worker/src/link.rs", "// will become a symlink\n")
+    commit_all(example_repo, "setup")
+    git(example_repo, "mv", "bin/worker/src/old name.rs", "bin/worker/src/new näme.rs")
+    (example_repo / "bin/worker/src/gone.rs").unlink()
+    (example_repo / "bin/worker/src/link.rs").unlink()
+    os.symlink("main.rs", example_repo / "bin/worker/src/link.rs")
+    write(example_repo / "bin/worker/src/new\nline.rs", "// newline in name\n")
+    write(example_repo / "docs/x.md", "x")
+    commit_all(example_repo, "changes")
+    got = {c.path: (c.status, c.kind, c.old_path) for c in detect(example_repo).changed}
+    assert got == {
+        "bin/worker/src/new näme.rs": ("renamed", "source", "bin/worker/src/old name.rs"),
+        "bin/worker/src/gone.rs": ("deleted", "source", None),
+        "bin/worker/src/link.rs": ("type-changed", "source", None),
+        "bin/worker/src/new\nline.rs": ("added", "source", None),
+        "docs/x.md": ("added", "other", None),
+    }
+
+
+def test_non_utf8_file_name_survives(example_repo):
+    name = os.fsdecode(b"bin/worker/src/caf\xe9.rs")
+    with open(os.fsencode(example_repo) + b"/bin/worker/src/caf\xe9.rs", "w") as fh:
+        fh.write("//\n")
+    commit_all(example_repo, "latin-1 name")
+    (change,) = detect(example_repo).changed
+    assert change.path == name and change.package == "worker"
+
+
+def test_submodule_change_is_reported(example_repo, tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    git(sub, "init", "-q")
+    commit_all(sub, "s1")
+    git(example_repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "crates/vendored")
+    commit_all(example_repo, "add submodule")
+    (change,) = [c for c in detect(example_repo).changed if c.path == "crates/vendored"]
+    assert change.kind == "submodule" and change.status == "added"
+
+
+def test_worktree_includes_staged_unstaged_and_untracked(example_repo):
+    set_revision(example_repo, "worker", "staged")
+    git(example_repo, "add", "bin/worker/src/main.rs")
+    set_revision(example_repo, "api", "unstaged")
+    write(example_repo / "crates/greeting/src/new.rs", "// untracked\n")
+    result = detect(example_repo, base="HEAD", worktree=True)
+    assert set(_by_path(result)) == {"bin/worker/src/main.rs", "bin/api/src/main.rs", "crates/greeting/src/new.rs"}
+    assert result.head == "WORKTREE" and result.binaries == ["api", "worker"]
+    assert detect(example_repo, base="HEAD").changed == []
+
+
+def test_default_base_comes_from_the_ledger(example_repo):
+    first = git(example_repo, "rev-parse", "HEAD").strip()
+    set_revision(example_repo, "api", "a2")
+    commit_all(example_repo, "api")
+    set_revision(example_repo, "worker", "w2")
+    commit_all(example_repo, "worker")
+    path = example_repo / ".freshbin" / "deploys.jsonl"
+    ledger.append(path, {"image": "reg/x", "commit": first, "target": "api"})
+    result = detect(example_repo, ledger_path=path, image="reg/x")
+    assert result.base == first and result.base_from == "ledger"
+    assert result.binaries == ["api", "worker"]
+    assert detect(example_repo, ledger_path=path, image="reg/other").binaries == ["worker"]
+
+
+def test_root_commit_counts_everything_as_added(example_repo):
+    result = detect(example_repo)
+    assert all(c.status == "added" for c in result.changed) and result.hazard
+
+
+def test_diverged_base_uses_merge_base(example_repo):
+    git(example_repo, "checkout", "-q", "-b", "side")
+    set_revision(example_repo, "api", "side")
+    commit_all(example_repo, "side")
+    git(example_repo, "checkout", "-q", "main")
+    set_revision(example_repo, "worker", "main")
+    commit_all(example_repo, "main")
+    result = detect(example_repo, base="side")
+    assert [c.path for c in result.changed] == ["bin/worker/src/main.rs"]
+    assert "merge-base" in result.notes[0]
+
+
+def test_workspace_in_a_subdirectory(tmp_path, example_repo):
+    repo = tmp_path / "mono"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    subprocess.run(["cp", "-r", str(example_repo), str(repo / "svc")], check=True)
+    subprocess.run(["rm", "-rf", str(repo / "svc" / ".git")], check=True)
+    commit_all(repo, "init")
+    set_revision(repo / "svc", "worker", "x")
+    write(repo / "other/crates/a.rs", "")
+    commit_all(repo, "change")
+    got = {c.path: c.kind for c in detect(repo / "svc").changed}
+    assert got == {"svc/bin/worker/src/main.rs": "source", "other/crates/a.rs": "other"}
+
+
+def test_shallow_clone_without_parent_says_how_to_deepen(example_repo, tmp_path):
+    set_revision(example_repo, "worker", "w2")
+    commit_all(example_repo, "second")
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{example_repo}", str(clone))
+    with pytest.raises(GitError, match="shallow.*--deepen"):
+        detect(clone)
+    with pytest.raises(GitError, match="shallow"):
+        detect(clone, base="HEAD~1")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"base": "no-such-branch"}, "unknown git revision"),
+    ({"head": "deadbeef" * 5}, "unknown git revision"),
+    ({"base": "--output=/tmp/x"}, "not a valid git revision"),
+    ({"base": "HEAD..main"}, "not a valid git revision"),
+    ({"base": "HEAD^{tree}"}, "not a commit"),
+])
+def test_bad_refs(example_repo, kwargs, message):
+    with pytest.raises(GitError, match=message):
+        detect(example_repo, **kwargs)
+
+
+def test_not_a_repository_and_no_workspace(tmp_path, example_repo):
+    with pytest.raises(GitError, match="not inside a git repository"):
+        detect(tmp_path)
+    (example_repo / "Cargo.toml").unlink()
+    with pytest.raises(WorkspaceError, match="no Cargo workspace found"):
+        detect(example_repo)
+
+
+def test_bare_and_empty_repositories(tmp_path):
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    with pytest.raises(GitError, match="bare repository"):
+        detect(bare)
+    empty = tmp_path / "empty"
+    git(tmp_path, "init", "-q", str(empty))
+    with pytest.raises(GitError, match="no commits yet"):
+        detect(empty)
+
+
+def test_cli_json_and_check_exit_code(example_repo):
+    set_revision(example_repo, "worker", "v9")
+    commit_all(example_repo, "v9")
+    proc = subprocess.run(["freshbin", "detect", "--json", "--check"], cwd=example_repo, capture_output=True, text=True)
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    assert set(data) >= {"base", "head", "changed", "packages", "binaries", "no_cache_required", "hazard", "reason"}
+    assert data["changed"][0]["path"] == "bin/worker/src/main.rs"
+    proc = subprocess.run(["freshbin", "detect", "--base", "nope"], cwd=example_repo, capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == ["freshbin: error: unknown git revision 'nope'; check the name with `git log --oneline`"]
