@@ -48,8 +48,8 @@ class Detection:
 
 def classify(ws_path: str | None, repo_path: str, watch: list[str], submodule: bool = False) -> str:
     """The kind of one changed file. `ws_path` is workspace-relative, None outside the workspace."""
-    name = PurePosixPath(repo_path).name
-    parent = PurePosixPath(repo_path).parent.name
+    parts = repo_path.split("/")  # git paths are normalised posix paths; pathlib is too slow here
+    name, parent = parts[-1], (parts[-2] if len(parts) > 1 else "")
     if submodule:
         return "submodule"
     if name in ("Cargo.toml", "Cargo.lock", "build.rs") or name.startswith("rust-toolchain"):
@@ -64,15 +64,14 @@ def classify(ws_path: str | None, repo_path: str, watch: list[str], submodule: b
 
 
 def _under_watched(ws_path: str, watch: list[str]) -> bool:
-    parts = PurePosixPath(ws_path).parts
-    return any(parts[: len(w)] == w and len(parts) > len(w) for w in (PurePosixPath(p).parts for p in watch))
+    return any(ws_path.startswith(w.rstrip("/") + "/") for w in watch)
 
 
 def _workspace_relative(repo_path: str, ws_prefix: tuple[str, ...]) -> str | None:
-    parts = PurePosixPath(repo_path).parts
-    if parts[: len(ws_prefix)] != ws_prefix:
-        return None
-    return PurePosixPath(*parts[len(ws_prefix):]).as_posix() if len(parts) > len(ws_prefix) else "."
+    if not ws_prefix:
+        return repo_path
+    prefix = "/".join(ws_prefix) + "/"
+    return repo_path[len(prefix):] if repo_path.startswith(prefix) else None
 
 
 def _owner(ws: Workspace, ws_path: str | None, kind: str) -> tuple[str | None, tuple[str, ...]]:

@@ -36,15 +36,21 @@ class Workspace:
 
     def owner_of(self, rel_path: str) -> Package | None:
         """The package whose directory is the nearest ancestor of `rel_path` (workspace-relative)."""
-        best: Package | None = None
-        parts = PurePosixPath(rel_path).parts
-        for pkg in self.packages:
-            pkg_parts = () if pkg.dir == "." else PurePosixPath(pkg.dir).parts
-            if parts[: len(pkg_parts)] == pkg_parts and (
-                best is None or len(pkg_parts) > len(_parts(best.dir))
-            ):
-                best = pkg
-        return best
+        by_dir = self._by_dir()
+        key = rel_path
+        while True:  # string walk up the parents: this runs once per changed file
+            if key in by_dir:
+                return by_dir[key]
+            if "/" not in key:
+                return by_dir.get(".")
+            key = key.rsplit("/", 1)[0]
+
+    def _by_dir(self) -> dict[str, Package]:
+        cached = self.__dict__.get("_dir_index")
+        if cached is None:
+            cached = {p.dir: p for p in self.packages}
+            object.__setattr__(self, "_dir_index", cached)  # frozen dataclass: a private memo
+        return cached
 
     def dependents_closure(self, names: set[str]) -> set[str]:
         """`names` plus every package that depends on one of them, transitively."""
@@ -59,15 +65,15 @@ class Workspace:
         return closure
 
     def binaries_affected_by(self, names: set[str]) -> list[str]:
-        affected = self.dependents_closure(names)
-        return sorted(b for p in self.packages if p.name in affected for b in p.binaries)
+        memo = self.__dict__.setdefault("_affected_memo", {})
+        key = frozenset(names)
+        if key not in memo:
+            affected = self.dependents_closure(set(names))
+            memo[key] = sorted(b for p in self.packages if p.name in affected for b in p.binaries)
+        return list(memo[key])
 
     def all_binaries(self) -> list[str]:
         return sorted(b for p in self.packages for b in p.binaries)
-
-
-def _parts(rel_dir: str) -> tuple[str, ...]:
-    return () if rel_dir == "." else PurePosixPath(rel_dir).parts
 
 
 def _read_toml(path: Path) -> dict:

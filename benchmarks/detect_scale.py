@@ -1,0 +1,115 @@
+"""detect vs raw `git diff --name-only` on a synthetic repository (20k files, 5k commits in range).
+
+Prints a table and writes benchmarks/results/detect_scale.json.  Measures, never asserts.
+
+    python benchmarks/detect_scale.py [--files 20000] [--commits 5000] [--runs 5] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tabulate import tabulate
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def make_repo(root: Path, files: int, commits: int) -> tuple[str, str]:
+    """A workspace with `files` sources over 100 crates, then `commits` one-file commits (fast-import)."""
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    crates = 100
+    members = ", ".join(f'"crates/c{i}"' for i in range(crates)) + ', "bin/app"'
+    lines = ["commit refs/heads/main", "committer B <b@example.invalid> 1700000000 +0000", "data 4", "init"]
+
+    def blob(path: str, text: str) -> None:
+        data = text.encode()
+        lines.extend([f"M 100644 inline {path}", f"data {len(data)}", data.decode()])
+
+    blob("Cargo.toml", f"[workspace]\nmembers = [{members}]\n")
+    deps = "\n".join(f'c{i} = {{ path = "../../crates/c{i}" }}' for i in range(crates))
+    blob("bin/app/Cargo.toml", f'[package]\nname = "app"\nversion = "0.1.0"\n[dependencies]\n{deps}\n')
+    blob("bin/app/src/main.rs", "fn main() {}\n")
+    for i in range(crates):
+        blob(f"crates/c{i}/Cargo.toml", f'[package]\nname = "c{i}"\nversion = "0.1.0"\n')
+    for n in range(files):
+        blob(f"crates/c{n % crates}/src/m{n}.rs", f"// {n}\n")
+    for k in range(commits):
+        lines += ["commit refs/heads/main", f"committer B <b@example.invalid> {1700000001 + k} +0000", "data 2", "c"]
+        n = (k * 7919) % files
+        blob(f"crates/c{n % crates}/src/m{n}.rs", f"// {n} v{k}\n")
+    subprocess.run(["git", "-C", str(root), "fast-import", "--quiet"], input="\n".join(lines) + "\n",
+                   text=True, check=True)
+    subprocess.run(["git", "-C", str(root), "checkout", "-q", "main"], check=True)
+    # Real member manifests on disk are what detect reads; fast-import already wrote them.
+    base = subprocess.run(["git", "-C", str(root), "rev-list", "--max-parents=0", "HEAD"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    return base, "HEAD"
+
+
+def timed(argv: list[str], cwd: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not all children's
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{argv[0]} failed with exit {proc.returncode}")
+    return wall, usage.ru_maxrss
+
+
+def in_process(root: Path, base: str) -> float:
+    code = f"import time,sys; from freshbin.detect import detect; t=time.perf_counter(); detect({str(root)!r}, base={base!r}); print(time.perf_counter()-t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return float(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=20000)
+    parser.add_argument("--commits", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="tiny repo, one run (CI)")
+    args = parser.parse_args()
+    if args.smoke:
+        args.files, args.commits, args.runs = 300, 50, 1
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "repo"
+        base, head = make_repo(root, args.files, args.commits)
+        cases = {
+            "git diff --name-only": ["git", "diff", "--name-only", base, head],
+            "freshbin detect --json (CLI)": ["freshbin", "detect", "--json", "--base", base],
+        }
+        subprocess.run(cases["freshbin detect --json (CLI)"], cwd=root, check=True, stdout=subprocess.DEVNULL)  # warm-up
+        rows, results = [], {}
+        for name, argv in cases.items():
+            samples = [timed(argv, root) for _ in range(args.runs)]
+            walls = [s[0] for s in samples]
+            results[name] = {"median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls),
+                             "peak_rss_kib": max(s[1] for s in samples)}
+        walls = [in_process(root, base) for _ in range(args.runs)]
+        results["detect() in process (no interpreter start)"] = {
+            "median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls), "peak_rss_kib": None}
+        raw = results["git diff --name-only"]["median_s"]
+        for name, r in results.items():
+            r["ratio_to_git"] = r["median_s"] / raw
+            rows.append([name, f"{r['median_s']:.3f}", f"{r['min_s']:.3f}", f"{r['max_s']:.3f}",
+                         r["peak_rss_kib"] or "", f"{r['ratio_to_git']:.2f}"])
+    print(f"detect scale: {args.files} files, {args.commits} commits in range, {args.runs} runs, {os.cpu_count()} cores")
+    print(tabulate(rows, headers=["command", "median s", "min s", "max s", "peak RSS KiB", "x git"]))
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / ("detect_scale.smoke.json" if args.smoke else "detect_scale.json")
+    out.write_text(json.dumps({"files": args.files, "commits": args.commits, "runs": args.runs, "results": results}, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
