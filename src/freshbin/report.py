@@ -49,3 +49,22 @@ def detection_table(detection) -> str:
         for c in detection.changed
     ]
     return table(rows, ("status", "path", "kind", "package", "binaries"))
+
+
+def deploy_table(result) -> str:
+    previous = result.previous or {}
+    rows = [
+        ("image", f"{result.image}:{result.tag}"),
+        ("commit", result.commit[:12]),
+        ("strategy", result.strategy + (f" ({result.guard})" if result.guard else "")),
+        ("no-cache", "yes" if result.no_cache else "no"),
+        ("digest", result.digest or "(dry run)"),
+        ("binary", f"{result.binary['path']} {result.binary['sha256'][:16]}" if result.binary else ""),
+        ("previous", f"{(previous.get('commit') or '')[:12]} {(previous.get('binary_sha256') or '')[:16]}"),
+        ("fresh", {True: "yes", False: paint("NO — STALE", "red"), None: "n/a (first deploy)"}[result.fresh]),
+        ("ledger", result.ledger),
+    ]
+    text = table(rows, ("deploy", ""), width=88)
+    if result.dry_run:
+        text += "\n\nwould run:\n  " + "\n  ".join(result.commands)
+    return text

@@ -4,8 +4,9 @@ from invoke import Collection
 
 from .. import config
 from . import env
+from .deploy import deploy
 from .detect import detect
 
-ns = Collection(detect)
+ns = Collection(detect, deploy)
 ns.add_collection(env.ns)
 ns.configure({"freshbin": config.DEFAULTS})

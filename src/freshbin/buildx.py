@@ -1,0 +1,160 @@
+"""The buildx runner: engine preflight and feature probes, argv construction, metadata.
+
+`build_argv` is pure (unit-tested); `build` runs it through the one runner with progress
+streamed to stderr.  Digests come from `--metadata-file`, never from parsing progress output.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import runner
+from .errors import CommandFailed, EnvironmentProblem, UsageError
+
+
+@dataclass(frozen=True)
+class Engine:
+    buildx_version: str
+    builder: str
+    driver: str
+    buildkit: str
+    no_cache_filter: bool
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    context: Path
+    dockerfile: Path
+    target: str
+    platform: str
+    tags: tuple[str, ...]
+    metadata_file: Path
+    builder: str = ""
+    build_args: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    no_cache: bool = False
+    no_cache_filter: tuple[str, ...] = ()
+    push: bool = True
+    output: str = ""  # e.g. "type=docker,dest=/tmp/x.tar"; overrides --push
+
+
+def build_argv(spec: BuildSpec) -> list[str]:
+    argv = ["docker", "buildx", "build"]
+    if spec.builder:
+        argv += ["--builder", spec.builder]
+    argv += ["--platform", spec.platform, "--target", spec.target, "-f", str(spec.dockerfile)]
+    for tag in spec.tags:
+        argv += ["-t", tag]
+    for key, value in sorted(spec.build_args.items()):
+        argv += ["--build-arg", f"{key}={value}"]
+    for key, value in sorted(spec.labels.items()):
+        argv += ["--label", f"{key}={value}"]
+    if spec.no_cache:
+        argv.append("--no-cache")
+    for stage in spec.no_cache_filter:
+        argv += ["--no-cache-filter", stage]
+    if spec.output:
+        argv += ["--output", spec.output]
+    elif spec.push:
+        argv.append("--push")
+    argv += ["--metadata-file", str(spec.metadata_file), "--progress", "plain", str(spec.context)]
+    return argv
+
+
+def preflight(builder: str = "") -> Engine:
+    """docker, the daemon, buildx and the builder answer; the builder's facts."""
+    runner.run(["docker", "version", "--format", "{{.Client.Version}}"], check=False)
+    info = runner.run(["docker", "info", "--format", "{{.ServerVersion}}"], check=False, timeout=30)
+    if info.returncode != 0:
+        raise EnvironmentProblem("the Docker daemon does not answer; start it (`invoke env.up` or `sudo systemctl start docker`)")
+    version = runner.run(["docker", "buildx", "version"], check=False)
+    if version.returncode != 0:
+        raise EnvironmentProblem("docker buildx is not installed; install the buildx plugin (Debian: docker-buildx)")
+    inspect = runner.run(["docker", "buildx", "inspect", *([builder] if builder else [])], check=False, timeout=60)
+    if inspect.returncode != 0:
+        raise EnvironmentProblem(
+            f"buildx builder {builder!r} not found; list builders with `docker buildx ls` or omit --builder"
+        )
+    facts = _parse_inspect(inspect.stdout)
+    help_text = runner.run(["docker", "buildx", "build", "--help"], check=False).stdout
+    return Engine(
+        buildx_version=version.stdout.split()[1] if len(version.stdout.split()) > 1 else version.stdout.strip(),
+        builder=facts.get("Name", builder or "default"),
+        driver=facts.get("Driver", ""),
+        buildkit=facts.get("BuildKit version", facts.get("Buildkit", "")),
+        no_cache_filter="--no-cache-filter" in help_text,
+    )
+
+
+def _parse_inspect(text: str) -> dict[str, str]:
+    facts: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and key.strip() not in facts:
+            facts[key.strip()] = value.strip()
+    return facts
+
+
+def build(spec: BuildSpec, *, stream: bool = True) -> dict:
+    """Run the build; return the metadata file's JSON."""
+    argv = build_argv(spec)
+    try:
+        runner.run(argv, stream=stream)
+    except CommandFailed as exc:
+        raise CommandFailed(argv, exc.returncode, exc.stderr, hint=_hint(exc.stderr)) from None
+    return read_metadata(spec.metadata_file)
+
+
+def _hint(stderr: str) -> str:
+    text = stderr.lower()
+    if "connection refused" in text or "no such host" in text or "dial tcp" in text:
+        return "the registry is unreachable; check it is running and the image name's host:port"
+    if "401" in text or "unauthorized" in text or "authentication required" in text:
+        return "the registry refused the credentials; run `docker login REGISTRY`"
+    if "target stage" in text and "could not find" in text:
+        return "check --target against the Dockerfile's stage names"
+    return "see the build log above"
+
+
+def read_metadata(path: Path) -> dict:
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise EnvironmentProblem(f"buildx wrote no metadata file {path}; upgrade buildx (needs --metadata-file)") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise EnvironmentProblem(f"the buildx metadata file {path} is not JSON; rerun the build") from exc
+    if not isinstance(data, dict) or not str(data.get("containerimage.digest", "")).startswith("sha256:"):
+        raise EnvironmentProblem(f"the buildx metadata file {path} has no containerimage.digest; rerun the build")
+    return data
+
+
+def registry_digest(ref: str) -> str:
+    """The manifest digest the registry serves for `ref` (imagetools, never progress output)."""
+    result = runner.run(
+        ["docker", "buildx", "imagetools", "inspect", ref, "--format", "{{json .Manifest}}"], check=False, timeout=120
+    )
+    if result.returncode != 0:
+        raise EnvironmentProblem(f"the registry does not serve {ref}: {result.stderr.strip().splitlines()[-1:] or ['no answer']}")
+    try:
+        return json.loads(result.stdout)["digest"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise EnvironmentProblem(f"cannot read the manifest digest of {ref} from imagetools") from exc
+
+
+def dockerfile_stages(dockerfile: Path) -> list[str]:
+    """Stage names (`FROM … AS name`) parsed with BuildKit's own parser (the `dockerfile` package)."""
+    import dockerfile as dockerfile_parser
+
+    if not dockerfile.is_file():
+        raise UsageError(f"Dockerfile {dockerfile} does not exist; pass --dockerfile")
+    try:
+        commands = dockerfile_parser.parse_file(str(dockerfile))
+    except (dockerfile_parser.GoParseError, UnicodeDecodeError, OSError) as exc:
+        raise UsageError(f"cannot parse {dockerfile}: {exc}; fix the Dockerfile") from exc
+    stages = []
+    for cmd in commands:
+        if cmd.cmd.lower() == "from" and len(cmd.value) >= 3 and cmd.value[1].lower() == "as":
+            stages.append(cmd.value[2])
+    return stages

@@ -1,0 +1,194 @@
+"""deploy: build and push with a chosen strategy, confirm the digest, ledger it, check freshness.
+
+Strategies:
+  guard     build from an mtime-proof export of the commit (see guard.py); dependency layers
+            stay cached — correct at about cached speed.  The default.
+  no-cache  the how-to's rule: `--no-cache` when detect says a source change reaches a shipped
+            binary, a cached build otherwise.  Slow, and still stale for the mtime cause.
+  cached    a plain build, for comparison.
+"""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import buildx, gitio, image, ledger, refs
+from .detect import Detection, detect
+from .errors import GitError, UsageError
+from .guard import guarded_context
+
+STRATEGIES = ("guard", "no-cache", "cached")
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    workspace: Path
+    image: str
+    tag: str = ""
+    platform: str = "linux/amd64"
+    target: str = "api"
+    dockerfile: str = "Dockerfile"
+    context: str = "."
+    builder: str = ""
+    build_args: dict[str, str] = field(default_factory=dict)
+    strategy: str = "guard"
+    dry_run: bool = False
+    allow_dirty: bool = False
+    watch: tuple[str, ...] = ("crates/", "bin/")
+    ledger_path: Path | None = None
+    binary_path: str = ""
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    image: str
+    tag: str
+    digest: str | None
+    commit: str
+    strategy: str
+    no_cache: bool
+    binary: dict | None
+    previous: dict | None
+    fresh: bool | None
+    ledger: str
+    commands: list[str]
+    guard: str | None
+    dry_run: bool
+    reason: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def deploy(req: DeployRequest) -> DeployResult:
+    refs.validate_repository(req.image)
+    if req.strategy not in STRATEGIES:
+        raise UsageError(f"--strategy {req.strategy!r} is unknown; use one of {', '.join(STRATEGIES)}")
+    ws = Path(req.workspace).resolve()
+    repo = gitio.open_repo(ws)
+    ledger_path = (req.ledger_path or ws / ".freshbin" / "deploys.jsonl").resolve()
+    dirty = bool(gitio.dirty_paths(repo, _repo_relative(repo, ledger_path.parent)))
+    if dirty and not req.allow_dirty:
+        raise GitError(
+            "the working tree has uncommitted changes, which the image's revision label would not name; "
+            "commit or stash them, or pass --allow-dirty"
+        )
+    commit = repo.head.commit.hexsha
+    tag = refs.validate_tag(req.tag or commit[:12])
+    dockerfile = ws / req.dockerfile
+    stages = buildx.dockerfile_stages(dockerfile)
+    if req.target not in stages:
+        raise UsageError(f"{dockerfile.name} has no stage {req.target!r} (stages: {', '.join(stages) or 'none'}); pass --target")
+    previous = ledger.last_for(ledger.read(ledger_path), req.image, req.target)
+    detection = detect(ws, base=previous["commit"] if previous else None, worktree=dirty, watch=list(req.watch))
+    no_cache = req.strategy == "no-cache" and detection.no_cache_required
+    engine = buildx.preflight(req.builder)
+    ref = f"{req.image}:{tag}"
+    with ExitStack() as stack:
+        guard = None
+        context, dockerfile_in_ctx = ws / req.context, dockerfile
+        if req.strategy == "guard" and not req.dry_run:
+            guard = stack.enter_context(
+                guarded_context(repo, commit, ws, ws / req.context, list(req.watch), from_worktree=dirty)
+            )
+            context, dockerfile_in_ctx = guard.path, guard.workspace / req.dockerfile
+        meta_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="freshbin-meta-")))
+        spec = buildx.BuildSpec(
+            context=context if not (req.dry_run and req.strategy == "guard") else Path("<guarded-export>"),
+            dockerfile=dockerfile_in_ctx,
+            target=req.target,
+            platform=req.platform,
+            tags=(ref,),
+            metadata_file=meta_dir / "metadata.json",
+            builder=req.builder,
+            build_args=dict(req.build_args),
+            labels={
+                "org.opencontainers.image.revision": commit,
+                "org.opencontainers.image.created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            },
+            no_cache=no_cache,
+        )
+        command = shlex.join(buildx.build_argv(spec))
+        guard_note = (guard.mechanism if guard else "future mtimes + content nonce") if req.strategy == "guard" else None
+        if req.dry_run:
+            return DeployResult(req.image, tag, None, commit, req.strategy, no_cache, None,
+                                _previous_json(previous), None, str(ledger_path), [command], guard_note, True,
+                                f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed")
+        metadata = buildx.build(spec)
+    digest = metadata["containerimage.digest"]
+    served = buildx.registry_digest(ref)
+    if served != digest:
+        raise GitError(f"the registry serves {served} for {ref}, not the pushed {digest}; another deploy moved the tag")
+    local = image.ensure_local(metadata.get("containerimage.config.digest", ""), f"{req.image}@{digest}")
+    config = image.config_of(local)
+    binary = image.read_binary(local, image.binary_path(config, req.binary_path), config)
+    fresh, reason = judge_freshness(previous, detection, binary)
+    if fresh is not False:
+        fresh, reason = _same_binary_as_other_revision(ws, req, ledger_path, commit, binary, (fresh, reason))
+    record = {
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "image": req.image, "tag": tag, "digest": digest, "commit": commit, "strategy": req.strategy,
+        "no_cache": no_cache, "platform": req.platform, "target": req.target, "builder": engine.builder,
+        "triggers": [c.path for c in detection.changed if c.binaries][:100],
+        "binary": {"path": binary.path, "sha256": binary.sha256}, "fresh": fresh, "stale": fresh is False,
+        "dirty": dirty,
+    }
+    ledger.append(ledger_path, record)
+    return DeployResult(req.image, tag, digest, commit, req.strategy, no_cache,
+                        {"path": binary.path, "sha256": binary.sha256}, _previous_json(previous), fresh,
+                        str(ledger_path), [command], guard_note, False, reason)
+
+
+def _repo_relative(repo, path: Path) -> tuple[str, ...]:
+    try:
+        return (path.relative_to(Path(repo.working_tree_dir).resolve()).as_posix(),)
+    except ValueError:
+        return ()  # the ledger lives outside the repository
+
+
+def _previous_json(previous: dict | None) -> dict | None:
+    if not previous:
+        return None
+    return {"commit": previous.get("commit"), "digest": previous.get("digest"),
+            "binary_sha256": (previous.get("binary") or {}).get("sha256")}
+
+
+def _same_binary_as_other_revision(ws: Path, req: DeployRequest, ledger_path: Path, commit: str,
+                                   binary: image.BinaryFacts, verdict: tuple[bool | None, str]) -> tuple[bool | None, str]:
+    """STALE too when this exact binary was deployed before from sources that differ for it.
+
+    Catches the dummy binary of a dependency pre-build coming back after a fresh deploy.
+    """
+    records = ledger.read(ledger_path).records
+    twin = next((r for r in reversed(records) if r.get("image") == req.image and r.get("target") == req.target
+                 and (r.get("binary") or {}).get("sha256") == binary.sha256 and r.get("commit") != commit), None)
+    if twin is None:
+        return verdict
+    try:
+        since = detect(ws, base=twin["commit"], head=commit, watch=list(req.watch))
+    except GitError:
+        return verdict  # the twin's commit is gone (rewritten history): nothing to prove
+    fresh, reason = judge_freshness(twin, since, binary)
+    return (fresh, reason) if fresh is False else verdict
+
+
+def judge_freshness(previous: dict | None, detection: Detection, binary: image.BinaryFacts) -> tuple[bool | None, str]:
+    """STALE when sources compiled into the shipped binary changed but its sha256 did not."""
+    if not previous:
+        return None, "first deploy of this image and target in the ledger; nothing to compare with"
+    name = Path(binary.path).name
+    changed = [c.path for c in detection.changed if name in c.binaries]
+    before = (previous.get("binary") or {}).get("sha256")
+    if changed and before == binary.sha256:
+        return False, (
+            f"STALE: {changed[0]} changed since {previous['commit'][:12]} and is compiled into {name}, "
+            f"but the shipped binary is byte-identical; run `invoke doctor` and deploy with --strategy guard"
+        )
+    if changed:
+        return True, f"{name} changed with its sources ({len(changed)} file(s) since {previous['commit'][:12]})"
+    return True, f"no source compiled into {name} changed since {previous['commit'][:12]}"

@@ -1,0 +1,56 @@
+"""`invoke deploy`: build, push, confirm the digest, ledger the deploy, check the binary is fresh."""
+
+from __future__ import annotations
+
+from invoke import Exit, task
+
+from .. import refs, report
+from ..deploy import DeployRequest, deploy as run_deploy
+from ..errors import EXIT_CHECK_FAILED
+from .common import cli_errors, ledger_path, pick, workspace_dir
+
+
+@task(
+    auto_shortflags=False,
+    iterable=["build_arg"],
+    help={
+        "image": "image repository, e.g. 127.0.0.1:5000/acme/api (config freshbin.image)",
+        "tag": "image tag (default: the short commit)",
+        "platform": "buildx --platform (default linux/amd64)",
+        "target": "Dockerfile stage to ship (default api)",
+        "dockerfile": "Dockerfile, relative to the workspace (default Dockerfile)",
+        "context": "build context, relative to the workspace (default .)",
+        "builder": "buildx builder (default: the current one)",
+        "build_arg": "NAME=value, repeatable; added to freshbin.build_args",
+        "strategy": "guard (default: mtime-proof context, cached deps), no-cache (the how-to's rule) or cached",
+        "dry_run": "print the exact build command; build, push and record nothing",
+        "allow_dirty": "deploy a tree with uncommitted changes (the revision label then names HEAD)",
+        "workspace": "Cargo workspace root (default .)",
+        "json": "print one JSON object instead of a table",
+    },
+)
+@cli_errors
+def deploy(c, image="", tag="", platform="", target="", dockerfile="", context="", builder="", build_arg=None,
+           strategy="", dry_run=False, allow_dirty=False, workspace="", json=False):
+    """Build and push TARGET with buildx, record it in the ledger, fail (exit 1) if the binary is stale."""
+    ws = workspace_dir(c, workspace)
+    build_args = dict(pick(None, c, "build_args"))
+    build_args.update(refs.validate_build_arg(a) for a in (build_arg or []))
+    result = run_deploy(
+        DeployRequest(
+            workspace=ws, image=pick(image, c, "image"), tag=pick(tag, c, "tag"),
+            platform=pick(platform, c, "platform"), target=pick(target, c, "target"),
+            dockerfile=pick(dockerfile, c, "dockerfile"), context=pick(context, c, "context"),
+            builder=pick(builder, c, "builder"), build_args=build_args, strategy=pick(strategy, c, "strategy"),
+            dry_run=dry_run, allow_dirty=allow_dirty, watch=tuple(pick(None, c, "watch")),
+            ledger_path=ledger_path(c, ws), binary_path=pick(None, c, "binary_path"),
+        )
+    )
+    if json:
+        report.print_json(result.to_json())
+    else:
+        print(report.deploy_table(result))
+        print(("STALE — " if result.fresh is False else "") + result.reason)
+    if result.fresh is False:
+        raise Exit(code=EXIT_CHECK_FAILED)
+    return result

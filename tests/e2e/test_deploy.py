@@ -1,0 +1,136 @@
+"""deploy on the real engine and registry: strategies, ledger, freshness, failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from freshbin import ledger
+
+from ..conftest import commit_all, set_revision, write
+from .conftest import BUILD_ARGS, run_image, unique_image
+
+pytestmark = pytest.mark.e2e
+
+
+def freshbin_deploy(repo: Path, image: str, *args: str) -> subprocess.CompletedProcess:
+    argv = ["freshbin", "deploy", "--image", image, "--target", "worker", "--json"]
+    for key, value in BUILD_ARGS.items():
+        argv += ["--build-arg", f"{key}={value}"]
+    return subprocess.run(argv + list(args), cwd=repo, capture_output=True, text=True, timeout=900)
+
+
+def ok_json(proc: subprocess.CompletedProcess, code: int = 0) -> dict:
+    assert proc.returncode == code, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+def registry_digest(ref: str) -> str:
+    out = subprocess.run(["docker", "buildx", "imagetools", "inspect", ref, "--format", "{{json .Manifest}}"],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["digest"]
+
+
+def ledger_lines(repo: Path) -> list[dict]:
+    return ledger.read(repo / ".freshbin" / "deploys.jsonl").records
+
+
+def test_no_cache_strategy_follows_detect_and_dry_run_changes_nothing(engine, example_repo):
+    image = unique_image("deploy-nocache")
+    first = ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"))
+    assert first["no_cache"] is True  # root commit: everything is new
+    set_revision(example_repo, "worker", f"w-{uuid.uuid4().hex[:6]}")
+    commit_all(example_repo, "worker change")
+    dry = ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache", "--dry-run", "--tag", "dry"))
+    assert dry["dry_run"] and dry["digest"] is None and "--no-cache" in dry["commands"][0]
+    assert len(ledger_lines(example_repo)) == 1
+    assert subprocess.run(["docker", "buildx", "imagetools", "inspect", f"{image}:dry"],
+                          capture_output=True).returncode != 0, "--dry-run pushed an image"
+    second = ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"), code=1)
+    assert second["no_cache"] is True
+    assert registry_digest(f"{image}:{second['tag']}") == second["digest"] != first["digest"]
+    write(example_repo / "README.md", "unrelated\n")
+    commit_all(example_repo, "docs only")
+    third = ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"))
+    assert third["no_cache"] is False
+    assert [r["commit"] for r in ledger_lines(example_repo)] == [first["commit"], second["commit"], third["commit"]]
+
+
+def test_hazardous_no_cache_deploys_are_flagged_stale_and_guard_ships_the_change(engine, example_repo):
+    image = unique_image("deploy-stale")
+    ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"))
+    revision = f"worker-{uuid.uuid4().hex[:8]}"
+    set_revision(example_repo, "worker", revision)
+    commit_all(example_repo, "worker change")
+    stale = freshbin_deploy(example_repo, image, "--strategy", "no-cache")
+    data = ok_json(stale, code=1)
+    assert data["fresh"] is False and data["binary"]["sha256"] == data["previous"]["binary_sha256"]
+    assert run_image(f"{image}:{data['tag']}") == "dummy"
+    assert ledger_lines(example_repo)[-1]["stale"] is True
+    guarded = ok_json(freshbin_deploy(example_repo, image, "--tag", "guarded"))
+    assert guarded["strategy"] == "guard" and guarded["fresh"] is True and guarded["no_cache"] is False
+    assert run_image(f"{image}:guarded") == f"worker revision={revision}"
+    # The dummy coming back after a fresh deploy is caught too (same binary, other sources).
+    set_revision(example_repo, "worker", revision + "-b")
+    commit_all(example_repo, "worker change again")
+    again = ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"), code=1)
+    assert again["fresh"] is False
+
+
+@pytest.fixture
+def private_registry(tmp_path):
+    """A registry of this test's own on a free loopback port, so stopping it disturbs nobody."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = write(tmp_path / "registry.yml", f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+                   f"    rootdirectory: {tmp_path / 'data'}\nhttp:\n  addr: 127.0.0.1:{port}\n")
+    proc = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        if subprocess.run(["curl", "-fsS", f"http://127.0.0.1:{port}/v2/"], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    yield f"127.0.0.1:{port}", proc
+    proc.kill()
+    proc.wait()
+
+
+def test_registry_stopped_before_push_is_one_line_exit_2_and_no_record(engine, example_repo, private_registry):
+    address, proc = private_registry
+    image = f"{address}/acme/worker"
+    ok_json(freshbin_deploy(example_repo, image))
+    proc.terminate()
+    proc.wait()
+    set_revision(example_repo, "worker", "after-stop")
+    commit_all(example_repo, "change")
+    failed = freshbin_deploy(example_repo, image)
+    assert failed.returncode == 2 and failed.stdout == ""
+    last = failed.stderr.strip().splitlines()[-1]
+    assert last.startswith("freshbin: error:") and "registry" in last and "Traceback" not in failed.stderr
+    assert len(ledger_lines(example_repo)) == 1
+
+
+def test_two_concurrent_deploys_both_recorded(engine, example_repo):
+    image = unique_image("deploy-concurrent")
+    results = {}
+
+    def run(tag: str) -> None:
+        results[tag] = freshbin_deploy(example_repo, image, "--tag", tag, "--strategy", "cached")
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in ("one", "two")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for tag, proc in results.items():
+        assert proc.returncode in (0, 1), proc.stderr[-1500:]
+    raw = (example_repo / ".freshbin" / "deploys.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["tag"] for line in raw) == ["one", "two"]

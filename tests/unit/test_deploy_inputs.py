@@ -1,0 +1,91 @@
+"""deploy's validation and argv construction: pure, no engine needed."""
+
+from pathlib import Path
+
+import pytest
+
+from freshbin import buildx, refs
+from freshbin.deploy import DeployRequest, deploy
+from freshbin.errors import GitError, UsageError
+
+from ..conftest import write
+
+
+@pytest.mark.parametrize("image", [
+    "127.0.0.1:5000/acme/api", "registry.example.invalid/a/b-c", "localhost/x", "api", "[::1]:5000/acme/api",
+])
+def test_valid_repositories(image):
+    assert refs.validate_repository(image) == image
+
+
+@pytest.mark.parametrize("image", [
+    "", "Acme/API", "acme/api:latest", "acme/api@sha256:" + "0" * 64, "acme//api", "acme/api;rm -rf /",
+    "acme/$(touch x)", "acme/api\nx", "acme/ api", "a/" + "b" * 300, "acme/..", "-acme/api",
+])
+def test_invalid_repositories(image):
+    with pytest.raises(UsageError):
+        refs.validate_repository(image)
+
+
+@pytest.mark.parametrize("tag", ["", ".x", "-x", "a" * 129, "a b", "a;b", "$(x)", "a\nb", "A/B", "a..b:c"])
+def test_invalid_tags(tag):
+    with pytest.raises(UsageError):
+        refs.validate_tag(tag)
+
+
+@pytest.mark.parametrize("tag", ["v1", "abc123def456", "1.2.3-rc_1", "A" * 128])
+def test_valid_tags(tag):
+    assert refs.validate_tag(tag) == tag
+
+
+@pytest.mark.parametrize("arg", ["NOEQUALS", "=x", "1X=y", "A B=c", "X=a\nb"])
+def test_invalid_build_args(arg):
+    with pytest.raises(UsageError):
+        refs.validate_build_arg(arg)
+
+
+def test_build_argv_is_a_list_with_hostile_values_kept_whole():
+    spec = buildx.BuildSpec(
+        context=Path("/ctx dir"), dockerfile=Path("/ctx dir/Dockerfile"), target="worker", platform="linux/amd64",
+        tags=("127.0.0.1:5000/a/b:v1",), metadata_file=Path("/tmp/m.json"), builder="remote",
+        build_args={"X": "$(touch /tmp/canary); echo"}, labels={"org.opencontainers.image.revision": "abc"},
+        no_cache=True,
+    )
+    argv = buildx.build_argv(spec)
+    assert argv[:5] == ["docker", "buildx", "build", "--builder", "remote"]
+    assert "X=$(touch /tmp/canary); echo" in argv and argv[-1] == "/ctx dir"
+    assert argv[argv.index("--platform") + 1] == "linux/amd64" and "--no-cache" in argv and "--push" in argv
+    assert argv[argv.index("--metadata-file") + 1] == "/tmp/m.json"
+
+
+def test_dockerfile_stages_from_the_real_parser(tmp_path):
+    assert buildx.dockerfile_stages(Path(__file__).parents[2] / "examples/workspace/Dockerfile") == ["builder", "api", "worker"]
+    with pytest.raises(UsageError, match="does not exist"):
+        buildx.dockerfile_stages(tmp_path / "Dockerfile")
+
+
+def _request(repo, **kw):
+    return DeployRequest(workspace=repo, image=kw.pop("image", "127.0.0.1:5000/acme/worker"), **kw)
+
+
+def test_deploy_refuses_bad_input_before_touching_the_engine(example_repo):
+    with pytest.raises(UsageError, match="--strategy 'fast' is unknown"):
+        deploy(_request(example_repo, strategy="fast"))
+    with pytest.raises(UsageError, match="no stage 'nope'"):
+        deploy(_request(example_repo, target="nope"))
+    with pytest.raises(UsageError, match="must not carry a tag"):
+        deploy(_request(example_repo, image="127.0.0.1:5000/acme/worker:v1"))
+    with pytest.raises(UsageError, match="not a valid tag"):
+        deploy(_request(example_repo, tag="bad tag"))
+    write(example_repo / "bin/worker/src/main.rs", "fn main() {}\n")
+    with pytest.raises(GitError, match="--allow-dirty"):
+        deploy(_request(example_repo))
+
+
+def test_ledger_directory_does_not_make_the_tree_dirty(example_repo):
+    from freshbin import gitio
+
+    write(example_repo / ".freshbin/deploys.jsonl", "{}\n")
+    repo = gitio.open_repo(example_repo)
+    assert gitio.dirty_paths(repo, (".freshbin",)) == []
+    assert gitio.dirty_paths(repo) == [".freshbin/deploys.jsonl"]
