@@ -10,7 +10,7 @@ from freshbin.tasks import ns
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-COMMAND = re.compile(r"(?:^|`)(?:invoke|freshbin) ((?:[a-z][\w-]*\.)?[a-z][\w-]*)((?: +(?:--?[\w-]+(?:[ =][^\s`|]+)?|[^\s`|-][^\s`|]*))*)")
+COMMAND = re.compile(r"`(?:invoke|freshbin) ((?:[a-z][\w-]*\.)?[a-z][\w-]*)((?: +(?:--?[\w-]+(?:[ =][^\s`|]+)?|[^\s`|-][^\s`|]*))*)")
 
 
 def _task_flags(name: str) -> set[str]:
@@ -20,8 +20,12 @@ def _task_flags(name: str) -> set[str]:
 
 def _mentions():
     for doc in DOCS:
+        in_code = False
         for number, line in enumerate(doc.read_text().splitlines(), 1):
-            for match in COMMAND.finditer(line):
+            if line.startswith("```"):
+                in_code = not in_code
+                continue
+            for match in COMMAND.finditer("`" + line.lstrip("$ ") if in_code else line):
                 yield doc.name, number, match.group(1), re.findall(r"--[\w-]+", match.group(2))
 
 
