@@ -28,7 +28,11 @@ def shorten(value: Any, width: int = MAX_CELL) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1):]
 
 
-def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], width: int = MAX_CELL) -> str:
+def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], width: int = MAX_CELL,
+          wrap: Sequence[int] | None = None) -> str:
+    """A plain table; `wrap` gives per-column widths to wrap prose instead of shortening it."""
+    if wrap:
+        return tabulate([list(row) for row in rows], headers=headers, tablefmt="simple", maxcolwidths=list(wrap))
     return tabulate([[shorten(c, width) for c in row] for row in rows], headers=headers, tablefmt="simple")
 
 

@@ -67,3 +67,17 @@ def test_api_picks_up_touched_library_change_even_in_hazardous_dockerfile(engine
     ref = unique_image("hazard-api") + ":v2"
     buildx_push(example_repo, dockerfile="Dockerfile", target="api", ref=ref, no_cache=True)
     assert run_image(ref) == f"api revision=api-initial pg storage ({hello})"
+
+
+def test_doctor_fix_makes_the_hazardous_dockerfile_ship_the_change(engine, example_repo):
+    import subprocess
+
+    fixed = subprocess.run(["freshbin", "doctor", "--fix"], cwd=example_repo, capture_output=True, text=True)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    again = subprocess.run(["freshbin", "doctor", "--fix"], cwd=example_repo, capture_output=True, text=True)
+    assert "nothing to fix" in again.stderr
+    revision = _unique("worker-fixed")
+    _change_worker(example_repo, revision)
+    ref = unique_image("doctor-fix") + ":v2"
+    buildx_push(example_repo, dockerfile="Dockerfile", target="worker", ref=ref, no_cache=True)
+    assert run_image(ref) == f"worker revision={revision}"

@@ -6,7 +6,8 @@ from .. import config
 from . import env
 from .deploy import deploy
 from .detect import detect
+from .doctor import doctor
 
-ns = Collection(detect, deploy)
+ns = Collection(detect, deploy, doctor)
 ns.add_collection(env.ns)
 ns.configure({"freshbin": config.DEFAULTS})

@@ -26,6 +26,10 @@ def cli_errors(body):
             if os.environ.get("FRESHBIN_DEBUG"):
                 raise
             raise Exit(f"freshbin: error: {exc}", code=exc.exit_code) from None
+        except BrokenPipeError:
+            # `freshbin … | head`: the reader left; say nothing more.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+            raise Exit(code=0) from None
         except KeyboardInterrupt:
             raise Exit("freshbin: interrupted", code=EXIT_INTERRUPTED) from None
 

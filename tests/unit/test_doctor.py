@@ -1,0 +1,165 @@
+"""doctor's rules over Dockerfile variants, against a copy of the example workspace."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from freshbin.doctor import check, fix
+from freshbin.errors import UsageError, WorkspaceError
+
+from ..conftest import EXAMPLE, write
+
+WATCH = ["crates/", "bin/"]
+HEAD = """ARG BUILDER=rust:1-bookworm
+FROM ${BUILDER} AS builder
+WORKDIR /app
+COPY Cargo.toml Cargo.lock ./
+COPY crates/greeting/Cargo.toml crates/greeting/Cargo.toml
+COPY crates/storage/pg/Cargo.toml crates/storage/pg/Cargo.toml
+COPY bin/api/Cargo.toml bin/api/Cargo.toml
+COPY bin/worker/Cargo.toml bin/worker/Cargo.toml
+RUN mkdir -p crates/greeting/src crates/storage/pg/src bin/api/src bin/worker/src \\
+ && touch crates/greeting/src/lib.rs crates/storage/pg/src/lib.rs \\
+ && echo 'fn main() {}' > bin/api/src/main.rs && echo 'fn main() {}' > bin/worker/src/main.rs \\
+ && cargo build --release
+"""
+COPY_SRC = "COPY crates crates\nCOPY bin bin\n"
+FINAL = """FROM debian:bookworm-slim AS api
+COPY --from=builder /app/target/release/api /usr/local/bin/api
+FROM debian:bookworm-slim AS worker
+COPY --from=builder /app/target/release/worker /usr/local/bin/worker
+"""
+WORKER_ONLY = "FROM debian:bookworm-slim AS worker\nCOPY --from=builder /app/target/release/worker /w\n"
+DEPS_STAGE = HEAD.replace("AS builder", "AS deps") + "FROM deps AS builder\n"
+CHEF = """FROM rust AS builder
+WORKDIR /app
+COPY recipe.json recipe.json
+RUN cargo chef cook --release --recipe-path recipe.json
+COPY . .
+"""
+
+VARIANTS = {
+    "partial touch (the example)": (HEAD + COPY_SRC + "RUN touch crates/*/src/lib.rs && cargo build --release\n" + FINAL, {"FB001", "FB006"}),
+    "no refresh": (HEAD + COPY_SRC + "RUN cargo build --release\n" + FINAL, {"FB002", "FB006"}),
+    "touch misses nested crate": (HEAD + COPY_SRC + "RUN touch crates/*/src/lib.rs bin/*/src/main.rs && cargo build --release\n" + FINAL, {"FB001", "FB006"}),
+    "touch covers every package": (HEAD + COPY_SRC + "RUN touch crates/*/src/lib.rs crates/storage/*/src/lib.rs bin/*/src/main.rs && cargo build --release\n" + FINAL, set()),
+    "find . touches everything": (HEAD + COPY_SRC + "RUN find . -name '*.rs' -exec touch {} + && cargo build --release\n" + FINAL, set()),
+    "find | xargs misses bin": (HEAD + COPY_SRC + "RUN find crates -name '*.rs' | xargs touch && cargo build --release\n" + FINAL, {"FB001", "FB006"}),
+    "only worker shipped, bins touched": (HEAD + COPY_SRC + "RUN touch bin/*/src/main.rs && cargo build --release\n" + WORKER_ONLY, set()),
+    "refresh in its own RUN": (HEAD + COPY_SRC + "RUN find crates bin -exec touch {} +\nRUN cargo build --release\n" + FINAL, set()),
+    "deps stage, no refresh": (DEPS_STAGE + COPY_SRC + "RUN cargo build --release\n" + FINAL, {"FB002"}),
+    "deps stage with refresh": (DEPS_STAGE + COPY_SRC + "RUN find crates bin -name '*.rs' -exec touch {} + && cargo build --release\n" + FINAL, set()),
+    "cargo-chef with refresh": (CHEF + "RUN find crates bin -name '*.rs' -exec touch {} + && cargo build --release\n" + FINAL, set()),
+    "cargo-chef without refresh": (CHEF + "RUN cargo build --release\n" + FINAL, {"FB002", "FB006"}),
+    "cache mount, no pre-build, no refresh": ("FROM rust AS builder\nWORKDIR /app\nCOPY . .\nRUN --mount=type=cache,target=/app/target cargo build --release && cp target/release/api /api\n", {"FB003"}),
+    "cache mount with uid": ("FROM rust AS builder\nWORKDIR /app\nCOPY . .\nRUN --mount=type=cache,target=/app/target,uid=1000 find . -exec touch {} + && cargo build --release\n", {"FB005"}),
+    "cache mount with refresh": ("FROM rust AS builder\nWORKDIR /app\nCOPY . .\nRUN --mount=type=cache,target=/app/target find . -exec touch {} + && cargo build --release\n", set()),
+    "wrong binary name": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/release/apii /a\n", {"FB007"}),
+    "musl target, release dir": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release --target x86_64-unknown-linux-musl\nFROM x AS api\nCOPY --from=builder /app/target/release/api /a\n", {"FB007"}),
+    "triple dir without --target": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/x86_64-unknown-linux-gnu/release/api /a\n", {"FB007"}),
+    "debug dir for a release build": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/debug/api /a\n", {"FB007"}),
+    "musl target, right dir": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release --target x86_64-unknown-linux-musl\nFROM x AS api\nCOPY --from=builder /app/target/x86_64-unknown-linux-musl/release/api /a\n", set()),
+    "suppressed": (HEAD + COPY_SRC + "# freshbin ignore=FB001\nRUN touch crates/*/src/lib.rs && cargo build --release\n" + FINAL, {"FB006"}),
+    "ARG substitution in COPY": ("ARG SRC=crates\n" + HEAD + "ARG SRC\nCOPY ${SRC} ${SRC}\nCOPY bin bin\nRUN touch crates/*/src/lib.rs && cargo build --release\n" + FINAL, {"FB001", "FB006"}),
+    "line continuation": (HEAD + COPY_SRC + "RUN touch \\\n    crates/*/src/lib.rs \\\n && cargo build --release\n" + FINAL, {"FB001", "FB006"}),
+    "heredoc RUN with full refresh": (HEAD + COPY_SRC + "RUN <<EOF\nfind crates bin -name '*.rs' -exec touch {} +\ncargo build --release\nEOF\n" + FINAL, set()),
+    "heredoc RUN without refresh": (HEAD + COPY_SRC + "RUN <<EOF\nset -e\ncargo build --release\nEOF\n" + FINAL, {"FB002", "FB006"}),
+}
+
+
+@pytest.fixture
+def ws(tmp_path):
+    root = tmp_path / "ws"
+    shutil.copytree(EXAMPLE, root)
+    return root
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_variant(ws, name):
+    text, expected = VARIANTS[name]
+    write(ws / "Dockerfile.t", text)
+    assert {f.rule for f in check(ws / "Dockerfile.t", ws, ws, WATCH)} == expected
+
+
+def test_example_dockerfiles(ws):
+    assert {f.rule for f in check(ws / "Dockerfile", ws, ws, WATCH)} == {"FB001", "FB006"}
+    assert check(ws / "Dockerfile.fixed", ws, ws, WATCH) == []
+
+
+@pytest.mark.parametrize("ignore, inputs, expected", [
+    (".*\n", {".cargo/config.toml": "[build]\n"}, True),
+    ("**/build.rs\n", {"crates/greeting/build.rs": "fn main() {}\n"}, True),
+    ("bin/worker\n", {}, True),
+    ("bin/worker\n!bin/worker/src\n!bin/worker/Cargo.toml\n", {}, False),
+    ("rust-toolchain*\n", {"rust-toolchain.toml": "[toolchain]\n"}, True),
+    ("target\n.git\n*.md\n", {}, False),
+])
+def test_dockerignore(ws, ignore, inputs, expected):
+    write(ws / ".dockerignore", ignore)
+    for rel, text in inputs.items():
+        write(ws / rel, text)
+    rules = {f.rule for f in check(ws / "Dockerfile.fixed", ws, ws, WATCH)}
+    assert ("FB004" in rules) is expected
+
+
+def test_fix_rewrites_only_the_refresh_and_is_idempotent(ws):
+    before = (ws / "Dockerfile").read_text()
+    new, diff = fix(ws / "Dockerfile", ws, WATCH)
+    changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+    assert changed == ["-RUN touch crates/*/src/lib.rs && cargo build --release",
+                       "+RUN find bin crates -name '*.rs' -exec touch {} + && cargo build --release"]
+    assert len(new.splitlines()) == len(before.splitlines())
+    (ws / "Dockerfile").write_text(new)
+    assert check(ws / "Dockerfile", ws, ws, WATCH) == []
+    assert fix(ws / "Dockerfile", ws, WATCH) == (new, "")
+
+
+def test_fix_adds_a_refresh_where_there_is_none(ws):
+    write(ws / "Dockerfile.t", VARIANTS["no refresh"][0])
+    new, diff = fix(ws / "Dockerfile.t", ws, WATCH)
+    assert "RUN find bin crates -name '*.rs' -exec touch {} + && cargo build --release" in new
+    write(ws / "Dockerfile.t", new)
+    assert check(ws / "Dockerfile.t", ws, ws, WATCH) == []
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist"),
+    (b"", "is empty"),
+    (b"\x00\x01\x02ELF", "binary file"),
+    (b"FROM x\nRUN echo hi\n", "no cargo build"),
+    (b"\xff\xfeFROM", "not UTF-8"),
+])
+def test_bad_dockerfiles(ws, content, message):
+    path = ws / "Dockerfile.t"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(UsageError, match=message):
+        check(path, ws, ws, WATCH)
+
+
+def test_broken_workspace_manifest(ws):
+    (ws / "Cargo.toml").write_text("[workspace\n")
+    with pytest.raises(WorkspaceError, match="not valid TOML"):
+        check(ws / "Dockerfile", ws, ws, WATCH)
+
+
+def test_cli_formats_and_threshold(ws):
+    def run(*args):
+        return subprocess.run(["freshbin", "doctor", *args], cwd=ws, capture_output=True, text=True)
+
+    table = run()
+    assert table.returncode == 1 and "FB001" in table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= 100
+    data = json.loads(run("--format", "json").stdout)
+    assert {d["rule"] for d in data} == {"FB001", "FB006"}
+    assert set(data[0]) == {"file", "line", "rule", "severity", "message", "fix"}
+    sarif = json.loads(run("--format", "sarif").stdout)
+    assert sarif["version"] == "2.1.0" and {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"FB001", "FB006"}
+    assert run("--dockerfile", "Dockerfile.fixed").returncode == 0
+    assert run("--failure-threshold", "none").returncode == 0
+    bad = run("--format", "xml")
+    assert bad.returncode == 2 and bad.stderr.startswith("freshbin: error:")
+    missing = run("--dockerfile", "Nope")
+    assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
