@@ -133,6 +133,15 @@ YAML
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
+# Import directory ROOT as IMAGE (with a PATH, which `docker import` leaves unset); ROOT is removed.
+import_dir() {
+    local root=$1 image=$2
+    tar -C "$root" -c . | docker import \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        - "$image" >/dev/null || { rm -rf "$root"; die "docker import $image failed"; }
+    rm -rf "$root"
+}
+
 # debootstrap a minimal Debian with the given extra packages and import it as IMAGE.
 import_rootfs() {
     local image=$1 include=$2 root
@@ -141,10 +150,7 @@ import_rootfs() {
     debootstrap --variant=minbase --include="$include" "$SUITE" "$root" "$(debian_mirror)" \
         >"$STATE_DIR/debootstrap.log" 2>&1 || { rm -rf "$root"; die "debootstrap failed (log: $STATE_DIR/debootstrap.log)"; }
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-    tar -C "$root" -c . | docker import \
-        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        - "$image" >/dev/null || { rm -rf "$root"; die "docker import $image failed"; }
-    rm -rf "$root"
+    import_dir "$root" "$image"
 }
 
 build_builder_image() {
@@ -168,10 +174,7 @@ build_runtime_image() {
     docker rm "$cid" >/dev/null
     mkdir -p "$root/tmp" "$root/usr/local/bin"
     chmod 1777 "$root/tmp"
-    tar -C "$root" -c . | docker import \
-        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        - "$RUNTIME_IMAGE" >/dev/null || { rm -rf "$root"; die "docker import $RUNTIME_IMAGE failed"; }
-    rm -rf "$root"
+    import_dir "$root" "$RUNTIME_IMAGE"
 }
 
 build_deps_image() {
