@@ -20,7 +20,7 @@ from pathlib import Path
 from . import buildx, gitio, image, ledger, refs
 from .detect import Detection, detect
 from .errors import GitError, UsageError
-from .guard import guarded_context
+from .guard import MECHANISM as GUARD_MECHANISM, guarded_context
 
 STRATEGIES = ("guard", "no-cache", "cached")
 
@@ -114,7 +114,7 @@ def deploy(req: DeployRequest) -> DeployResult:
             no_cache=no_cache,
         )
         command = shlex.join(buildx.build_argv(spec))
-        guard_note = (guard.mechanism if guard else "future mtimes + content nonce") if req.strategy == "guard" else None
+        guard_note = GUARD_MECHANISM if req.strategy == "guard" else None
         if req.dry_run:
             return DeployResult(req.image, tag, None, commit, req.strategy, no_cache, None,
                                 _previous_json(previous), None, str(ledger_path), [command], guard_note, True,

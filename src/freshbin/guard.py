@@ -30,6 +30,7 @@ import git
 
 NONCE_NAME = ".freshbin-guard"
 FUTURE_SECONDS = 365 * 24 * 3600
+MECHANISM = "future mtimes + content nonce"
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class GuardedContext:
     files_refreshed: int
     nonce_dirs: int
     mtime: float
-    mechanism: str = "future mtimes + content nonce"
+    mechanism: str = MECHANISM
 
 
 @contextmanager

@@ -18,8 +18,7 @@ def _regex(pattern: str) -> re.Pattern:
             out += ".*"
             i += 2
             if i < len(pattern) and pattern[i] == "/":
-                i += 1
-                out += "/?" if False else ""
+                i += 1  # `**/x` also matches `x` at the root: `.*` already covers the empty prefix
             continue
         ch = pattern[i]
         out += "[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch)

@@ -6,6 +6,7 @@ import difflib
 import re
 from pathlib import Path
 
+from ..errors import UsageError
 from ..workspace import load_workspace
 from . import ignore, rules
 from .model import Finding, parse
@@ -18,8 +19,6 @@ def check(dockerfile: Path, workspace: Path, context: Path, watch: list[str]) ->
     ws = load_workspace(workspace)
     builds = rules.analyse(stages, watch)
     if not builds:
-        from ..errors import UsageError
-
         raise UsageError(f"{dockerfile} has no cargo build after a COPY of the sources; nothing for doctor to check")
     file = str(dockerfile)
     findings: list[Finding] = []

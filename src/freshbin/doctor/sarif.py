@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import __version__
 from .model import Finding
+from . import rules
 from .rules import RULES
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -32,8 +33,6 @@ def to_sarif(findings: list[Finding], descriptions: dict[str, str]) -> dict:
 
 
 def rule_descriptions() -> dict[str, str]:
-    from . import rules
-
     out = {}
     for line in (rules.__doc__ or "").splitlines():
         parts = line.split(None, 2)
