@@ -3,7 +3,9 @@
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from freshbin.doctor import check, fix
@@ -163,3 +165,22 @@ def test_cli_formats_and_threshold(ws):
     assert bad.returncode == 2 and bad.stderr.startswith("freshbin: error:")
     missing = run("--dockerfile", "Nope")
     assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+
+
+SARIF_SCHEMA = Path(__file__).resolve().parents[1] / "data" / "sarif-2.1.0-rtm.5.json"
+
+
+def test_sarif_validates_against_the_sarif_2_1_0_schema(ws):
+    """The OASIS SARIF 2.1.0 schema (rtm.5, vendored from npm @microsoft/jest-sarif, MIT)."""
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    out = subprocess.run(["freshbin", "doctor", "--format", "sarif"], cwd=ws, capture_output=True, text=True)
+    assert out.returncode == 1
+    log = json.loads(out.stdout)
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+    assert log["runs"][0]["results"], "the hazardous example must produce results to validate"
+    # The schema must be able to fail: a result without a message is invalid SARIF.
+    broken = json.loads(out.stdout)
+    del broken["runs"][0]["results"][0]["message"]
+    assert list(validator.iter_errors(broken))
