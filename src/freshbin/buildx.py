@@ -37,7 +37,10 @@ class BuildSpec:
     no_cache: bool = False
     no_cache_filter: tuple[str, ...] = ()
     push: bool = True
-    output: str = ""  # e.g. "type=docker,dest=/tmp/x.tar"; overrides --push
+    load: bool = False  # into the local image store (when not pushing)
+    output: str = ""  # e.g. "type=docker,dest=/tmp/x.tar"; overrides --push/--load
+    source_date_epoch: int | None = None  # honoured by BuildKit >= 0.11 only
+    rewrite_timestamp: bool = False  # BuildKit >= 0.13: clamp layer mtimes to SOURCE_DATE_EPOCH
 
 
 def build_argv(spec: BuildSpec) -> list[str]:
@@ -47,7 +50,10 @@ def build_argv(spec: BuildSpec) -> list[str]:
     argv += ["--platform", spec.platform, "--target", spec.target, "-f", str(spec.dockerfile)]
     for tag in spec.tags:
         argv += ["-t", tag]
-    for key, value in sorted(spec.build_args.items()):
+    build_args = dict(spec.build_args)
+    if spec.source_date_epoch is not None:
+        build_args.setdefault("SOURCE_DATE_EPOCH", str(spec.source_date_epoch))
+    for key, value in sorted(build_args.items()):
         argv += ["--build-arg", f"{key}={value}"]
     for key, value in sorted(spec.labels.items()):
         argv += ["--label", f"{key}={value}"]
@@ -57,8 +63,13 @@ def build_argv(spec: BuildSpec) -> list[str]:
         argv += ["--no-cache-filter", stage]
     if spec.output:
         argv += ["--output", spec.output]
+    elif spec.rewrite_timestamp:
+        kind = "type=image,push=true" if spec.push else "type=docker"
+        argv += ["--output", f"{kind},rewrite-timestamp=true"]
     elif spec.push:
         argv.append("--push")
+    elif spec.load:
+        argv.append("--load")
     argv += ["--metadata-file", str(spec.metadata_file), "--progress", "plain", str(spec.context)]
     return argv
 
@@ -86,6 +97,29 @@ def preflight(builder: str = "") -> Engine:
         buildkit=facts.get("BuildKit version", facts.get("Buildkit", "")),
         no_cache_filter="--no-cache-filter" in help_text,
     )
+
+
+def buildkit_version(engine: Engine) -> tuple[int, int]:
+    """(major, minor) of the builder's BuildKit, e.g. "v0.8+unknown" -> (0, 8); (0, 0) if unknown."""
+    text = engine.buildkit.lstrip("v")
+    parts = text.replace("+", ".").replace("-", ".").split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return 0, 0
+
+
+def reproducibility(engine: Engine) -> tuple[bool, bool, str]:
+    """Whether SOURCE_DATE_EPOCH and rewrite-timestamp work here, and a note saying so."""
+    version = buildkit_version(engine)
+    epoch, rewrite = version >= (0, 11), version >= (0, 13)
+    if rewrite:
+        return True, True, f"BuildKit {engine.buildkit}: SOURCE_DATE_EPOCH and rewrite-timestamp set from the commit time"
+    if epoch:
+        return True, False, (f"BuildKit {engine.buildkit}: SOURCE_DATE_EPOCH set; rewrite-timestamp needs 0.13, "
+                             "so layer timestamps may still make digests differ")
+    return False, False, (f"BuildKit {engine.buildkit or '(unknown)'} predates SOURCE_DATE_EPOCH (0.11) and "
+                          "rewrite-timestamp (0.13): equal inputs give different digests, so files are compared")
 
 
 def _parse_inspect(text: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from . import buildx, gitio, image, ledger, refs
 from .detect import Detection, detect
 from .errors import GitError, UsageError
-from .guard import MECHANISM as GUARD_MECHANISM, guarded_context
+from .guard import MECHANISM as GUARD_MECHANISM, cache_options, guarded_context
 
 STRATEGIES = ("guard", "no-cache", "cached")
 
@@ -65,10 +65,23 @@ class DeployResult:
         return asdict(self)
 
 
-def deploy(req: DeployRequest) -> DeployResult:
-    refs.validate_repository(req.image)
-    if req.strategy not in STRATEGIES:
-        raise UsageError(f"--strategy {req.strategy!r} is unknown; use one of {', '.join(STRATEGIES)}")
+@dataclass(frozen=True)
+class Prepared:
+    """The checked inputs of a build: shared by deploy and verify."""
+
+    workspace: Path
+    repo: object  # git.Repo
+    commit: str
+    tag: str
+    dirty: bool
+    dockerfile: Path
+    ledger_path: Path
+
+
+def prepare(req: DeployRequest, *, image_required: bool = True) -> Prepared:
+    """Validate the image, tag, tree, Dockerfile and target before anything is built."""
+    if image_required or req.image:
+        refs.validate_repository(req.image)
     ws = Path(req.workspace).resolve()
     repo = gitio.open_repo(ws)
     ledger_path = (req.ledger_path or ws / ".freshbin" / "deploys.jsonl").resolve()
@@ -84,10 +97,30 @@ def deploy(req: DeployRequest) -> DeployResult:
     stages = buildx.dockerfile_stages(dockerfile)
     if req.target not in stages:
         raise UsageError(f"{dockerfile.name} has no stage {req.target!r} (stages: {', '.join(stages) or 'none'}); pass --target")
+    return Prepared(ws, repo, commit, tag, dirty, dockerfile, ledger_path)
+
+
+def revision_labels(commit: str) -> dict[str, str]:
+    return {
+        "org.opencontainers.image.revision": commit,
+        "org.opencontainers.image.created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def deploy(req: DeployRequest) -> DeployResult:
+    if req.strategy not in STRATEGIES:
+        raise UsageError(f"--strategy {req.strategy!r} is unknown; use one of {', '.join(STRATEGIES)}")
+    p = prepare(req)
+    ws, repo, commit, tag, dirty, dockerfile, ledger_path = (
+        p.workspace, p.repo, p.commit, p.tag, p.dirty, p.dockerfile, p.ledger_path)
     previous = ledger.last_for(ledger.read(ledger_path), req.image, req.target)
     detection = detect(ws, base=previous["commit"] if previous else None, worktree=dirty, watch=list(req.watch))
     no_cache = req.strategy == "no-cache" and detection.no_cache_required
     engine = buildx.preflight(req.builder)
+    filters, guard_no_cache, guard_cache_note = (), False, ""
+    if req.strategy == "guard":
+        filters, guard_no_cache, guard_cache_note = cache_options(engine.no_cache_filter, dockerfile, req.target)
+        no_cache = no_cache or guard_no_cache
     ref = f"{req.image}:{tag}"
     with ExitStack() as stack:
         guard = None
@@ -107,14 +140,12 @@ def deploy(req: DeployRequest) -> DeployResult:
             metadata_file=meta_dir / "metadata.json",
             builder=req.builder,
             build_args=dict(req.build_args),
-            labels={
-                "org.opencontainers.image.revision": commit,
-                "org.opencontainers.image.created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            },
+            labels=revision_labels(commit),
             no_cache=no_cache,
+            no_cache_filter=filters,
         )
         command = shlex.join(buildx.build_argv(spec))
-        guard_note = GUARD_MECHANISM if req.strategy == "guard" else None
+        guard_note = f"{GUARD_MECHANISM}; {guard_cache_note}" if req.strategy == "guard" else None
         if req.dry_run:
             return DeployResult(req.image, tag, None, commit, req.strategy, no_cache, None,
                                 _previous_json(previous), None, str(ledger_path), [command], guard_note, True,

@@ -12,6 +12,11 @@ Dockerfile and without invalidating the dependency layers:
   everything after them re-run, while the manifest-only layers before them stay cached.
   (`--no-cache-filter` would do the same only when the dependency pre-build lives in its own
   stage; with the common single-stage pattern it rebuilds every dependency, ~14x slower.)
+* BuildKit v0.8 keys `COPY --from=builder …/release/app` by the *content* of the copied binary,
+  and a `--no-cache` build can file a different result under an existing record (measured: after
+  the how-to's `--no-cache` build shipped the dummy binary, a later build that compiled the real
+  binary got the dummy back from that COPY's cache).  So the stages that only copy artefacts
+  (no cargo in them) are built with `--no-cache-filter`: they cost a file copy.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import git
+
+from .doctor.model import Stage, parse
 
 NONCE_NAME = ".freshbin-guard"
 FUTURE_SECONDS = 365 * 24 * 3600
@@ -107,3 +114,39 @@ def refresh(workspace: Path, watch: list[str]) -> tuple[int, int, float]:
                     os.utime(path, (stamp, stamp))
                     files += 1
     return files, dirs, stamp
+
+
+def artefact_stages(dockerfile: Path, target: str) -> tuple[str, ...]:
+    """Named stages the target needs that run no cargo: content-keyed, cheap, built uncached."""
+    stages = {s.name: s for s in parse(dockerfile)}
+    if target not in stages:
+        return ()
+    needed, todo = [], [target]
+    while todo:
+        name = todo.pop()
+        if name in needed or name not in stages:
+            continue
+        needed.append(name)
+        todo += _stage_inputs(stages[name], stages)
+    return tuple(n for n in needed if not n.isdigit() and not _runs_cargo(stages[n]))
+
+
+def _stage_inputs(stage: Stage, stages: dict[str, Stage]) -> list[str]:
+    by_index = {str(s.index): s.name for s in stages.values()}
+    names = [stage.base] + [i.flag("from") or "" for i in stage.instructions if i.cmd in ("COPY", "ADD")]
+    return [by_index.get(n, n) for n in names if n in stages or n in by_index]
+
+
+def _runs_cargo(stage: Stage) -> bool:
+    return any(i.cmd == "RUN" and "cargo" in i.text for i in stage.instructions)
+
+
+def cache_options(no_cache_filter_supported: bool, dockerfile: Path, target: str) -> tuple[tuple[str, ...], bool, str]:
+    """(--no-cache-filter stages, --no-cache, note) for a guarded build on this engine."""
+    stages = artefact_stages(dockerfile, target)
+    if not stages:
+        return (), False, "no artefact-only stage to rebuild"
+    if no_cache_filter_supported:
+        return stages, False, f"--no-cache-filter {','.join(stages)} (artefact copies are content-keyed)"
+    return (), True, ("this buildx has no --no-cache-filter, so the guarded build runs --no-cache "
+                      "(correct but slow; upgrade buildx)")

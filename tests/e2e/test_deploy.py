@@ -14,7 +14,7 @@ import pytest
 from freshbin import ledger
 
 from ..conftest import commit_all, set_revision, write
-from .conftest import BUILD_ARGS, run_image, unique_image
+from .conftest import BUILD_ARGS, buildx_push, run_image, unique_image
 
 pytestmark = pytest.mark.e2e
 
@@ -134,3 +134,24 @@ def test_two_concurrent_deploys_both_recorded(engine, example_repo):
         assert proc.returncode in (0, 1), proc.stderr[-1500:]
     raw = (example_repo / ".freshbin" / "deploys.jsonl").read_text().splitlines()
     assert sorted(json.loads(line)["tag"] for line in raw) == ["one", "two"]
+
+
+def test_guard_after_the_how_tos_no_cache_build_of_the_same_commit_ships_the_change(engine, example_repo):
+    """BuildKit v0.8: a --no-cache build can file the dummy under the real binary's COPY --from key.
+
+    Without `--no-cache-filter` on the artefact-only stage, the guard deploy below compiles the
+    real binary and still ships the dummy (measured before the filter was added).
+    """
+    image = unique_image("deploy-poison")
+    ok_json(freshbin_deploy(example_repo, image, "--strategy", "cached", "--tag", "warm"))  # deps built now
+    revision = f"poison-{uuid.uuid4().hex[:8]}"
+    set_revision(example_repo, "worker", revision)
+    commit_all(example_repo, "worker change")
+    cached = ok_json(freshbin_deploy(example_repo, image, "--strategy", "cached", "--tag", "cached"))
+    assert run_image(f"{image}:cached") == f"worker revision={revision}"
+    buildx_push(example_repo, dockerfile="Dockerfile", target="worker", ref=f"{image}:nocache", no_cache=True)
+    assert run_image(f"{image}:nocache") == "dummy"
+    guarded = freshbin_deploy(example_repo, image, "--tag", "guarded")
+    data = json.loads(guarded.stdout)
+    assert run_image(f"{image}:guarded") == f"worker revision={revision}"
+    assert data["binary"]["sha256"] == cached["binary"]["sha256"] and "--no-cache-filter worker" in data["guard"]

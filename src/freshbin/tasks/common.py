@@ -8,7 +8,8 @@ from pathlib import Path
 
 from invoke import Exit
 
-from .. import config
+from .. import config, refs
+from ..deploy import DeployRequest
 from ..errors import EXIT_INTERRUPTED, FreshbinError
 
 
@@ -50,3 +51,16 @@ def workspace_dir(c, flag: str | None) -> Path:
 def ledger_path(c, ws: Path) -> Path:
     path = Path(config.settings(c)["ledger"])
     return path if path.is_absolute() else ws / path
+
+
+def build_request(c, *, workspace: str, build_arg: list[str] | None, strategy: str = "", dry_run: bool = False,
+                  allow_dirty: bool = False, **flags: str) -> DeployRequest:
+    """What to build, from flags over config (shared by deploy and verify)."""
+    ws = workspace_dir(c, workspace)
+    build_args = dict(pick(None, c, "build_args"))
+    build_args.update(refs.validate_build_arg(a) for a in (build_arg or []))
+    return DeployRequest(
+        workspace=ws, build_args=build_args, strategy=pick(strategy, c, "strategy"), dry_run=dry_run,
+        allow_dirty=allow_dirty, watch=tuple(pick(None, c, "watch")), ledger_path=ledger_path(c, ws),
+        binary_path=pick(None, c, "binary_path"), **{key: pick(value, c, key) for key, value in flags.items()},
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from invoke import Exit, task
 
-from .. import refs, report
-from ..deploy import DeployRequest, deploy as run_deploy
+from .. import report
+from ..deploy import deploy as run_deploy
 from ..errors import EXIT_CHECK_FAILED
-from .common import cli_errors, ledger_path, pick, workspace_dir
+from .common import build_request, cli_errors
 
 
 @task(
@@ -33,19 +33,10 @@ from .common import cli_errors, ledger_path, pick, workspace_dir
 def deploy(c, image="", tag="", platform="", target="", dockerfile="", context="", builder="", build_arg=None,
            strategy="", dry_run=False, allow_dirty=False, workspace="", json=False):
     """Build and push TARGET with buildx, record it in the ledger, fail (exit 1) if the binary is stale."""
-    ws = workspace_dir(c, workspace)
-    build_args = dict(pick(None, c, "build_args"))
-    build_args.update(refs.validate_build_arg(a) for a in (build_arg or []))
-    result = run_deploy(
-        DeployRequest(
-            workspace=ws, image=pick(image, c, "image"), tag=pick(tag, c, "tag"),
-            platform=pick(platform, c, "platform"), target=pick(target, c, "target"),
-            dockerfile=pick(dockerfile, c, "dockerfile"), context=pick(context, c, "context"),
-            builder=pick(builder, c, "builder"), build_args=build_args, strategy=pick(strategy, c, "strategy"),
-            dry_run=dry_run, allow_dirty=allow_dirty, watch=tuple(pick(None, c, "watch")),
-            ledger_path=ledger_path(c, ws), binary_path=pick(None, c, "binary_path"),
-        )
-    )
+    result = run_deploy(build_request(
+        c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
+        context=context, builder=builder, build_arg=build_arg, strategy=strategy, dry_run=dry_run,
+        allow_dirty=allow_dirty))
     if json:
         report.print_json(result.to_json())
     else:
