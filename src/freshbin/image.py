@@ -57,7 +57,7 @@ def read_binary(image: str, path: str, config: dict | None = None) -> BinaryFact
     created = runner.run(["docker", "create", image, "/freshbin-never-runs"])
     cid = created.stdout.strip()
     try:
-        for candidate in _candidates(path, config or {}):
+        for candidate in candidates(path, config or {}):
             proc = subprocess.run(["docker", "cp", f"{cid}:{candidate}", "-"], capture_output=True)
             if proc.returncode == 0:
                 return _hash_from_tar(proc.stdout, candidate)
@@ -66,7 +66,7 @@ def read_binary(image: str, path: str, config: dict | None = None) -> BinaryFact
         runner.run(["docker", "rm", "-f", cid], check=False)
 
 
-def _candidates(path: str, config: dict) -> list[str]:
+def candidates(path: str, config: dict) -> list[str]:
     if posixpath.isabs(path) and "/" in path.strip("/"):
         return [path]
     name = posixpath.basename(path)

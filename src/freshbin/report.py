@@ -72,3 +72,38 @@ def deploy_table(result) -> str:
     if result.dry_run:
         text += "\n\nwould run:\n  " + "\n  ".join(result.commands)
     return text
+
+
+def verify_tables(result) -> str:
+    """Checks, then the differing files (the shipped binary's row marked), then the verdict."""
+    mark = {True: paint("ok", "green"), False: paint("FAIL", "red"), None: "info"}
+    checks = table([(c.name, c.expected, c.actual, mark[c.ok]) for c in result.checks],
+                   ("check", "expected", "actual", "verdict"), width=34)
+    parts = [checks]
+    if result.differing_files:
+        names = [n for n in ("deployed", "cached", "nocache", "reference") if n in result.sides]
+        binaries = {s.binary_path for s in result.sides.values()}
+        rows = [(("* " if row["path"] in binaries else "  ") + row["path"],
+                 *[_file_cell(row.get(n)) for n in names]) for row in result.differing_files[:40]]
+        parts.append("differing files (* = the shipped binary; size sha256):\n" +
+                     table(rows, ("path", *names), width=40))
+        if len(result.differing_files) > 40:
+            parts.append(f"… and {len(result.differing_files) - 40} more (see --json)")
+    verdict = result.verdict.upper() + (f" — cause: {result.cause}" if result.cause else "")
+    colour = {"fresh": "green", "stale": "red"}.get(result.verdict, "yellow")
+    parts.append(f"verdict: {paint(verdict, colour)}" + _advice(result))
+    return "\n\n".join(parts)
+
+
+def _file_cell(entry) -> str:
+    return "(absent)" if not entry else f"{entry['size']} {entry['sha256'][:8]}"
+
+
+def _advice(result) -> str:
+    return {
+        "build cache": "\n  the layer cache served an old binary: a --no-cache deploy fixes it",
+        "cargo mtime freshness": "\n  cargo trusted mtimes; --no-cache does NOT fix it: run `invoke doctor --fix` "
+                                 "or deploy with --strategy guard",
+        "tag moved": "\n  the registry tag no longer serves the ledger's digest: someone pushed over it",
+        "deployed from another commit": "\n  the deployed image was built from another commit; deploy this one",
+    }.get(result.cause or "", "")

@@ -41,7 +41,7 @@ def test_every_named_command_and_flag_exists():
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("task", ["detect", "deploy", "doctor"])
+@pytest.mark.parametrize("task", ["detect", "deploy", "verify", "doctor"])
 def test_flag_tables_match_the_task(task):
     text = (ROOT / "docs" / f"{task}.md").read_text()
     documented = set(re.findall(r"^\| `(--[\w-]+)`", text, re.M))

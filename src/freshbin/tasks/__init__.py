@@ -7,7 +7,8 @@ from . import env
 from .deploy import deploy
 from .detect import detect
 from .doctor import doctor
+from .verify import verify
 
-ns = Collection(detect, deploy, doctor)
+ns = Collection(detect, deploy, verify, doctor)
 ns.add_collection(env.ns)
 ns.configure({"freshbin": config.DEFAULTS})

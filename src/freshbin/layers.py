@@ -1,0 +1,118 @@
+"""Every file of an image with its sha256: `docker save`, layers merged in order, whiteouts applied.
+
+Digests of two builds of one commit almost never match (timestamps in the config and in layer
+tar headers), so "are these images the same program?" is answered file by file: path, kind,
+size and sha256 of the content — never mtimes.  The tarball is parsed with the standard
+library's `tarfile` (docker-archive and OCI layouts both carry a `manifest.json`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import CommandFailed, EnvironmentProblem
+
+WHITEOUT = ".wh."
+OPAQUE = ".wh..wh..opq"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str  # absolute, e.g. /usr/local/bin/api
+    kind: str  # file, symlink, dir is not listed
+    size: int
+    sha256: str  # of the content; for a symlink, of its target string
+
+
+def image_files(image: str) -> dict[str, FileEntry]:
+    """All regular files and symlinks of a local image, keyed by absolute path."""
+    with tempfile.TemporaryDirectory(prefix="freshbin-save-") as tmp:
+        archive = Path(tmp) / "image.tar"
+        with open(archive, "wb") as out:
+            proc = subprocess.run(["docker", "save", image], stdout=out, stderr=subprocess.PIPE)
+        if proc.returncode != 0:
+            raise CommandFailed(["docker", "save", image], proc.returncode, proc.stderr.decode(errors="replace"),
+                                hint="the image must be in the local store")
+        return files_of_archive(archive)
+
+
+def files_of_archive(archive: Path) -> dict[str, FileEntry]:
+    """Merge the layers of a docker-archive tarball (first image in manifest.json)."""
+    with tarfile.open(archive) as outer:
+        try:
+            manifest = json.load(outer.extractfile("manifest.json"))
+        except (KeyError, json.JSONDecodeError, TypeError) as exc:
+            raise EnvironmentProblem(f"{archive} is not an image archive (no manifest.json)") from exc
+        files: dict[str, FileEntry] = {}
+        for layer_name in manifest[0]["Layers"]:
+            layer = outer.extractfile(layer_name)
+            if layer is None:
+                raise EnvironmentProblem(f"layer {layer_name} is missing from the image archive")
+            with tarfile.open(fileobj=layer, mode="r|*") as tar:
+                apply_layer(files, tar)
+    return files
+
+
+def apply_layer(files: dict[str, FileEntry], tar: tarfile.TarFile) -> None:
+    """Apply one layer (a streamed tar) over `files`, honouring OCI whiteouts."""
+    hardlinks: list[tuple[str, str]] = []
+    for member in tar:
+        path = _absolute(member.name)
+        parent, name = posixpath.split(path)
+        if name == OPAQUE:
+            _remove_under(files, parent, keep_self=True)
+            continue
+        if name.startswith(WHITEOUT):
+            _remove_under(files, posixpath.join(parent, name[len(WHITEOUT):]))
+            continue
+        if member.isdir():
+            continue
+        _remove_under(files, path)  # a file replaces whatever was there, directory included
+        if member.isfile():
+            files[path] = FileEntry(path, "file", member.size, _sha256(tar.extractfile(member)))
+        elif member.issym():
+            files[path] = FileEntry(path, "symlink", len(member.linkname),
+                                    hashlib.sha256(member.linkname.encode()).hexdigest())
+        elif member.islnk():
+            hardlinks.append((path, _absolute(member.linkname)))
+    for path, target in hardlinks:  # a streamed tar cannot seek back: resolve after the pass
+        if target in files:
+            files[path] = FileEntry(path, files[target].kind, files[target].size, files[target].sha256)
+
+
+def _absolute(name: str) -> str:
+    """`./usr/bin/x`, `usr/bin/x` and `/usr/bin/x` all name `/usr/bin/x`."""
+    return "/" + posixpath.normpath("/" + name).lstrip("/")
+
+
+def _remove_under(files: dict[str, FileEntry], path: str, *, keep_self: bool = False) -> None:
+    prefix = path.rstrip("/") + "/"
+    for key in [k for k in files if k.startswith(prefix) or (k == path and not keep_self)]:
+        del files[key]
+
+
+def _sha256(stream) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def differing(images: dict[str, dict[str, FileEntry]]) -> list[dict]:
+    """Paths whose content differs between any of the named listings, sorted by path."""
+    names = list(images)
+    paths = sorted(set().union(*(set(listing) for listing in images.values())))
+    rows = []
+    for path in paths:
+        entries = {name: images[name].get(path) for name in names}
+        if len({(e.kind, e.sha256) if e else None for e in entries.values()}) > 1:
+            rows.append({"path": path, **{name: ({"size": e.size, "sha256": e.sha256} if e else None)
+                                          for name, e in entries.items()}})
+    return rows

@@ -1,0 +1,48 @@
+"""`invoke verify`: does the deployed image run the current code?  Digests, files, then the binary."""
+
+from __future__ import annotations
+
+from invoke import Exit, task
+
+from .. import report
+from ..verify import exit_code, verify as run_verify
+from .common import build_request, cli_errors
+
+
+@task(
+    auto_shortflags=False,
+    iterable=["build_arg"],
+    help={
+        "image": "image repository the deploys went to (config freshbin.image); empty: local builds only",
+        "tag": "deployed tag to check (default: the ledger's last deploy of --image and --target)",
+        "platform": "buildx --platform (default linux/amd64)",
+        "target": "Dockerfile stage to verify (default api)",
+        "dockerfile": "Dockerfile, relative to the workspace (default Dockerfile)",
+        "context": "build context, relative to the workspace (default .)",
+        "builder": "buildx builder (default: the current one)",
+        "build_arg": "NAME=value, repeatable; added to freshbin.build_args",
+        "quick": "no builds: ledger, registry and the deployed binary only (seconds)",
+        "push": "push the cached and no-cache builds as TAG-cached and TAG-nocache, like the how-to",
+        "allow_dirty": "verify a tree with uncommitted changes (the reference is built from the work tree)",
+        "workspace": "Cargo workspace root (default .)",
+        "json": "print one JSON object instead of tables",
+    },
+)
+@cli_errors
+def verify(c, image="", tag="", platform="", target="", dockerfile="", context="", builder="", build_arg=None,
+           quick=False, push=False, allow_dirty=False, workspace="", json=False):
+    """Cached vs no-cache vs reference build: exit 0 fresh, 1 stale, 2 inconclusive or error."""
+    request = build_request(
+        c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
+        context=context, builder=builder, build_arg=build_arg, allow_dirty=allow_dirty)
+    result = run_verify(request, quick=quick, push=push)
+    for note in result.notes:
+        report.log(f"note: {note}")
+    if json:
+        report.print_json(result.to_json())
+    else:
+        print(report.verify_tables(result))
+    code = exit_code(result)
+    if code:
+        raise Exit(code=code)
+    return result

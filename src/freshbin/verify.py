@@ -1,0 +1,297 @@
+"""verify: does the deployed image run the current code?  Digests first, then the binary itself.
+
+The how-to compares the digests of a cached and a `--no-cache` build.  That alone decides
+nothing: two builds of one commit almost never share a digest (timestamps), and for the
+commonest cause — cargo trusting mtimes after a dependency pre-build against dummy sources —
+the `--no-cache` build ships the same wrong binary.  So verify keeps that comparison, adds a
+file-by-file comparison, and decides with a *reference* build: the same Dockerfile and target
+built from the mtime-proof context of guard.py (the mechanism `deploy --strategy guard` uses).
+Rust binaries are bit-for-bit reproducible here, so the reference binary's sha256 is the truth.
+
+Verdict, from the binaries of the subject (the deployed image, else the cached build), the
+no-cache build and the reference:
+  subject == reference                        fresh
+  subject != reference, no-cache == reference stale, cause "build cache" (`--no-cache` fixes it)
+  subject != reference, no-cache != reference stale, cause "cargo mtime freshness"
+                                              (`--no-cache` does not; `invoke doctor --fix` does)
+`quick` builds nothing: ledger, registry and the deployed binary only.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import buildx, image, ledger, report, runner
+from .deploy import DeployRequest, Prepared, judge_freshness, prepare, revision_labels
+from .detect import detect
+from .errors import EnvironmentProblem, FreshbinError, GitError
+from .guard import cache_options, guarded_context
+from .layers import FileEntry, differing, image_files
+
+LOCAL_REPOSITORY = "localhost/freshbin-verify"
+CAUSE_CACHE = "build cache"
+CAUSE_MTIME = "cargo mtime freshness"
+CAUSE_TAG_MOVED = "tag moved"
+CAUSE_OTHER_COMMIT = "deployed from another commit"
+CAUSE_PROPAGATION = "binary unchanged although its sources changed"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    expected: str
+    actual: str
+    ok: bool | None  # None: informational, does not decide the verdict
+    decisive: bool = True
+
+
+@dataclass
+class Side:
+    """One image taking part: where it came from, its digest and its shipped binary."""
+
+    name: str
+    ref: str = ""
+    digest: str | None = None
+    binary_path: str | None = None
+    binary_sha256: str | None = None
+    revision: str | None = None
+    files: dict[str, FileEntry] = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> dict:
+        return {"ref": self.ref, "digest": self.digest, "binary_path": self.binary_path,
+                "binary_sha256": self.binary_sha256, "revision": self.revision}
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    verdict: str  # fresh | stale | inconclusive
+    cause: str | None
+    commit: str
+    target: str
+    quick: bool
+    checks: list[Check]
+    sides: dict[str, Side]
+    differing_files: list[dict]
+    notes: list[str]
+
+    def to_json(self) -> dict:
+        return {
+            "verdict": self.verdict, "cause": self.cause, "commit": self.commit, "target": self.target,
+            "quick": self.quick, "checks": [asdict(c) for c in self.checks],
+            **{name: (side.to_json() if side else None)
+               for name, side in ((n, self.sides.get(n)) for n in ("cached", "nocache", "reference", "deployed"))},
+            "differing_files": self.differing_files, "notes": self.notes,
+        }
+
+
+def verify(req: DeployRequest, *, quick: bool = False, push: bool = False) -> VerifyResult:
+    p = prepare(req, image_required=quick or push)
+    notes: list[str] = []
+    checks: list[Check] = []
+    sides: dict[str, Side] = {}
+    history = _deployed_history(req, p)
+    tag = req.tag or (history[-1].get("tag") if history else "")
+    engine = buildx.preflight(req.builder)
+    with ExitStack() as cleanup:
+        if req.image and tag:
+            sides["deployed"] = _deployed_side(req, tag, cleanup)
+            checks += _deployed_checks(req, p, sides["deployed"], history, quick)
+        elif quick:
+            notes.append(f"nothing deployed to check: no ledger record for {req.image} target {req.target} "
+                         "and no --tag; deploy first or pass --tag")
+        if not quick:
+            sides.update(_build_three(req, p, engine, push, cleanup, notes))
+            checks += _build_checks(sides, notes)
+    verdict, cause = judge(checks, sides, quick)
+    files = differing({n: s.files for n, s in sides.items() if s.files}) if not quick else []
+    return VerifyResult(verdict, cause, p.commit, req.target, quick, checks, sides, files, notes)
+
+
+def judge(checks: list[Check], sides: dict[str, Side], quick: bool) -> tuple[str, str | None]:
+    """The verdict and its cause; see the module docstring for the table."""
+    for check in checks:
+        if check.decisive and check.ok is False and check.name in _CAUSE_OF_CHECK:
+            return "stale", _CAUSE_OF_CHECK[check.name]
+    if quick:
+        decided = [c for c in checks if c.decisive and c.ok is not None]
+        return ("fresh", None) if decided else ("inconclusive", None)
+    reference = sides["reference"].binary_sha256
+    subject = sides.get("deployed") or sides["cached"]
+    if subject.binary_sha256 == reference:
+        return "fresh", None
+    if sides["nocache"].binary_sha256 == reference:
+        return "stale", CAUSE_CACHE
+    return "stale", CAUSE_MTIME
+
+
+# --- the deployed image ---------------------------------------------------------------------
+
+def _deployed_history(req: DeployRequest, p: Prepared) -> list[dict]:
+    """Ledger records of this image and target, oldest first, ending with the deploy to verify."""
+    if not req.image:
+        return []
+    history = [r for r in ledger.read(p.ledger_path).records
+               if r.get("image") == req.image and r.get("target") == req.target]
+    if req.tag:
+        while history and history[-1].get("tag") != req.tag:
+            history.pop()
+    return history
+
+
+def _deployed_side(req: DeployRequest, tag: str, cleanup: ExitStack) -> Side:
+    ref = f"{req.image}:{tag}"
+    digest = buildx.registry_digest(ref)
+    local = f"{req.image}@{digest}"
+    if runner.run(["docker", "image", "inspect", local], check=False).returncode != 0:
+        runner.run(["docker", "pull", "--quiet", local], timeout=600, hint="pull needs the registry to be reachable")
+        cleanup.callback(_remove_images, [local])
+    return _inspect_side(Side("deployed", ref, digest), local, req.binary_path)
+
+
+def _deployed_checks(req: DeployRequest, p: Prepared, side: Side, history: list[dict], quick: bool) -> list[Check]:
+    checks = []
+    record = history[-1] if history else None
+    if record is None:
+        checks.append(Check("ledger record", f"a deploy of {side.ref}", "none in the ledger", None, False))
+    else:
+        checks.append(Check("registry tag", str(record.get("digest")), str(side.digest),
+                            side.digest == record.get("digest")))
+        recorded = (record.get("binary") or {}).get("sha256")
+        checks.append(Check("deployed binary == ledger", _short(recorded), _short(side.binary_sha256),
+                            side.binary_sha256 == recorded, False))
+        checks.append(_propagation_check(req, p, history, quick))
+    checks.append(_revision_check(req, p, side))
+    return checks
+
+
+def _revision_check(req: DeployRequest, p: Prepared, side: Side) -> Check:
+    """The label must name the verified commit, or a commit whose sources compile to the same binary."""
+    name = "revision label"
+    if not side.revision:
+        return Check(name, p.commit[:12], "(no org.opencontainers.image.revision label)", None, False)
+    if side.revision == p.commit:
+        return Check(name, p.commit[:12], side.revision[:12], True)
+    try:
+        since = detect(p.workspace, base=side.revision, head=p.commit, watch=list(req.watch))
+    except GitError:
+        return Check(name, p.commit[:12], f"{side.revision[:12]} (not in this repository)", False)
+    binary = Path(side.binary_path or "").name
+    relevant = [c.path for c in since.changed if binary in c.binaries]
+    actual = f"{side.revision[:12]} ({len(relevant)} change(s) to {binary} since)"
+    return Check(name, p.commit[:12], actual, not relevant)
+
+
+def _propagation_check(req: DeployRequest, p: Prepared, history: list[dict], quick: bool) -> Check:
+    """The ledger rule: sources compiled into the binary changed since the deploy before, binary did not."""
+    name = "change propagation"
+    record = history[-1]
+    previous = next((r for r in reversed(history[:-1]) if r.get("commit") != record.get("commit")), None)
+    if previous is None:
+        return Check(name, "binary changes with its sources", "no earlier deploy to compare", None, False)
+    binary = record.get("binary") or {}
+    try:
+        since = detect(p.workspace, base=previous["commit"], head=record["commit"], watch=list(req.watch))
+    except GitError:
+        return Check(name, "binary changes with its sources", "earlier deploy's commit is gone", None, False)
+    fresh, reason = judge_freshness(previous, since, image.BinaryFacts(binary.get("path", ""),
+                                                                         binary.get("sha256", ""), 0))
+    # With builds, the reference decides (a comment-only change also leaves the binary identical).
+    return Check(name, "binary changes with its sources", reason, fresh, decisive=quick)
+
+
+# --- the three builds ----------------------------------------------------------------------
+
+def _build_three(req, p: Prepared, engine: buildx.Engine, push: bool, cleanup: ExitStack,
+                 notes: list[str]) -> dict[str, Side]:
+    epoch, rewrite, note = buildx.reproducibility(engine)
+    notes.append(note)
+    commit_time = int(p.repo.head.commit.committed_date)
+    repository = req.image or LOCAL_REPOSITORY
+    tag = req.tag or p.commit[:12]
+    meta = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="freshbin-verify-")))
+    common = dict(target=req.target, platform=req.platform, builder=req.builder, build_args=dict(req.build_args),
+                  labels=revision_labels(p.commit), source_date_epoch=commit_time if epoch else None,
+                  rewrite_timestamp=rewrite)
+
+    def how_to_build(name: str, no_cache: bool) -> Side:
+        spec = buildx.BuildSpec(context=p.workspace / req.context, dockerfile=p.dockerfile,
+                                tags=(f"{repository}:{tag}-{name}",), metadata_file=meta / f"{name}.json",
+                                no_cache=no_cache, push=push, load=not push, **common)
+        return _built_side(name, spec, cleanup, req.binary_path)
+
+    # Order matters on BuildKit v0.8: a --no-cache build can file its result under an existing
+    # cache record (see guard.py), so it runs last, after the builds it could mislead.
+    sides = {"cached": how_to_build("cached", False)}
+    guard = cleanup.enter_context(guarded_context(p.repo, p.commit, p.workspace, p.workspace / req.context,
+                                                  list(req.watch), from_worktree=p.dirty))
+    filters, no_cache, cache_note = cache_options(engine.no_cache_filter, p.dockerfile, req.target)
+    spec = buildx.BuildSpec(context=guard.path, dockerfile=guard.workspace / req.dockerfile,
+                            tags=(f"{LOCAL_REPOSITORY}:{tag}-reference",), metadata_file=meta / "reference.json",
+                            push=False, load=True, no_cache=no_cache, no_cache_filter=filters, **common)
+    sides["reference"] = _built_side("reference", spec, cleanup, req.binary_path)
+    sides["nocache"] = how_to_build("nocache", True)
+    notes.append(f"reference build: {guard.mechanism} ({guard.files_refreshed} files, {guard.nonce_dirs} dirs); "
+                 f"{cache_note}")
+    return sides
+
+
+def _built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, binary_override: str) -> Side:
+    report.log(f"freshbin verify: {name} build ({'pushing' if spec.push else 'loading'} {spec.tags[0]})")
+    metadata = buildx.build(spec)
+    digest = metadata["containerimage.digest"]
+    ref = spec.tags[0]
+    cleanup.callback(_remove_images, [ref])
+    local = image.ensure_local(metadata.get("containerimage.config.digest", digest), ref)
+    return _inspect_side(Side(name, ref, digest), local, binary_override)
+
+
+def _inspect_side(side: Side, local: str, binary_override: str) -> Side:
+    config = image.config_of(local)
+    side.revision = (config.get("Labels") or {}).get("org.opencontainers.image.revision")
+    side.files = image_files(local)
+    path = image.binary_path(config, binary_override)
+    found = next((c for c in image.candidates(path, config) if c in side.files), None)
+    if found is None:
+        raise EnvironmentProblem(f"{path} does not exist in {side.ref}; set freshbin.binary_path to the shipped binary")
+    side.binary_path, side.binary_sha256 = found, side.files[found].sha256
+    return side
+
+
+def _build_checks(sides: dict[str, Side], notes: list[str]) -> list[Check]:
+    cached, nocache, reference = sides["cached"], sides["nocache"], sides["reference"]
+    files = differing({"cached": cached.files, "nocache": nocache.files})
+    if cached.digest != nocache.digest and not files:
+        notes.append("non-reproducible image: cached and no-cache digests differ but every file is identical "
+                     "(timestamps/metadata only) — not staleness")
+    subject = sides.get("deployed") or cached
+    return [
+        Check("digest cached == no-cache", _short(cached.digest, 19), _short(nocache.digest, 19),
+              None, False),
+        Check("files cached == no-cache", "same files", f"{len(files)} differ" if files else "same files",
+              None, False),
+        Check("binary no-cache == reference", _short(reference.binary_sha256), _short(nocache.binary_sha256),
+              nocache.binary_sha256 == reference.binary_sha256, False),
+        Check(f"binary {subject.name} == reference", _short(reference.binary_sha256),
+              _short(subject.binary_sha256), subject.binary_sha256 == reference.binary_sha256),
+    ]
+
+
+def _remove_images(refs: list[str]) -> None:
+    runner.run(["docker", "image", "rm", *refs], check=False)
+
+
+def _short(value: str | None, width: int = 16) -> str:
+    if not value:
+        return "(none)"
+    return value[:width]
+
+
+_CAUSE_OF_CHECK = {"registry tag": CAUSE_TAG_MOVED, "revision label": CAUSE_OTHER_COMMIT,
+                   "change propagation": CAUSE_PROPAGATION}
+
+
+def exit_code(result: VerifyResult) -> int:
+    return {"fresh": 0, "stale": 1}.get(result.verdict, FreshbinError.exit_code)

@@ -1,0 +1,130 @@
+"""verify on the real engine, registry and cargo: the three binaries decide, the digests do not."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ..conftest import commit_all, set_revision, write
+from .conftest import BUILD_ARGS, buildx_push, run_image, unique_image
+from .test_deploy import freshbin_deploy, ok_json
+
+pytestmark = pytest.mark.e2e
+
+CACHE_MOUNT_DOCKERFILE = """ARG BUILDER=rust:1-bookworm
+ARG RUNTIME=debian:bookworm-slim
+FROM ${{BUILDER}} AS builder
+WORKDIR /app
+COPY . .
+RUN --mount=type=cache,id={mount_id},target=/app/target cargo build --release && cp target/release/worker /worker
+FROM ${{RUNTIME}} AS worker
+COPY --from=builder /worker /usr/local/bin/worker
+ENTRYPOINT ["/usr/local/bin/worker"]
+"""
+
+
+def freshbin_verify(repo: Path, *args: str, target: str = "worker") -> subprocess.CompletedProcess:
+    argv = ["freshbin", "verify", "--target", target, "--json"]
+    for key, value in BUILD_ARGS.items():
+        argv += ["--build-arg", f"{key}={value}"]
+    return subprocess.run(argv + list(args), cwd=repo, capture_output=True, text=True, timeout=1800)
+
+
+def check(result: dict, name: str) -> dict:
+    return next(c for c in result["checks"] if c["name"] == name)
+
+
+def bump_worker_manifest(repo: Path) -> None:
+    """A manifest change: the dependency pre-build re-runs after the checkout (the hazard's trigger)."""
+    manifest = repo / "bin" / "worker" / "Cargo.toml"
+    lines = [ln for ln in manifest.read_text().splitlines() if not ln.startswith("description")]
+    at = lines.index("[package]") + 1
+    lines.insert(at, f'description = "worker {uuid.uuid4().hex[:8]}"')
+    manifest.write_text("\n".join(lines) + "\n")
+
+
+def test_hazardous_worker_change_is_stale_by_cargo_mtime_and_fixed_dockerfile_is_fresh(engine, example_repo):
+    image = unique_image("verify-mtime")
+    revision = f"worker-{uuid.uuid4().hex[:8]}"
+    set_revision(example_repo, "worker", revision)
+    bump_worker_manifest(example_repo)
+    commit_all(example_repo, "worker change with a manifest change")
+    deployed = ok_json(freshbin_deploy(example_repo, image, "--strategy", "cached"))
+    assert run_image(f"{image}:{deployed['tag']}") == "dummy"  # the how-to's deploy shipped the dummy
+
+    stale = ok_json(freshbin_verify(example_repo, "--image", image), code=1)
+    assert stale["verdict"] == "stale" and stale["cause"] == "cargo mtime freshness"
+    assert stale["cached"]["binary_sha256"] == stale["nocache"]["binary_sha256"]  # the how-to sees agreement
+    assert stale["deployed"]["binary_sha256"] == stale["nocache"]["binary_sha256"] != stale["reference"]["binary_sha256"]
+    assert check(stale, "binary no-cache == reference")["ok"] is False
+    assert check(stale, "registry tag")["ok"] is True and check(stale, "revision label")["ok"] is True
+    shipped = [row for row in stale["differing_files"] if row["path"] == "/usr/local/bin/worker"]
+    assert shipped and shipped[0]["reference"]["sha256"] == stale["reference"]["binary_sha256"]
+
+    set_revision(example_repo, "worker", revision + "-fixed")
+    bump_worker_manifest(example_repo)
+    commit_all(example_repo, "same kind of change, fixed Dockerfile")
+    fresh = ok_json(freshbin_verify(example_repo, "--dockerfile", "Dockerfile.fixed"))
+    assert fresh["verdict"] == "fresh" and fresh["cause"] is None and fresh["deployed"] is None
+    assert fresh["cached"]["binary_sha256"] == fresh["nocache"]["binary_sha256"] == fresh["reference"]["binary_sha256"]
+    # Twins that differ only in timestamps: different digests, no differing file, noted, still fresh.
+    assert fresh["cached"]["digest"] != fresh["nocache"]["digest"]
+    assert fresh["differing_files"] == []
+    assert any("non-reproducible" in note for note in fresh["notes"])
+    tags = subprocess.run(["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"],
+                          capture_output=True, text=True).stdout.split()
+    assert not [t for t in tags if fresh["commit"][:12] in t], "verify left its local tags behind"
+
+
+def test_cache_mount_keeping_an_old_binary_is_stale(engine, example_repo):
+    image = unique_image("verify-mount")
+    write(example_repo / "Dockerfile.mount", CACHE_MOUNT_DOCKERFILE.format(mount_id=uuid.uuid4().hex))
+    first = f"mount-{uuid.uuid4().hex[:8]}"
+    set_revision(example_repo, "worker", first)
+    commit_all(example_repo, "first")
+    ok_json(freshbin_deploy(example_repo, image, "--strategy", "cached", "--dockerfile", "Dockerfile.mount"))
+    # The next commit's source carries an mtime older than the last build (git-restore-mtime, a
+    # cache restored in CI, a clock skew): cargo's fingerprints in the mount look newer.
+    set_revision(example_repo, "worker", first + "-second")
+    main = example_repo / "bin" / "worker" / "src" / "main.rs"
+    os.utime(main, (1_000_000_000, 1_000_000_000))
+    commit_all(example_repo, "second")
+    deployed = ok_json(freshbin_deploy(example_repo, image, "--strategy", "cached", "--dockerfile",
+                                       "Dockerfile.mount"), code=1)  # deploy's own ledger rule flags it
+    assert run_image(f"{image}:{deployed['tag']}") == f"worker revision={first}"
+
+    stale = ok_json(freshbin_verify(example_repo, "--image", image, "--dockerfile", "Dockerfile.mount"), code=1)
+    assert stale["verdict"] == "stale" and stale["cause"] == "build cache"  # a plain mount: --no-cache empties it
+    assert stale["nocache"]["binary_sha256"] == stale["reference"]["binary_sha256"] != stale["deployed"]["binary_sha256"]
+
+
+def test_tag_overwritten_after_deploy_is_flagged_by_quick_verify(engine, example_repo, tmp_path):
+    image = unique_image("verify-tag")
+    set_revision(example_repo, "worker", f"tag-{uuid.uuid4().hex[:8]}")
+    commit_all(example_repo, "deployed")
+    deployed = ok_json(freshbin_deploy(example_repo, image, "--tag", "prod"))
+    quick = ok_json(freshbin_verify(example_repo, "--image", image, "--quick"))
+    assert quick["verdict"] == "fresh" and quick["cached"] is None and quick["reference"] is None
+    assert quick["deployed"]["digest"] == deployed["digest"]
+
+    other = tmp_path / "other"
+    subprocess.run(["cp", "-r", str(example_repo), str(other)], check=True)
+    set_revision(other, "worker", "pushed-over")
+    buildx_push(other, dockerfile="Dockerfile.fixed", target="worker", ref=f"{image}:prod")
+    moved = ok_json(freshbin_verify(example_repo, "--image", image, "--quick"), code=1)
+    assert moved["verdict"] == "stale" and moved["cause"] == "tag moved"
+    assert check(moved, "registry tag")["ok"] is False
+    assert check(moved, "registry tag")["expected"] == deployed["digest"] != moved["deployed"]["digest"]
+
+
+def test_verify_without_a_deploy_and_bad_input(engine, example_repo):
+    nothing = freshbin_verify(example_repo, "--image", unique_image("verify-none"), "--quick")
+    data = ok_json(nothing, code=2)
+    assert data["verdict"] == "inconclusive" and any("nothing deployed" in n for n in data["notes"])
+    bad = freshbin_verify(example_repo, target="nope")
+    assert bad.returncode == 2 and "no stage 'nope'" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.stdout == ""
