@@ -42,6 +42,7 @@ class DeployRequest:
     watch: tuple[str, ...] = ("crates/", "bin/")
     ledger_path: Path | None = None
     binary_path: str = ""
+    quiet: bool = False  # do not stream build progress to stderr (the demo)
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def deploy(req: DeployRequest) -> DeployResult:
             return DeployResult(req.image, tag, None, commit, req.strategy, no_cache, None,
                                 _previous_json(previous), None, str(ledger_path), [command], guard_note, True,
                                 f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed")
-        metadata = buildx.build(spec)
+        metadata = buildx.build(spec, stream=not req.quiet)
     digest = metadata["containerimage.digest"]
     served = buildx.registry_digest(ref)
     if served != digest:

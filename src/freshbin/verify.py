@@ -87,7 +87,7 @@ class VerifyResult:
         }
 
 
-def verify(req: DeployRequest, *, quick: bool = False, push: bool = False) -> VerifyResult:
+def verify(req: DeployRequest, *, quick: bool = False, push: bool = False, no_cache_build: bool = False) -> VerifyResult:
     p = prepare(req, image_required=quick or push)
     notes: list[str] = []
     checks: list[Check] = []
@@ -103,7 +103,7 @@ def verify(req: DeployRequest, *, quick: bool = False, push: bool = False) -> Ve
             notes.append(f"nothing deployed to check: no ledger record for {req.image} target {req.target} "
                          "and no --tag; deploy first or pass --tag")
         if not quick:
-            sides.update(_build_three(req, p, engine, push, cleanup, notes))
+            sides.update(_builds(req, p, engine, push, no_cache_build, sides, cleanup, notes))
             checks += _build_checks(sides, notes)
     verdict, cause = judge(checks, sides, quick)
     files = differing({n: s.files for n, s in sides.items() if s.files}) if not quick else []
@@ -122,7 +122,7 @@ def judge(checks: list[Check], sides: dict[str, Side], quick: bool) -> tuple[str
     subject = sides.get("deployed") or sides["cached"]
     if subject.binary_sha256 == reference:
         return "fresh", None
-    if sides["nocache"].binary_sha256 == reference:
+    if sides["nocache"].binary_sha256 == reference:  # built whenever subject != reference
         return "stale", CAUSE_CACHE
     return "stale", CAUSE_MTIME
 
@@ -204,8 +204,9 @@ def _propagation_check(req: DeployRequest, p: Prepared, history: list[dict], qui
 
 # --- the three builds ----------------------------------------------------------------------
 
-def _build_three(req, p: Prepared, engine: buildx.Engine, push: bool, cleanup: ExitStack,
-                 notes: list[str]) -> dict[str, Side]:
+def _builds(req, p: Prepared, engine: buildx.Engine, push: bool, always_no_cache: bool, sides: dict[str, Side],
+                 cleanup: ExitStack, notes: list[str]) -> dict[str, Side]:
+    """cached, reference, and — when a cause must be named or it is asked for — no-cache."""
     epoch, rewrite, note = buildx.reproducibility(engine)
     notes.append(note)
     commit_time = int(p.repo.head.commit.committed_date)
@@ -220,32 +221,38 @@ def _build_three(req, p: Prepared, engine: buildx.Engine, push: bool, cleanup: E
         spec = buildx.BuildSpec(context=p.workspace / req.context, dockerfile=p.dockerfile,
                                 tags=(f"{repository}:{tag}-{name}",), metadata_file=meta / f"{name}.json",
                                 no_cache=no_cache, push=push, load=not push, **common)
-        return _built_side(name, spec, cleanup, req.binary_path)
+        return _built_side(name, spec, cleanup, req)
 
     # Order matters on BuildKit v0.8: a --no-cache build can file its result under an existing
     # cache record (see guard.py), so it runs last, after the builds it could mislead.
-    sides = {"cached": how_to_build("cached", False)}
+    sides = dict(sides, cached=how_to_build("cached", False))
     guard = cleanup.enter_context(guarded_context(p.repo, p.commit, p.workspace, p.workspace / req.context,
                                                   list(req.watch), from_worktree=p.dirty))
     filters, no_cache, cache_note = cache_options(engine.no_cache_filter, p.dockerfile, req.target)
     spec = buildx.BuildSpec(context=guard.path, dockerfile=guard.workspace / req.dockerfile,
                             tags=(f"{LOCAL_REPOSITORY}:{tag}-reference",), metadata_file=meta / "reference.json",
                             push=False, load=True, no_cache=no_cache, no_cache_filter=filters, **common)
-    sides["reference"] = _built_side("reference", spec, cleanup, req.binary_path)
-    sides["nocache"] = how_to_build("nocache", True)
+    sides["reference"] = _built_side("reference", spec, cleanup, req)
+    subject = sides.get("deployed") or sides["cached"]
+    if push or always_no_cache or subject.binary_sha256 != sides["reference"].binary_sha256:
+        sides["nocache"] = how_to_build("nocache", True)
+    else:
+        notes.append(f"no-cache build skipped: the {subject.name} binary equals the reference, so there is no "
+                     "cause to name (pass --no-cache-build to run the how-to's comparison anyway)")
     notes.append(f"reference build: {guard.mechanism} ({guard.files_refreshed} files, {guard.nonce_dirs} dirs); "
                  f"{cache_note}")
     return sides
 
 
-def _built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, binary_override: str) -> Side:
-    report.log(f"freshbin verify: {name} build ({'pushing' if spec.push else 'loading'} {spec.tags[0]})")
-    metadata = buildx.build(spec)
+def _built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: DeployRequest) -> Side:
+    if not req.quiet:
+        report.log(f"freshbin verify: {name} build ({'pushing' if spec.push else 'loading'} {spec.tags[0]})")
+    metadata = buildx.build(spec, stream=not req.quiet)
     digest = metadata["containerimage.digest"]
     ref = spec.tags[0]
     cleanup.callback(_remove_images, [ref])
     local = image.ensure_local(metadata.get("containerimage.config.digest", digest), ref)
-    return _inspect_side(Side(name, ref, digest), local, binary_override)
+    return _inspect_side(Side(name, ref, digest), local, req.binary_path)
 
 
 def _inspect_side(side: Side, local: str, binary_override: str) -> Side:
@@ -261,22 +268,25 @@ def _inspect_side(side: Side, local: str, binary_override: str) -> Side:
 
 
 def _build_checks(sides: dict[str, Side], notes: list[str]) -> list[Check]:
-    cached, nocache, reference = sides["cached"], sides["nocache"], sides["reference"]
-    files = differing({"cached": cached.files, "nocache": nocache.files})
-    if cached.digest != nocache.digest and not files:
-        notes.append("non-reproducible image: cached and no-cache digests differ but every file is identical "
-                     "(timestamps/metadata only) — not staleness")
+    cached, reference = sides["cached"], sides["reference"]
     subject = sides.get("deployed") or cached
-    return [
-        Check("digest cached == no-cache", _short(cached.digest, 19), _short(nocache.digest, 19),
+    twin = sides.get("nocache") or reference  # the how-to's comparison needs two builds of one commit
+    files = differing({cached.name: cached.files, twin.name: twin.files})
+    if cached.digest != twin.digest and not files:
+        notes.append(f"non-reproducible image: {cached.name} and {twin.name} digests differ but every file is "
+                     "identical (timestamps/metadata only) — not staleness")
+    checks = [
+        Check(f"digest cached == {twin.name}", _short(cached.digest, 19), _short(twin.digest, 19), None, False),
+        Check(f"files cached == {twin.name}", "same files", f"{len(files)} differ" if files else "same files",
               None, False),
-        Check("files cached == no-cache", "same files", f"{len(files)} differ" if files else "same files",
-              None, False),
-        Check("binary no-cache == reference", _short(reference.binary_sha256), _short(nocache.binary_sha256),
-              nocache.binary_sha256 == reference.binary_sha256, False),
-        Check(f"binary {subject.name} == reference", _short(reference.binary_sha256),
-              _short(subject.binary_sha256), subject.binary_sha256 == reference.binary_sha256),
     ]
+    if "nocache" in sides:
+        checks.append(Check("binary no-cache == reference", _short(reference.binary_sha256),
+                            _short(sides["nocache"].binary_sha256),
+                            sides["nocache"].binary_sha256 == reference.binary_sha256, False))
+    checks.append(Check(f"binary {subject.name} == reference", _short(reference.binary_sha256),
+                        _short(subject.binary_sha256), subject.binary_sha256 == reference.binary_sha256))
+    return checks
 
 
 def _remove_images(refs: list[str]) -> None:

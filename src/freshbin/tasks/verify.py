@@ -23,6 +23,7 @@ from .common import build_request, cli_errors
         "build_arg": "NAME=value, repeatable; added to freshbin.build_args",
         "quick": "no builds: ledger, registry and the deployed binary only (seconds)",
         "push": "push the cached and no-cache builds as TAG-cached and TAG-nocache, like the how-to",
+        "no_cache_build": "always run the --no-cache build (by default only when the binary is stale, to name the cause)",
         "allow_dirty": "verify a tree with uncommitted changes (the reference is built from the work tree)",
         "workspace": "Cargo workspace root (default .)",
         "json": "print one JSON object instead of tables",
@@ -30,12 +31,12 @@ from .common import build_request, cli_errors
 )
 @cli_errors
 def verify(c, image="", tag="", platform="", target="", dockerfile="", context="", builder="", build_arg=None,
-           quick=False, push=False, allow_dirty=False, workspace="", json=False):
+           quick=False, push=False, no_cache_build=False, allow_dirty=False, workspace="", json=False):
     """Cached vs no-cache vs reference build: exit 0 fresh, 1 stale, 2 inconclusive or error."""
     request = build_request(
         c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
         context=context, builder=builder, build_arg=build_arg, allow_dirty=allow_dirty)
-    result = run_verify(request, quick=quick, push=push)
+    result = run_verify(request, quick=quick, push=push, no_cache_build=no_cache_build)
     for note in result.notes:
         report.log(f"note: {note}")
     if json:
