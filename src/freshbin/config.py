@@ -1,14 +1,17 @@
 """The configuration schema: one table of keys, defaults, types and help.
 
-Tasks read `c.freshbin.<key>`; a flag beats config, config beats the default.  Values come
-from invoke's config system (invoke.yaml `freshbin:` section, INVOKE_FRESHBIN_* env vars) or,
-for the `freshbin` CLI, freshbin.yaml and FRESHBIN_* env vars.
+Precedence, lowest first: the defaults (`ns.configure`), config files (`invoke.yaml` for
+`invoke`, `freshbin.yaml` for the `freshbin` CLI: system, user, project, each a `freshbin:`
+section), `INVOKE_FRESHBIN_<KEY>` (invoke's env layer), a runtime file (`-f`),
+`FRESHBIN_<KEY>` environment variables, and last the task's flags.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from .errors import UsageError
 
@@ -60,7 +63,81 @@ def validate(values: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+ENV_PREFIX = "FRESHBIN_"
+NOT_CONFIG_ENV = {"FRESHBIN_DEBUG"}  # switches, not config keys
+
+
+def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`FRESHBIN_<KEY>` variables, parsed by the key's type; unknown names are errors (typos)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in NOT_CONFIG_ENV:
+            continue
+        key = KEYS.get(name[len(ENV_PREFIX):].lower())
+        if key is None:
+            valid = ", ".join(ENV_PREFIX + k.upper() for k in sorted(KEYS))
+            raise UsageError(f"unknown environment variable {name}; valid: {valid}")
+        values[key.name] = _parse_env(name, raw, key.type)
+    return values
+
+
+def _parse_env(name: str, raw: str, kind: type) -> Any:
+    if kind is str:
+        return raw
+    if raw.strip().startswith(("[", "{")):
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{name} is not valid JSON ({exc.msg}); e.g. {name}='{_example(kind)}'") from exc
+        if not isinstance(value, kind):
+            raise UsageError(f"{name} must be a JSON {kind.__name__}, e.g. {name}='{_example(kind)}'")
+        return value
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if kind is list:
+        return items
+    pairs = [item.partition("=") for item in items]
+    if any(not sep or not k for k, sep, _ in pairs):
+        raise UsageError(f"{name} must be NAME=value pairs separated by commas, or a JSON object")
+    return {k: v for k, _, v in pairs}
+
+
+def _example(kind: type) -> str:
+    return '["crates/", "bin/"]' if kind is list else '{"BUILDER": "localhost/rust-builder:bookworm"}'
+
+
 def settings(ctx) -> dict[str, Any]:
-    """The validated `freshbin` section of an invoke Context (defaults when absent)."""
-    section = ctx.config.get("freshbin", {}) if ctx is not None else {}
-    return validate(dict(section))
+    """The validated `freshbin` settings: invoke's merged config, then FRESHBIN_* env vars."""
+    section = dict(ctx.config.get("freshbin", {})) if ctx is not None else {}
+    section.update(env_overrides())
+    return validate(section)
+
+
+def explain(ctx) -> list[dict[str, Any]]:
+    """Every key's effective value and the layer it came from (for `freshbin config`)."""
+    values = settings(ctx)
+    layers = _layers(ctx)
+    rows = []
+    for key in SCHEMA:
+        source = "default"
+        for label, layer in layers:
+            if key.name in layer:
+                source = label.format(KEY=key.name.upper())
+        rows.append({"key": key.name, "value": values[key.name], "source": source, "help": key.help})
+    return rows
+
+
+def _layers(ctx) -> list[tuple[str, dict]]:
+    """invoke's config levels, lowest first, as (label, freshbin section); private but long stable."""
+    cfg = ctx.config
+    out = []
+    for level, label in (("system", "system file"), ("user", "user file"), ("project", "project file"),
+                         ("env", "env INVOKE_FRESHBIN_{KEY}"), ("runtime", "runtime file (-f)"),
+                         ("overrides", "overrides")):
+        data = getattr(cfg, f"_{level}", None) or {}
+        path = getattr(cfg, f"_{level}_path", None)
+        section = data.get("freshbin") if isinstance(data, dict) else None
+        if isinstance(section, dict) and section:
+            out.append((f"{label} {path}" if path else label, section))
+    out.append((f"env {ENV_PREFIX}{{KEY}}", env_overrides()))
+    return out

@@ -1,8 +1,86 @@
-"""The `freshbin` console script: invoke's Program over the same collection as tasks.py."""
+"""The `freshbin` console script: invoke's Program over the same collection as tasks.py.
 
-from invoke import Program
+Config for the CLI comes from `freshbin.yaml` files (/etc/freshbin.yaml, ~/.freshbin.yaml and
+./freshbin.yaml in the current directory, each with a `freshbin:` section), INVOKE_FRESHBIN_*
+and FRESHBIN_* environment variables; `invoke` with a tasks.py reads invoke.yaml instead.
+"""
 
-from . import __version__
+from __future__ import annotations
+
+import os
+
+from invoke import Config, Exit, ParseError, Program
+from invoke.config import AmbiguousMergeError
+
+from . import __version__, config
+from .errors import UsageError
 from .tasks import ns
 
-program = Program(namespace=ns, version=__version__, name="freshbin", binary="freshbin")
+
+class FreshbinConfig(Config):
+    prefix = "freshbin"
+    env_prefix = "INVOKE"  # INVOKE_FRESHBIN_IMAGE, as with invoke; FRESHBIN_IMAGE is read by config.py
+
+
+class FreshbinProgram(Program):
+    """invoke's Program with freshbin's error edge: usage errors exit 2 with one line."""
+
+    def parse_core(self, argv):
+        try:
+            return super().parse_core(argv)
+        except ParseError as exc:
+            raise _usage(exc) from None
+
+    def parse_tasks(self) -> None:
+        try:
+            super().parse_tasks()
+        except ParseError as exc:
+            raise _usage(exc) from None
+
+    def execute(self) -> None:
+        try:
+            super().execute()
+        except AmbiguousMergeError as exc:  # e.g. build_args: [1] merged over the {} default
+            raise Exit(f"freshbin: error: a freshbin config value has the wrong type ({exc}); "
+                       "fix freshbin.yaml (see `freshbin config`)", code=2) from None
+
+    def update_config(self, merge: bool = True) -> None:
+        """Also load ./freshbin.yaml: without a tasks.py, invoke has no project location."""
+        try:
+            self.config.set_project_location(os.getcwd())
+            self.config.load_project(merge=False)
+            super().update_config(merge=False)
+            _check_files(self.config)
+            if merge:
+                self.config.merge()
+        except UsageError as exc:
+            raise Exit(f"freshbin: error: {exc}", code=2) from None
+        except Exception as exc:  # a malformed file: one line, not a traceback
+            if os.environ.get("FRESHBIN_DEBUG"):
+                raise
+            raise Exit(f"freshbin: error: cannot read the configuration ({exc.__class__.__name__}: "
+                       f"{str(exc).splitlines()[0] if str(exc) else 'invalid'}); fix freshbin.yaml", code=2) from None
+
+
+def _check_files(cfg: Config) -> None:
+    """Validate each file's freshbin section before invoke merges it (a list over a dict would crash)."""
+    for level in ("system", "user", "project", "runtime"):
+        data = getattr(cfg, f"_{level}", None) or {}
+        section = data.get("freshbin") if isinstance(data, dict) else None
+        if section is None:
+            continue
+        path = getattr(cfg, f"_{level}_path", None) or level
+        if not isinstance(section, dict):
+            raise UsageError(f"the freshbin section of {path} must be a mapping of keys to values")
+        try:
+            config.validate(section)
+        except UsageError as exc:
+            raise UsageError(f"{path}: {exc}") from None
+
+
+def _usage(exc: ParseError) -> Exit:
+    return Exit(f"freshbin: error: {exc}; see `freshbin --help` or `freshbin TASK --help`", code=2)
+
+
+program = FreshbinProgram(namespace=ns, version=__version__, name="freshbin", binary="freshbin",
+                          config_class=FreshbinConfig)
