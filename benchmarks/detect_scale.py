@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--smoke", action="store_true", help="tiny repo, one run (CI)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="directory for the JSON (default results/)")
     args = parser.parse_args()
     if args.smoke:
         args.files, args.commits, args.runs = 300, 50, 1
@@ -105,8 +106,8 @@ def main() -> None:
                          r["peak_rss_kib"] or "", f"{r['ratio_to_git']:.2f}"])
     print(f"detect scale: {args.files} files, {args.commits} commits in range, {args.runs} runs, {os.cpu_count()} cores")
     print(tabulate(rows, headers=["command", "median s", "min s", "max s", "peak RSS KiB", "x git"]))
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / ("detect_scale.smoke.json" if args.smoke else "detect_scale.json")
+    args.results.mkdir(parents=True, exist_ok=True)
+    out = args.results / ("detect_scale.smoke.json" if args.smoke else "detect_scale.json")
     out.write_text(json.dumps({"files": args.files, "commits": args.commits, "runs": args.runs, "results": results}, indent=2) + "\n")
     print(f"wrote {out}")
 

@@ -64,6 +64,22 @@ apt_install() {
 
 have_buildx() { docker buildx version >/dev/null 2>&1; }
 
+# apt options for a throwaway sources/lists/archives dir under TMP, on SUITE of this machine's mirror:
+# packages of another suite without touching the system's apt configuration.  Sets APT_OPTS.
+private_apt() {
+    local tmp=$1 suite=$2 mirror
+    mirror=$(debian_mirror)
+    chmod 755 "$tmp"  # apt drops to the _apt user for downloads
+    mkdir -p "$tmp/lists/partial" "$tmp/archives/partial" "$tmp/parts"
+    printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "$mirror" "$suite" >"$tmp/parts/$suite.sources"
+    : >"$tmp/status"
+    APT_OPTS=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$tmp/parts"
+              -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache::Archives=$tmp/archives"
+              -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")
+    apt-get "${APT_OPTS[@]}" update -qq || die "apt-get update for $suite failed"
+}
+
 # Debian 12 has no docker-buildx package: fetch Debian 13's (it needs only libc6 >= 2.34).
 install_buildx() {
     have_buildx && return 0
@@ -71,17 +87,10 @@ install_buildx() {
         have_buildx && return 0
     fi
     log "fetching docker-buildx from Debian 13 (trixie)"
-    local tmp mirror
+    local tmp
     tmp=$(mktemp -d)
-    mirror=$(debian_mirror)
-    chmod 755 "$tmp"  # apt drops to the _apt user for downloads
-    mkdir -p "$tmp/lists/partial" "$tmp/archives/partial" "$tmp/parts"
-    printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-        "$mirror" >"$tmp/parts/trixie.sources"
-    local opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$tmp/parts"
-                -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache::Archives=$tmp/archives"
-                -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")
-    apt-get "${opts[@]}" update -qq || die "apt-get update for trixie failed"
+    private_apt "$tmp" trixie
+    local opts=("${APT_OPTS[@]}")
     (cd "$tmp" && apt-get "${opts[@]}" download docker-buildx >/dev/null) || die "cannot download docker-buildx from trixie"
     dpkg -i --force-depends "$tmp"/docker-buildx_*.deb >/dev/null || die "dpkg -i docker-buildx failed"
     rm -rf "$tmp"
@@ -177,10 +186,28 @@ build_runtime_image() {
     import_dir "$root" "$RUNTIME_IMAGE"
 }
 
+# The builder plus crate sources from Debian's librust-*-dev packages of the builder's suite, in
+# /usr/share/cargo/registry (a cargo directory source).  The packages hold only source files, so
+# they are unpacked with dpkg-deb rather than installed (debootstrap fails configuring them).
 build_deps_image() {
     image_exists "$DEPS_IMAGE" && return 0
-    mkdir -p "$STATE_DIR"
-    import_rootfs "$DEPS_IMAGE" "cargo,rustc,gcc,libc6-dev,$(echo $DEPS_CRATES | tr ' ' ',')"
+    image_exists "$BUILDER_IMAGE" || build_builder_image
+    local tmp cid
+    tmp=$(mktemp -d)
+    log "fetching crate sources from $SUITE: $DEPS_CRATES"
+    private_apt "$tmp" "$SUITE"
+    # An empty dpkg status: the whole dependency closure is downloaded, whatever this host has.
+    (cd "$tmp" && apt-get "${APT_OPTS[@]}" -o "Dir::State::status=$tmp/status" install -y -qq \
+        --download-only --no-install-recommends $DEPS_CRATES >/dev/null) || die "cannot download $DEPS_CRATES"
+    mkdir -p "$tmp/root"
+    for deb in "$tmp"/archives/librust-*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
+    [ -d "$tmp/root/usr/share/cargo/registry" ] || die "no crate sources in the downloaded packages"
+    cid=$(docker create "$BUILDER_IMAGE" /bin/true)
+    tar -C "$tmp/root" -c usr/share/cargo/registry | docker cp - "$cid:/" || die "cannot copy crate sources"
+    docker commit "$cid" "$DEPS_IMAGE" >/dev/null || die "docker commit $DEPS_IMAGE failed"
+    docker rm "$cid" >/dev/null
+    log "built $DEPS_IMAGE with $(ls "$tmp/root/usr/share/cargo/registry" | wc -l) crates"
+    rm -rf "$tmp"
 }
 
 stop_pidfile() {

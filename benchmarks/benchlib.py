@@ -1,0 +1,103 @@
+"""What the deploy and verify benchmarks share: timing, builds, the truth about a binary, stats.
+
+Measures, never asserts.  Freshness is judged two independent ways for every row: the image is
+run and must print the revision just committed, and the shipped binary's sha256 must equal the
+reference build's (the mtime-proof build verify uses).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from freshbin import buildx, gitio, image  # noqa: E402
+from freshbin.guard import cache_options, guarded_context  # noqa: E402
+
+REGISTRY = "127.0.0.1:5000"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def timed(argv: list[str], cwd: Path, ok_codes: tuple[int, ...] = (0,)) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode not in ok_codes:
+        raise SystemExit(f"{' '.join(argv[:4])} … failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+    return wall, proc
+
+
+def buildx_argv(ws: Path, ref: str, args: dict[str, str], *, dockerfile: str = "Dockerfile", target: str = "worker",
+                extra: tuple[str, ...] = (), push: bool = True) -> list[str]:
+    argv = ["docker", "buildx", "build", "--platform", "linux/amd64", "--target", target,
+            "-f", str(ws / dockerfile), "-t", ref, "--progress", "plain", *extra]
+    for key, value in args.items():
+        argv += ["--build-arg", f"{key}={value}"]
+    return argv + (["--push"] if push else ["--load"]) + [str(ws)]
+
+
+def binary_sha(ref: str) -> str:
+    local = image.ensure_local(ref, ref)
+    config = image.config_of(local)
+    return image.read_binary(local, image.binary_path(config), config).sha256
+
+
+def runs_revision(ref: str, revision: str, binary: str = "worker") -> bool:
+    proc = subprocess.run(["docker", "run", "--rm", ref], capture_output=True, text=True, timeout=120)
+    return proc.stdout.strip().splitlines()[:1] == [f"{binary} revision={revision}"]
+
+
+def reference_sha(ws: Path, args: dict[str, str], *, target: str = "worker") -> str:
+    """The binary of the mtime-proof reference build of HEAD (not timed)."""
+    repo = gitio.open_repo(ws)
+    engine = buildx.preflight()
+    tag = f"localhost/freshbin-bench:ref-{uuid.uuid4().hex[:8]}"
+    with guarded_context(repo, repo.head.commit.hexsha, ws, ws, ["crates/", "bin/"]) as guard, \
+            tempfile.TemporaryDirectory() as tmp:
+        filters, no_cache, _ = cache_options(engine.no_cache_filter, ws / "Dockerfile", target)
+        spec = buildx.BuildSpec(context=guard.path, dockerfile=guard.workspace / "Dockerfile", target=target,
+                                platform="linux/amd64", tags=(tag,), metadata_file=Path(tmp) / "m.json",
+                                build_args=args, no_cache=no_cache, no_cache_filter=filters, push=False, load=True)
+        buildx.build(spec, stream=False)
+    try:
+        return binary_sha(tag)
+    finally:
+        subprocess.run(["docker", "image", "rm", tag], capture_output=True)
+
+
+def summarise(samples: list[float]) -> dict:
+    return {"median_s": statistics.median(samples), "min_s": min(samples), "max_s": max(samples),
+            "runs": len(samples), "samples_s": [round(s, 3) for s in samples]}
+
+
+def machine() -> dict:
+    def out(argv: list[str]) -> str:
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    engine = buildx.preflight()
+    return {
+        "cores": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
+        "debian": Path("/etc/debian_version").read_text().strip() if Path("/etc/debian_version").exists() else "",
+        "docker_server": out(["docker", "info", "--format", "{{.ServerVersion}}"]),
+        "buildx": engine.buildx_version, "buildkit": engine.buildkit, "driver": engine.driver,
+    }
+
+
+def write_results(name: str, data: dict, smoke: bool, results_dir: Path | None = None) -> Path:
+    target = results_dir or RESULTS
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / (f"{name}.smoke.json" if smoke else f"{name}.json")
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    return path

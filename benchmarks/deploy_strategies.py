@@ -1,0 +1,109 @@
+"""Deploy strategies side by side after the same one-line change in bin/: time and freshness.
+
+Rows: a plain cached build; the how-to's `--no-cache`; `--no-cache-filter builder` (where the
+engine has it); `freshbin deploy --strategy guard` on the hazardous Dockerfile; `freshbin deploy
+--strategy cached` on the Dockerfile after `freshbin doctor --fix`.  Every measurement first
+commits a fresh one-line change, so each row deploys a change of its own; a warm-up round is not
+counted; rows alternate within a run so ratios hold on a noisy machine.  Measures, never asserts.
+
+    python benchmarks/deploy_strategies.py [--runs 3] [--smoke] [--results DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from tabulate import tabulate
+
+import benchlib
+import workload
+
+
+def rows(ws: Path, image: str, args: dict[str, str], engine_filter: bool) -> dict:
+    """name -> function(tag) -> (seconds, ref): each builds and pushes HEAD as IMAGE:tag."""
+    build_args = [x for k, v in args.items() for x in ("--build-arg", f"{k}={v}")]
+
+    def buildx(*extra: str):
+        def run(tag: str):
+            ref = f"{image}:{tag}"
+            wall, _ = benchlib.timed(benchlib.buildx_argv(ws, ref, args, extra=extra), ws)
+            return wall, ref
+        return run
+
+    def freshbin(*extra: str):
+        def run(tag: str):
+            argv = ["freshbin", "deploy", "--image", image, "--tag", tag, "--target", "worker", "--json",
+                    *build_args, *extra]
+            wall, _ = benchlib.timed(argv, ws, ok_codes=(0, 1))  # 1: deploy itself flagged the binary stale
+            return wall, f"{image}:{tag}"
+        return run
+
+    table = {
+        "cached build (plain buildx)": buildx(),
+        "--no-cache (the how-to)": buildx("--no-cache"),
+    }
+    if engine_filter:
+        table["--no-cache-filter builder"] = buildx("--no-cache-filter", "builder")
+    table["freshbin deploy --strategy guard"] = freshbin("--strategy", "guard")
+    table["freshbin deploy, Dockerfile after doctor --fix"] = freshbin("--strategy", "cached", "--dockerfile",
+                                                                       "Dockerfile.doctored")
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="the small example, one run, no warm-up (CI)")
+    parser.add_argument("--results", type=Path, default=None, help="directory for the JSON (default results/)")
+    opts = parser.parse_args()
+    runs, warmup = (1, 0) if opts.smoke else (opts.runs, 1)
+    args = workload.build_args(opts.smoke)
+    engine = benchlib.buildx.preflight()
+    image = f"{benchlib.REGISTRY}/freshbin-bench/worker-{uuid.uuid4().hex[:6]}"
+    with tempfile.TemporaryDirectory(prefix="freshbin-bench-") as tmp:
+        ws = workload.make_workload(Path(tmp) / "ws", small=opts.smoke)
+        shutil.copy(ws / "Dockerfile", ws / "Dockerfile.doctored")
+        subprocess.run(["freshbin", "doctor", "--fix", "--dockerfile", "Dockerfile.doctored"], cwd=ws,
+                       capture_output=True, check=False)
+        workload.commit_all(ws, "doctor --fix")
+        table = rows(ws, image, args, engine.no_cache_filter)
+        samples = {name: [] for name in table}
+        freshness = {name: [] for name in table}
+        for round_no in range(warmup + runs):
+            for name, run in table.items():
+                revision = workload.one_line_change(ws)
+                wall, ref = run(f"r{round_no}-{uuid.uuid4().hex[:6]}")
+                if round_no < warmup:
+                    continue
+                samples[name].append(wall)
+                ran = benchlib.runs_revision(ref, revision)
+                same = benchlib.binary_sha(ref) == benchlib.reference_sha(ws, args)
+                freshness[name].append({"revision": revision, "runs_revision": ran, "equals_reference": same})
+                print(f"  {name}: {wall:.1f} s, {'fresh' if ran and same else 'STALE'}", flush=True)
+    results = {}
+    for name in table:
+        results[name] = benchlib.summarise(samples[name])
+        results[name]["fresh_runs"] = sum(f["runs_revision"] and f["equals_reference"] for f in freshness[name])
+        results[name]["freshness"] = freshness[name]
+    cached = results["cached build (plain buildx)"]["median_s"]
+    nocache = results["--no-cache (the how-to)"]["median_s"]
+    for r in results.values():
+        r["x_cached"], r["nocache_over_this"] = r["median_s"] / cached, nocache / r["median_s"]
+    print(tabulate([[n, f"{r['median_s']:.1f}", f"{r['min_s']:.1f}", f"{r['max_s']:.1f}", f"{r['x_cached']:.2f}",
+                     f"{r['nocache_over_this']:.1f}", f"{r['fresh_runs']}/{r['runs']}"] for n, r in results.items()],
+                   headers=["deploy after a one-line bin/ change", "median s", "min", "max", "x cached",
+                            "no-cache / this", "fresh"]))
+    data = {"workload": "small example" if opts.smoke else "example + serde, serde_json, regex, clap 4, tokio",
+            "runs": runs, "warmup_rounds": warmup, "machine": benchlib.machine(), "date": time.strftime("%Y-%m-%d"),
+            "results": results}
+    print(f"wrote {benchlib.write_results('deploy_strategies', data, opts.smoke, opts.results)}")
+
+
+if __name__ == "__main__":
+    main()

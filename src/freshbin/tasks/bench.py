@@ -1,0 +1,51 @@
+"""`invoke bench.*`: run the benchmarks (from a clone; they are long and never run in CI)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from invoke import Collection, Exit, task
+
+BENCHMARKS = Path(__file__).resolve().parents[3] / "benchmarks"
+
+
+def _script(name: str, *args: str) -> None:
+    script = BENCHMARKS / name
+    if not script.is_file():
+        raise Exit(f"freshbin: error: {script} not found; the benchmarks run from a clone of freshbin", code=2)
+    code = subprocess.call([sys.executable, str(script), *args])
+    if code:
+        raise Exit(code=code)
+
+
+def _common(runs: int, smoke: bool) -> list[str]:
+    return (["--smoke"] if smoke else []) + (["--runs", str(runs)] if runs else [])
+
+
+@task(name="deploy", help={"runs": "measured runs per row (default 3)", "smoke": "small example, one run"})
+def deploy_bench(c, runs=0, smoke=False):
+    """Deploy strategies side by side after a one-line change (needs `freshbin env.deps-image`)."""
+    _script("deploy_strategies.py", *_common(runs, smoke))
+
+
+@task(name="verify", help={"runs": "measured runs per row (default 3)", "smoke": "small example, one run"})
+def verify_bench(c, runs=0, smoke=False):
+    """verify, verify --quick and the how-to's two-build verification."""
+    _script("verify_cost.py", *_common(runs, smoke))
+
+
+@task(name="detect", help={"runs": "runs per command (default 5)", "smoke": "tiny repository, one run"})
+def detect_bench(c, runs=0, smoke=False):
+    """detect vs git diff --name-only on 20k files / 5k commits."""
+    _script("detect_scale.py", *_common(runs, smoke))
+
+
+@task(name="report")
+def report_bench(c):
+    """Render docs/benchmarks.md and the chart from benchmarks/results/*.json."""
+    _script("report.py")
+
+
+ns = Collection("bench", deploy_bench, verify_bench, detect_bench, report_bench)
