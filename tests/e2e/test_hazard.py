@@ -8,14 +8,18 @@ Dockerfile.fixed refreshes every source first and ships the change.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import uuid
 
 import pytest
 
-from ..conftest import commit_all, set_revision
-from .conftest import buildx_push, run_image, unique_image
+from ..conftest import commit_all, set_revision, write
+from .conftest import BUILD_ARGS, buildx_push, run_image, unique_image
 
 pytestmark = pytest.mark.e2e
+PINNED_MTIME = 1_600_000_000  # e.g. a checkout tool that sets every file to the commit time
 
 
 def _unique(prefix: str) -> str:
@@ -81,3 +85,65 @@ def test_doctor_fix_makes_the_hazardous_dockerfile_ship_the_change(engine, examp
     ref = unique_image("doctor-fix") + ":v2"
     buildx_push(example_repo, dockerfile="Dockerfile", target="worker", ref=ref, no_cache=True)
     assert run_image(ref) == f"worker revision={revision}"
+
+
+COPY_ALL = """ARG BUILDER=rust:1-bookworm
+ARG RUNTIME=debian:bookworm-slim
+FROM ${BUILDER} AS builder
+WORKDIR /app
+COPY . .
+RUN cargo build --release
+FROM ${RUNTIME} AS worker
+COPY --from=builder /app/target/release/worker /usr/local/bin/worker
+ENTRYPOINT ["/usr/local/bin/worker"]
+"""
+LOUD_MAIN = """const REVISION: &str = "{revision}";
+
+fn main() {{
+    println!("worker revision={{}}", REVISION);
+    if cfg!(loud) {{
+        println!("loud");
+    }}
+}}
+"""
+
+
+@pytest.mark.parametrize("dockerignore, reaches_build", [(".*\ntarget\n", False), ("target\n.git\n", True)])
+def test_dockerignore_dot_star_drops_cargo_config_change(engine, example_repo, dockerignore, reaches_build):
+    """A `.cargo/config.toml` change (rustflags) never reaches the build when `.*` is ignored."""
+    write(example_repo / "Dockerfile.all", COPY_ALL)
+    write(example_repo / ".dockerignore", dockerignore)
+    write(example_repo / "bin" / "worker" / "src" / "main.rs", LOUD_MAIN.format(revision=_unique("ignore")))
+    commit_all(example_repo, "no cargo config yet")
+    image = unique_image("hazard-ignore")
+    before = buildx_push(example_repo, dockerfile="Dockerfile.all", target="worker", ref=f"{image}:before")
+    write(example_repo / ".cargo" / "config.toml", '[build]\nrustflags = ["--cfg", "loud"]\n')
+    commit_all(example_repo, "rustflags: --cfg loud")
+    after = buildx_push(example_repo, dockerfile="Dockerfile.all", target="worker", ref=f"{image}:after")
+    assert ("loud" in run_image(f"{image}:after").splitlines()) is reaches_build
+    if not reaches_build:  # the identical context gives the identical image
+        assert after["containerimage.digest"] == before["containerimage.digest"]
+    findings = subprocess.run(["freshbin", "doctor", "--dockerfile", "Dockerfile.all", "--format", "json",
+                               "--failure-threshold", "none"], cwd=example_repo, capture_output=True, text=True)
+    assert ("FB004" in {f["rule"] for f in json.loads(findings.stdout)}) is not reaches_build
+
+
+def test_same_size_edit_with_pinned_mtime_is_not_sent_again(engine, example_repo):
+    """BuildKit re-sends only context files whose size or mtime changed (moby/buildkit#4950)."""
+    write(example_repo / "Dockerfile.all", COPY_ALL)
+    main = example_repo / "bin" / "worker" / "src" / "main.rs"
+    first, second = _unique("pinned"), _unique("pinned")
+    assert len(first) == len(second)
+    image = unique_image("hazard-pinned")
+    for revision in (first, second):
+        set_revision(example_repo, "worker", revision)
+        os.utime(main, (PINNED_MTIME, PINNED_MTIME))
+        commit_all(example_repo, revision)
+        buildx_push(example_repo, dockerfile="Dockerfile.all", target="worker", ref=f"{image}:{revision}")
+    assert run_image(f"{image}:{second}") == f"worker revision={first}"  # the edit never reached the build
+    # The guard's context carries unique mtimes, so the same commit deploys correctly.
+    argv = ["freshbin", "deploy", "--image", image, "--target", "worker", "--dockerfile", "Dockerfile.all",
+            "--tag", "guarded", "--json"] + [f"--build-arg={k}={v}" for k, v in BUILD_ARGS.items()]
+    proc = subprocess.run(argv, cwd=example_repo, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert run_image(f"{image}:guarded") == f"worker revision={second}"

@@ -1,0 +1,33 @@
+"""`invoke skill.install`: copy skill.md into an agent's skills folder."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from invoke import Collection, task
+
+from .. import report, skill
+from .common import cli_errors
+
+
+@task(
+    auto_shortflags=False,
+    help={
+        "dest": f"skills folder (default {skill.DEFAULT_DEST}); the skill goes to DEST/{skill.NAME}/SKILL.md",
+        "force": "replace an installed copy that differs (local edits are lost)",
+        "json": "print one JSON object instead of a line",
+    },
+)
+@cli_errors
+def install(c, dest=skill.DEFAULT_DEST, force=False, json=False):
+    """Install the skill document for coding agents (refuses to overwrite a changed copy)."""
+    result = skill.install(Path(dest or skill.DEFAULT_DEST), force=force)
+    if json:
+        report.print_json(asdict(result))
+    else:
+        print(f"{result.action}: {result.path}")
+    return result
+
+
+ns = Collection("skill", install)
