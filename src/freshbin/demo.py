@@ -1,0 +1,167 @@
+"""demo: the whole story on a throwaway copy of examples/workspace, in about a minute.
+
+1. deploy the way the how-to says (`--no-cache` when sources changed) — it pushes fine;
+2. verify: the shipped binary is stale, and why (cargo mtime freshness, which --no-cache caused);
+3. doctor names the hazard; 4. doctor --fix rewrites the refresh step;
+5. deploy again; 6. verify: fresh.
+Everything runs through the library (no subprocess of freshbin itself); the temp copy, the local
+images verify makes and the registry tags the demo pushed are removed at the end.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import ledger
+from .deploy import DeployRequest, deploy
+from .doctor import check, fix
+from .errors import UsageError
+from .verify import verify
+
+EXAMPLE_DIRS = (Path(__file__).resolve().parents[2] / "examples" / "workspace",)
+DEFAULT_BUILD_ARGS = {"BUILDER": "localhost/rust-builder:bookworm", "RUNTIME": "localhost/rust-runtime:bookworm"}
+GIT_IDENTITY = ["-c", "user.name=freshbin demo", "-c", "user.email=demo@example.invalid", "-c", "commit.gpgsign=false"]
+
+
+@dataclass
+class Step:
+    number: int
+    title: str
+    rows: list[tuple[str, str]]
+    data: dict = field(default_factory=dict)
+
+
+def example_dir() -> Path:
+    for candidate in EXAMPLE_DIRS:
+        if (candidate / "Cargo.toml").is_file():
+            return candidate
+    raise UsageError("examples/workspace is not available (the demo runs from a clone of freshbin); "
+                     "clone the repository and run `freshbin demo` there")
+
+
+def run_demo(registry: str, build_args: dict[str, str], on_step: Callable[[Step], None], *,
+             keep: bool = False) -> list[Step]:
+    image = f"{registry}/freshbin-demo/worker-{uuid.uuid4().hex[:6]}"
+    tmp = Path(tempfile.mkdtemp(prefix="freshbin-demo-"))
+    steps: list[Step] = []
+
+    def emit(step: Step) -> None:
+        steps.append(step)
+        on_step(step)
+
+    ws = tmp / "workspace"
+    try:
+        shutil.copytree(example_dir(), ws, ignore=shutil.ignore_patterns("target", ".freshbin"))
+        _git(ws, "init", "-q", "-b", "main")
+        _commit(ws, "initial")
+        request = DeployRequest(workspace=ws, image=image, target="worker", build_args=build_args,
+                                strategy="no-cache", quiet=True)
+        deploy(request)  # the service as it runs today
+        revision = f"worker-{uuid.uuid4().hex[:8]}"
+        _set_revision(ws, revision)
+        _commit(ws, f"worker: {revision}")
+        emit(_deploy_step(1, "Deploy the how-to's way: --no-cache because bin/worker changed", deploy(request),
+                          revision, image))
+        before = verify(request)
+        emit(_verify_step(2, "verify: is the deployed binary the current code?", before))
+        findings = check(ws / "Dockerfile", ws, ws, list(request.watch))
+        emit(Step(3, "doctor: the hazard, found statically",
+                  [(f"Dockerfile:{f.line} {f.rule}", f.message) for f in findings],
+                  {"rules": sorted({f.rule for f in findings})}))
+        new, diff = fix(ws / "Dockerfile", ws, list(request.watch))
+        (ws / "Dockerfile").write_text(new)
+        _commit(ws, "doctor --fix")
+        changed = [line for line in diff.splitlines() if line.startswith(("+", "-")) and
+                   not line.startswith(("+++", "---"))]
+        emit(Step(4, "doctor --fix: refresh every source before the real build",
+                  [("diff", line) for line in changed], {"fixed": bool(diff), "diff": diff}))
+        revision = f"worker-{uuid.uuid4().hex[:8]}"
+        _set_revision(ws, revision)
+        _commit(ws, f"worker: {revision}")
+        emit(_deploy_step(5, "Deploy again (the fixed Dockerfile, plain cached build)",
+                          deploy(DeployRequest(workspace=ws, image=image, target="worker", build_args=build_args,
+                                               strategy="cached", quiet=True)), revision, image))
+        after = verify(request)
+        emit(_verify_step(6, "verify: fresh", after))
+        return steps
+    finally:
+        _delete_tags(image, ws / ".freshbin" / "deploys.jsonl")
+        if keep:
+            on_step(Step(0, f"kept the demo workspace at {ws}", []))
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _deploy_step(number: int, title: str, result, revision: str, image: str) -> Step:
+    ref = f"{image}:{result.tag}"
+    runs = _run(ref)
+    rows = [("command", result.commands[0].split(" --metadata-file")[0][:90] + " …"),
+            ("pushed", f"{ref} {result.digest[:19]}"),
+            ("commit says", f"worker revision={revision}"), ("container says", runs),
+            ("ledger", "STALE: " + result.reason if result.fresh is False else result.reason)]
+    return Step(number, title, rows, {"fresh": runs == f"worker revision={revision}", "ledger_fresh": result.fresh,
+                                      "digest": result.digest, "container_output": runs, "revision": revision,
+                                      "image": image, "tag": result.tag})
+
+
+def _verify_step(number: int, title: str, result) -> Step:
+    mark = {True: "ok", False: "FAIL", None: "info"}
+    rows = [(c.name, f"{c.actual} — expected {c.expected} ({mark[c.ok]})") for c in result.checks]
+    rows.append(("verdict", result.verdict.upper() + (f" — cause: {result.cause}" if result.cause else "")))
+    return Step(number, title, rows, {"verdict": result.verdict, "cause": result.cause})
+
+
+def _run(ref: str) -> str:
+    proc = subprocess.run(["docker", "run", "--rm", ref], capture_output=True, text=True, timeout=120)
+    return proc.stdout.strip() or proc.stderr.strip()[-200:]
+
+
+def _set_revision(ws: Path, revision: str) -> None:
+    main = ws / "bin" / "worker" / "src" / "main.rs"
+    main.write_text("\n".join(f'const REVISION: &str = "{revision}";' if line.startswith("const REVISION")
+                              else line for line in main.read_text().splitlines()) + "\n")
+
+
+def _git(ws: Path, *args: str) -> None:
+    subprocess.run(["git", *GIT_IDENTITY, *args], cwd=ws, check=True, capture_output=True)
+
+
+def _commit(ws: Path, message: str) -> None:
+    _git(ws, "add", "-A")
+    _git(ws, "commit", "-q", "-m", message)
+
+
+def _delete_tags(image: str, ledger_path: Path) -> None:
+    """Remove what the demo pushed (the loopback registry allows deletes); best effort."""
+    host, _, repository = image.partition("/")
+    for record in ledger.read(ledger_path).records:
+        url = f"http://{host}/v2/{repository}/manifests/{record['digest']}"
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=10).close()
+        except (urllib.error.URLError, OSError):
+            pass
+    subprocess.run(["docker", "image", "rm", *{f"{image}:{r['tag']}" for r in ledger.read(ledger_path).records}],
+                   capture_output=True)
+
+
+def story(steps: list[Step]) -> dict:
+    """The JSON summary the tests assert on: stale -> fixed -> fresh."""
+    by_number = {s.number: s for s in steps}
+    return {
+        "how_to_deploy": by_number[1].data,
+        "verify_before": by_number[2].data,
+        "doctor": by_number[3].data,
+        "fix": {"fixed": by_number[4].data["fixed"]},
+        "deploy_after_fix": by_number[5].data,
+        "verify_after": by_number[6].data,
+        "steps": [asdict(s) | {"rows": [list(r) for r in s.rows]} for s in steps],
+    }
+
