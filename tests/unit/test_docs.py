@@ -10,7 +10,7 @@ from freshbin.tasks import ns
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", ROOT / "skill.md", *sorted((ROOT / "docs").glob("*.md"))]
-COMMAND = re.compile(r"`(?:invoke|freshbin) ((?:[a-z][\w-]*\.)?[a-z][\w-]*)((?: +(?:--?[\w-]+(?:[ =][^\s`|]+)?|[^\s`|-][^\s`|]*))*)")
+COMMAND = re.compile(r"`(?:invoke|freshbin) ((?:[a-z][\w-]*\.)?[a-z][\w-]*)((?: +(?:--?[\w-]+(?:[ =][^\s`|]+)?|[^\s`|&;-][^\s`|;]*))*)")
 
 
 def _task_flags(name: str) -> set[str]:
