@@ -149,6 +149,8 @@ def _hint(stderr: str) -> str:
         return "the registry refused the credentials; run `docker login REGISTRY`"
     if "target stage" in text and "could not find" in text:
         return "check --target against the Dockerfile's stage names"
+    if "500" in text or "internal server error" in text:
+        return "the registry answered 500 (internal error); check the registry's log and retry"
     return "see the build log above"
 
 
@@ -192,3 +194,26 @@ def dockerfile_stages(dockerfile: Path) -> list[str]:
         if cmd.cmd.lower() == "from" and len(cmd.value) >= 3 and cmd.value[1].lower() == "as":
             stages.append(cmd.value[2])
     return stages
+
+
+def remote_revision(ref: str) -> tuple[bool, str | None]:
+    """(does the registry hold `ref`?, its org.opencontainers.image.revision label)."""
+    result = runner.run(["docker", "buildx", "imagetools", "inspect", ref, "--format", "{{json .Image}}"],
+                        check=False, timeout=120)
+    if result.returncode != 0:
+        text = result.stderr.lower()
+        if "not found" in text or "manifest unknown" in text:
+            return False, None
+        raise EnvironmentProblem(f"cannot read {ref} from the registry ({_last_line(result.stderr)}); "
+                                 f"{_hint(result.stderr)}")
+    try:
+        image = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        return True, None  # an index of several platforms: no single config to read
+    labels = ((image or {}).get("config") or {}).get("Labels") or {}
+    return True, labels.get("org.opencontainers.image.revision")
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:200] if lines else "no answer"

@@ -38,6 +38,7 @@ SCHEMA: tuple[Key, ...] = (
     Key("strategy", "guard", str, "deploy strategy: guard, no-cache or cached"),
     Key("ledger", ".freshbin/deploys.jsonl", str, "deploy ledger (JSON Lines), relative to the workspace"),
     Key("binary_path", "", str, "path of the shipped binary inside the image (default: entrypoint/cmd)"),
+    Key("moving_tags", ["latest"], list, "tags deploy may move to another commit without --force"),
 )
 DEFAULTS: dict[str, Any] = {k.name: k.default for k in SCHEMA}
 KEYS = {k.name: k for k in SCHEMA}

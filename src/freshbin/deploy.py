@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import buildx, gitio, image, ledger, refs
 from .detect import Detection, detect
-from .errors import GitError, UsageError
+from .errors import EnvironmentProblem, GitError, UsageError
 from .guard import MECHANISM as GUARD_MECHANISM, cache_options, guarded_context
 
 STRATEGIES = ("guard", "no-cache", "cached")
@@ -43,6 +43,8 @@ class DeployRequest:
     ledger_path: Path | None = None
     binary_path: str = ""
     quiet: bool = False  # do not stream build progress to stderr (the demo)
+    force: bool = False  # push over a tag that holds another commit's image
+    moving_tags: tuple[str, ...] = ("latest",)  # tags expected to move between commits
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,9 @@ def deploy(req: DeployRequest) -> DeployResult:
     detection = detect(ws, base=previous["commit"] if previous else None, worktree=dirty, watch=list(req.watch))
     no_cache = req.strategy == "no-cache" and detection.no_cache_required
     engine = buildx.preflight(req.builder)
+    if not req.dry_run:
+        ledger.check_writable(ledger_path)
+        _check_tag(req, f"{req.image}:{tag}", commit)
     filters, guard_no_cache, guard_cache_note = (), False, ""
     if req.strategy == "guard":
         filters, guard_no_cache, guard_cache_note = cache_options(engine.no_cache_filter, dockerfile, req.target)
@@ -170,10 +175,25 @@ def deploy(req: DeployRequest) -> DeployResult:
         "binary": {"path": binary.path, "sha256": binary.sha256}, "fresh": fresh, "stale": fresh is False,
         "dirty": dirty,
     }
-    ledger.append(ledger_path, record)
+    try:
+        ledger.append(ledger_path, record)
+    except EnvironmentProblem as exc:
+        raise EnvironmentProblem(f"pushed {ref} ({digest}) but could not record it: {exc}") from exc
     return DeployResult(req.image, tag, digest, commit, req.strategy, no_cache,
                         {"path": binary.path, "sha256": binary.sha256}, _previous_json(previous), fresh,
                         str(ledger_path), [command], guard_note, False, reason)
+
+
+def _check_tag(req: DeployRequest, ref: str, commit: str) -> None:
+    """Refuse to move a tag that holds another commit's image, unless declared moving or --force."""
+    tag = ref.rsplit(":", 1)[1]
+    if req.force or tag in req.moving_tags:
+        return
+    exists, revision = buildx.remote_revision(ref)
+    if exists and revision != commit:
+        held = f"commit {revision[:12]}" if revision else "an image without a revision label"
+        raise UsageError(f"{ref} already holds {held}; pushing would move the tag — choose another --tag, "
+                         "pass --force, or list the tag in freshbin.moving_tags")
 
 
 def _repo_relative(repo, path: Path) -> tuple[str, ...]:

@@ -60,16 +60,48 @@ def append(path: Path, record: dict) -> None:
         with open(path.with_name(path.name + ".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            size = os.fstat(fd).st_size
             try:
                 _terminate_partial_line(fd)
-                os.write(fd, line)
+                _write_all(fd, line)
                 os.fsync(fd)
+            except OSError:
+                os.ftruncate(fd, size)  # disk full mid-record: leave the ledger as it was
+                raise
             finally:
                 os.close(fd)
     except OSError as exc:
         raise EnvironmentProblem(
             f"cannot write the deploy ledger {path} ({exc.strerror}); make its directory writable or set freshbin.ledger"
         ) from exc
+
+
+MIN_FREE_BYTES = 64 * 1024
+
+
+def check_writable(path: Path) -> None:
+    """Before a deploy pushes anything: the ledger's directory exists or can be made, is writable
+    and has room, so a pushed image is never left unrecorded for a reason known in advance."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".lock"), "a"):
+            pass
+        free = os.statvfs(path.parent).f_bavail * os.statvfs(path.parent).f_frsize
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"cannot write the deploy ledger {path} ({exc.strerror}); make its directory writable or set freshbin.ledger"
+        ) from exc
+    if free < MIN_FREE_BYTES:
+        raise EnvironmentProblem(f"only {free} bytes free for the deploy ledger in {path.parent}; free some space "
+                                 "or set freshbin.ledger elsewhere (nothing was built or pushed)")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def _terminate_partial_line(fd: int) -> None:

@@ -27,9 +27,11 @@ class FreshbinProgram(Program):
 
     def parse_core(self, argv):
         try:
-            return super().parse_core(argv)
+            super().parse_core(argv)
         except ParseError as exc:
             raise _usage(exc) from None
+        if self.args.debug.value:  # `freshbin --debug TASK`: tracebacks instead of one-line errors
+            os.environ["FRESHBIN_DEBUG"] = "1"
 
     def parse_tasks(self) -> None:
         try:

@@ -20,7 +20,9 @@ def validate_repository(image: str) -> str:
         raise UsageError("no image given; pass --image REGISTRY/NAME or set freshbin.image in invoke.yaml")
     if "@" in image or _has_tag(image):
         raise UsageError(f"--image {image!r} must not carry a tag or digest; pass the tag with --tag")
-    if len(image) > NAME_MAX or not _NAME.match(image):
+    if len(image) > NAME_MAX:
+        raise UsageError(f"--image is too long ({len(image)} characters; the limit is {NAME_MAX}): {image[:40]!r}…")
+    if not _NAME.match(image):
         raise UsageError(
             f"--image {image!r} is not a valid image repository (lowercase path components, "
             "optional registry host[:port]), e.g. 127.0.0.1:5000/acme/api"

@@ -21,9 +21,14 @@ def paint(text: str, colour: str, stream=sys.stdout) -> str:
     return f"\x1b[{codes[colour]}m{text}\x1b[0m" if use_colour(stream) else text
 
 
+def printable(text: str) -> str:
+    """File names that are not UTF-8 (kept as surrogate escapes) shown as \\xNN, never a crash."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def shorten(value: Any, width: int = MAX_CELL) -> str:
     """Keep tables inside 100 columns: long cells keep their end (the informative part of a path)."""
-    text = "" if value is None else str(value)
+    text = printable("" if value is None else str(value))
     text = text.replace("\n", "\\n")
     return text if len(text) <= width else "…" + text[-(width - 1):]
 
@@ -37,8 +42,13 @@ def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], width: int = MA
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, sort_keys=False, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
+    """One UTF-8 JSON document; non-UTF-8 file names become \\udcNN escapes (valid JSON, lossless)."""
+    text = json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, indent=2, sort_keys=False, ensure_ascii=True, default=str)
+    sys.stdout.write(text + "\n")
 
 
 def log(message: str) -> None:

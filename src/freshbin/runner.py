@@ -44,11 +44,16 @@ def run(
             )
             stderr_lines = []
             assert proc.stderr is not None and proc.stdout is not None
-            for line in proc.stderr:
-                sys.stderr.write(line)
-                stderr_lines.append(line)
-            stdout = proc.stdout.read()
-            proc.wait(timeout=timeout)
+            try:
+                for line in proc.stderr:
+                    sys.stderr.write(line)
+                    stderr_lines.append(line)
+                stdout = proc.stdout.read()
+                proc.wait(timeout=timeout)
+            except BaseException:  # Ctrl-C, a closed pipe: never leave the child running
+                proc.kill()
+                proc.wait()
+                raise
             result = Result(tuple(argv), proc.returncode, stdout, "".join(stderr_lines))
         else:
             proc = subprocess.run(

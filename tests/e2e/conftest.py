@@ -12,41 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import in_ci
-
-REGISTRY = "127.0.0.1:5000"
-BUILDER = "localhost/rust-builder:bookworm"
-RUNTIME = "localhost/rust-runtime:bookworm"
-BUILD_ARGS = {"BUILDER": BUILDER, "RUNTIME": RUNTIME}
-
-
-def _missing() -> str | None:
-    checks = [
-        (["docker", "info"], "the Docker daemon does not answer"),
-        (["docker", "buildx", "version"], "docker buildx is not installed"),
-        (["docker", "image", "inspect", BUILDER], f"{BUILDER} is missing"),
-        (["docker", "image", "inspect", RUNTIME], f"{RUNTIME} is missing"),
-        (["curl", "-fsS", f"http://{REGISTRY}/v2/"], f"no registry on {REGISTRY}"),
-    ]
-    for argv, reason in checks:
-        try:
-            ok = subprocess.run(argv, capture_output=True, timeout=30).returncode == 0
-        except (FileNotFoundError, subprocess.TimeoutExpired):
-            ok = False
-        if not ok:
-            return f"{reason}; run `invoke env.up`"
-    return None
-
-
-@pytest.fixture(scope="session")
-def engine():
-    """Skip (or, in CI, fail) when the real engine, buildx, registry or base images are missing."""
-    reason = _missing()
-    if reason:
-        if in_ci():
-            pytest.fail(f"e2e environment missing in CI: {reason}")
-        pytest.skip(reason)
-    return REGISTRY
+from ..conftest import BUILD_ARGS, BUILDER, REGISTRY, RUNTIME  # noqa: F401  (re-exported)
 
 
 def unique_image(name: str) -> str:

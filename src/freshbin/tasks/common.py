@@ -54,7 +54,7 @@ def ledger_path(c, ws: Path) -> Path:
 
 
 def build_request(c, *, workspace: str, build_arg: list[str] | None, strategy: str = "", dry_run: bool = False,
-                  allow_dirty: bool = False, **flags: str) -> DeployRequest:
+                  allow_dirty: bool = False, force: bool = False, **flags: str) -> DeployRequest:
     """What to build, from flags over config (shared by deploy and verify)."""
     ws = workspace_dir(c, workspace)
     build_args = dict(pick(None, c, "build_args"))
@@ -62,5 +62,6 @@ def build_request(c, *, workspace: str, build_arg: list[str] | None, strategy: s
     return DeployRequest(
         workspace=ws, build_args=build_args, strategy=pick(strategy, c, "strategy"), dry_run=dry_run,
         allow_dirty=allow_dirty, watch=tuple(pick(None, c, "watch")), ledger_path=ledger_path(c, ws),
-        binary_path=pick(None, c, "binary_path"), **{key: pick(value, c, key) for key, value in flags.items()},
+        binary_path=pick(None, c, "binary_path"), force=force,
+        moving_tags=tuple(pick(None, c, "moving_tags")), **{key: pick(value, c, key) for key, value in flags.items()},
     )

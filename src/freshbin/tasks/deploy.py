@@ -25,18 +25,19 @@ from .common import build_request, cli_errors
         "strategy": "guard (default: mtime-proof context, cached deps), no-cache (the how-to's rule) or cached",
         "dry_run": "print the exact build command; build, push and record nothing",
         "allow_dirty": "deploy a tree with uncommitted changes (the revision label then names HEAD)",
+        "force": "push over a tag that holds another commit's image (see freshbin.moving_tags)",
         "workspace": "Cargo workspace root (default .)",
         "json": "print one JSON object instead of a table",
     },
 )
 @cli_errors
 def deploy(c, image="", tag="", platform="", target="", dockerfile="", context="", builder="", build_arg=None,
-           strategy="", dry_run=False, allow_dirty=False, workspace="", json=False):
+           strategy="", dry_run=False, allow_dirty=False, force=False, workspace="", json=False):
     """Build and push TARGET with buildx, record it in the ledger, fail (exit 1) if the binary is stale."""
     result = run_deploy(build_request(
         c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
         context=context, builder=builder, build_arg=build_arg, strategy=strategy, dry_run=dry_run,
-        allow_dirty=allow_dirty))
+        allow_dirty=allow_dirty, force=force))
     if json:
         report.print_json(result.to_json())
     else:
