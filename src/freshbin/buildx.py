@@ -7,6 +7,7 @@ streamed to stderr.  Digests come from `--metadata-file`, never from parsing pro
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,27 +132,51 @@ def _parse_inspect(text: str) -> dict[str, str]:
     return facts
 
 
+PUSH_ATTEMPTS = 3
+
+
 def build(spec: BuildSpec, *, stream: bool = True) -> dict:
-    """Run the build; return the metadata file's JSON."""
+    """Run the build; return the metadata file's JSON.
+
+    A push that the registry answers with a 5xx is retried (the build itself is cached by then,
+    so a retry costs the push): a distribution registry answers 500 when concurrent pushes race
+    on the same blob (measured with eight concurrent deploys).
+    """
     argv = build_argv(spec)
-    try:
-        runner.run(argv, stream=stream)
-    except CommandFailed as exc:
-        raise CommandFailed(argv, exc.returncode, exc.stderr, hint=_hint(exc.stderr)) from None
+    for attempt in range(1, PUSH_ATTEMPTS + 1):
+        try:
+            runner.run(argv, stream=stream)
+            break
+        except CommandFailed as exc:
+            if spec.push and attempt < PUSH_ATTEMPTS and _registry_5xx(exc.stderr):
+                time.sleep(attempt)
+                continue
+            raise CommandFailed(argv, exc.returncode, exc.stderr, hint=_hint(exc.stderr)) from None
     return read_metadata(spec.metadata_file)
+
+
+def _registry_5xx(stderr: str) -> bool:
+    text = stderr.lower()
+    return any(f"http status: {code}" in text for code in ("500", "502", "503", "504"))
+
+
+DEFAULT_HINT = "see the build log above"
 
 
 def _hint(stderr: str) -> str:
     text = stderr.lower()
+    if "cannot connect to the docker daemon" in text or "is the docker daemon running" in text:
+        return "the Docker daemon stopped answering; check `docker info` and restart it"
     if "connection refused" in text or "no such host" in text or "dial tcp" in text:
         return "the registry is unreachable; check it is running and the image name's host:port"
-    if "401" in text or "unauthorized" in text or "authentication required" in text:
+    if any(word in text for word in ("401", "unauthorized", "authentication required", "no basic auth credentials",
+                                      "authorization failed", "pull access denied")):
         return "the registry refused the credentials; run `docker login REGISTRY`"
     if "target stage" in text and "could not find" in text:
         return "check --target against the Dockerfile's stage names"
     if "500" in text or "internal server error" in text:
         return "the registry answered 500 (internal error); check the registry's log and retry"
-    return "see the build log above"
+    return DEFAULT_HINT
 
 
 def read_metadata(path: Path) -> dict:
@@ -204,8 +229,10 @@ def remote_revision(ref: str) -> tuple[bool, str | None]:
         text = result.stderr.lower()
         if "not found" in text or "manifest unknown" in text:
             return False, None
-        raise EnvironmentProblem(f"cannot read {ref} from the registry ({_last_line(result.stderr)}); "
-                                 f"{_hint(result.stderr)}")
+        hint = _hint(result.stderr)
+        if hint == DEFAULT_HINT:
+            hint = "check the registry address and that the registry is running"
+        raise EnvironmentProblem(f"cannot read {ref} from the registry ({_last_line(result.stderr)}); {hint}")
     try:
         image = json.loads(result.stdout)
     except json.JSONDecodeError:

@@ -217,3 +217,33 @@ def test_bad_input(case: Case, example_repo: Path, request):
 
 def test_the_matrix_is_wide():
     assert len(CASES) >= 30 and {c.argv[0] for c in CASES} >= {"detect", "deploy", "verify", "doctor", "config"}
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "wrote no metadata file"),
+    (b"", "is not JSON"),
+    (b"\xff\xfe garbage", "is not JSON"),
+    (b"[1, 2]", "has no containerimage.digest"),
+    (b'{"containerimage.digest": "md5:abc"}', "has no containerimage.digest"),
+])
+def test_metadata_file_missing_or_garbage(tmp_path, content, message):
+    from freshbin.buildx import read_metadata
+    from freshbin.errors import EnvironmentProblem
+
+    path = tmp_path / "metadata.json"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(EnvironmentProblem, match=message):
+        read_metadata(path)
+
+
+def test_truncated_and_corrupt_ledger_lines_are_reported_and_appends_stay_parseable(tmp_path):
+    from freshbin import ledger
+
+    path = tmp_path / "deploys.jsonl"
+    path.write_bytes(b'{"image": "a", "commit": "1"}\n{"image": "a", "comm\n\x00\x01\n{"image": "a", "commit": "2"')
+    read = ledger.read(path)
+    assert [r["commit"] for r in read.records] == ["1"] and len(read.problems) == 3
+    ledger.append(path, {"image": "a", "commit": "3"})  # after a fragment without newline
+    assert [r["commit"] for r in ledger.read(path).records] == ["1", "3"]
+    assert path.read_bytes().startswith(b'{"image": "a", "commit": "1"}\n')  # never rewritten
