@@ -7,6 +7,7 @@ reference build's (the mtime-proof build verify uses).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -101,3 +102,21 @@ def write_results(name: str, data: dict, smoke: bool, results_dir: Path | None =
     path = target / (f"{name}.smoke.json" if smoke else f"{name}.json")
     path.write_text(json.dumps(data, indent=2) + "\n")
     return path
+
+
+def options(doc: str) -> tuple[argparse.Namespace, int, int]:
+    """The flags every deploy/verify benchmark takes; (opts, measured runs, warm-up rounds)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="the small example, one run, no warm-up (CI)")
+    parser.add_argument("--results", type=Path, default=None, help="directory for the JSON (default results/)")
+    opts = parser.parse_args()
+    runs, warmup = (1, 0) if opts.smoke else (opts.runs, 1)
+    return opts, runs, warmup
+
+
+def save(name: str, opts: argparse.Namespace, runs: int, warmup: int, results: dict) -> None:
+    data = {"workload": "small example" if opts.smoke else "example + serde, serde_json, regex, clap 4, tokio",
+            "runs": runs, "warmup_rounds": warmup, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+            "results": results}
+    print(f"wrote {write_results(name, data, opts.smoke, opts.results)}")

@@ -11,11 +11,9 @@ counted; rows alternate within a run so ratios hold on a noisy machine.  Measure
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -57,12 +55,7 @@ def rows(ws: Path, image: str, args: dict[str, str], engine_filter: bool) -> dic
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--smoke", action="store_true", help="the small example, one run, no warm-up (CI)")
-    parser.add_argument("--results", type=Path, default=None, help="directory for the JSON (default results/)")
-    opts = parser.parse_args()
-    runs, warmup = (1, 0) if opts.smoke else (opts.runs, 1)
+    opts, runs, warmup = benchlib.options(__doc__)
     args = workload.build_args(opts.smoke)
     engine = benchlib.buildx.preflight()
     image = f"{benchlib.REGISTRY}/freshbin-bench/worker-{uuid.uuid4().hex[:6]}"
@@ -99,10 +92,7 @@ def main() -> None:
                      f"{r['nocache_over_this']:.1f}", f"{r['fresh_runs']}/{r['runs']}"] for n, r in results.items()],
                    headers=["deploy after a one-line bin/ change", "median s", "min", "max", "x cached",
                             "no-cache / this", "fresh"]))
-    data = {"workload": "small example" if opts.smoke else "example + serde, serde_json, regex, clap 4, tokio",
-            "runs": runs, "warmup_rounds": warmup, "machine": benchlib.machine(), "date": time.strftime("%Y-%m-%d"),
-            "results": results}
-    print(f"wrote {benchlib.write_results('deploy_strategies', data, opts.smoke, opts.results)}")
+    benchlib.save("deploy_strategies", opts, runs, warmup, results)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ Every measurement first commits a fresh one-line change in bin/ and (for verify)
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import time
@@ -23,12 +22,7 @@ import workload
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--smoke", action="store_true", help="the small example, one run, no warm-up (CI)")
-    parser.add_argument("--results", type=Path, default=None, help="directory for the JSON (default results/)")
-    opts = parser.parse_args()
-    runs, warmup = (1, 0) if opts.smoke else (opts.runs, 1)
+    opts, runs, warmup = benchlib.options(__doc__)
     args = workload.build_args(opts.smoke)
     build_args = [x for k, v in args.items() for x in ("--build-arg", f"{k}={v}")]
     image = f"{benchlib.REGISTRY}/freshbin-bench/verify-{uuid.uuid4().hex[:6]}"
@@ -90,10 +84,7 @@ def main() -> None:
                      f"{r['x_no_cache_build']:.2f}", ", ".join(sorted(set(r["verdicts"])))]
                     for n, r in results.items()],
                    headers=["verification", "median s", "min", "max", "x how-to", "x no-cache build", "verdict"]))
-    data = {"workload": "small example" if opts.smoke else "example + serde, serde_json, regex, clap 4, tokio",
-            "runs": runs, "warmup_rounds": warmup, "machine": benchlib.machine(), "date": time.strftime("%Y-%m-%d"),
-            "results": results}
-    print(f"wrote {benchlib.write_results('verify_cost', data, opts.smoke, opts.results)}")
+    benchlib.save("verify_cost", opts, runs, warmup, results)
 
 
 if __name__ == "__main__":

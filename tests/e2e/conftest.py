@@ -6,13 +6,15 @@ Outside CI a missing engine skips these tests with one line; in CI (CI=true) it 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from ..conftest import BUILD_ARGS, BUILDER, REGISTRY, RUNTIME  # noqa: F401  (re-exported)
+from ..conftest import BUILD_ARGS, REGISTRY, write
 
 
 def unique_image(name: str) -> str:
@@ -39,3 +41,21 @@ def run_image(ref: str) -> str:
     proc = subprocess.run(["docker", "run", "--rm", ref], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
+
+
+@pytest.fixture
+def private_registry(tmp_path):
+    """A registry of this test's own on a free loopback port, so stopping it disturbs nobody."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = write(tmp_path / "registry.yml", f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+                   f"    rootdirectory: {tmp_path / 'data'}\nhttp:\n  addr: 127.0.0.1:{port}\n")
+    proc = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        if subprocess.run(["curl", "-fsS", f"http://127.0.0.1:{port}/v2/"], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    yield f"127.0.0.1:{port}", proc
+    proc.kill()
+    proc.wait()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -81,26 +80,6 @@ def test_hazardous_no_cache_deploys_are_flagged_stale_and_guard_ships_the_change
     commit_all(example_repo, "worker change again")
     again = ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"), code=1)
     assert again["fresh"] is False
-
-
-@pytest.fixture
-def private_registry(tmp_path):
-    """A registry of this test's own on a free loopback port, so stopping it disturbs nobody."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = write(tmp_path / "registry.yml", f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-                   f"    rootdirectory: {tmp_path / 'data'}\nhttp:\n  addr: 127.0.0.1:{port}\n")
-    proc = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(50):
-        if subprocess.run(["curl", "-fsS", f"http://127.0.0.1:{port}/v2/"], capture_output=True).returncode == 0:
-            break
-        time.sleep(0.1)
-    yield f"127.0.0.1:{port}", proc
-    proc.kill()
-    proc.wait()
 
 
 def test_registry_stopped_before_push_is_one_line_exit_2_and_no_record(engine, example_repo, private_registry):

@@ -27,7 +27,7 @@ from freshbin import ledger
 
 from ..conftest import commit_all, set_revision, write
 from .conftest import BUILD_ARGS, unique_image
-from .test_deploy import freshbin_deploy, ok_json, private_registry  # noqa: F401  (fixture)
+from .test_deploy import ok_json
 
 pytestmark = pytest.mark.e2e
 STATE = Path("/var/lib/freshbin-env")
