@@ -1,3 +1,9 @@
 """freshbin: make sure a Rust service deployed with docker buildx runs the code you committed."""
 
-__version__ = "0.1.0"
+import os as _os
+
+# GitPython refuses to import when no git executable is found; let it import, so `--help` works
+# and a missing git becomes one clear error where git is first needed (gitio.open_repo).
+_os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+__version__ = "0.2.0"

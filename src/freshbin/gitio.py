@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
 
-from .errors import GitError
+from .errors import EnvironmentProblem, GitError
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 SUBMODULE_MODE = "160000"
@@ -32,6 +33,8 @@ class FileChange:
 
 def open_repo(path: str | os.PathLike) -> git.Repo:
     """The non-bare repository containing `path`, with at least one commit."""
+    if shutil.which("git") is None:
+        raise EnvironmentProblem("git is not installed or not on PATH; install git (Debian: apt-get install git)")
     try:
         repo = git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:

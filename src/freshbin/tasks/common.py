@@ -13,6 +13,16 @@ from ..deploy import DeployRequest
 from ..errors import EXIT_INTERRUPTED, FreshbinError
 
 
+BUILD_HELP = {
+    "platform": "buildx --platform (default linux/amd64)",
+    "dockerfile": "Dockerfile, relative to the workspace (default Dockerfile)",
+    "context": "build context, relative to the workspace (default .)",
+    "builder": "buildx builder (default: the current one)",
+    "build_arg": "NAME=value, repeatable; added to freshbin.build_args",
+    "workspace": "Cargo workspace root (default .)",
+}
+
+
 def cli_errors(body):
     """Turn FreshbinError into `Exit(message, code)` and Ctrl-C into exit 130: no tracebacks.
 

@@ -7,26 +7,21 @@ from invoke import Exit, task
 from .. import report
 from ..deploy import deploy as run_deploy
 from ..errors import EXIT_CHECK_FAILED
-from .common import build_request, cli_errors
+from .common import BUILD_HELP, build_request, cli_errors
 
 
 @task(
     auto_shortflags=False,
     iterable=["build_arg"],
     help={
+        **BUILD_HELP,
         "image": "image repository, e.g. 127.0.0.1:5000/acme/api (config freshbin.image)",
         "tag": "image tag (default: the short commit)",
-        "platform": "buildx --platform (default linux/amd64)",
         "target": "Dockerfile stage to ship (default api)",
-        "dockerfile": "Dockerfile, relative to the workspace (default Dockerfile)",
-        "context": "build context, relative to the workspace (default .)",
-        "builder": "buildx builder (default: the current one)",
-        "build_arg": "NAME=value, repeatable; added to freshbin.build_args",
         "strategy": "guard (default: mtime-proof context, cached deps), no-cache (the how-to's rule) or cached",
         "dry_run": "print the exact build command; build, push and record nothing",
         "allow_dirty": "deploy a tree with uncommitted changes (the revision label then names HEAD)",
         "force": "push over a tag that holds another commit's image (see freshbin.moving_tags)",
-        "workspace": "Cargo workspace root (default .)",
         "json": "print one JSON object instead of a table",
     },
 )

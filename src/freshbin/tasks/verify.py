@@ -6,26 +6,21 @@ from invoke import Exit, task
 
 from .. import report
 from ..verify import exit_code, verify as run_verify
-from .common import build_request, cli_errors
+from .common import BUILD_HELP, build_request, cli_errors
 
 
 @task(
     auto_shortflags=False,
     iterable=["build_arg"],
     help={
+        **BUILD_HELP,
         "image": "image repository the deploys went to (config freshbin.image); empty: local builds only",
         "tag": "deployed tag to check (default: the ledger's last deploy of --image and --target)",
-        "platform": "buildx --platform (default linux/amd64)",
         "target": "Dockerfile stage to verify (default api)",
-        "dockerfile": "Dockerfile, relative to the workspace (default Dockerfile)",
-        "context": "build context, relative to the workspace (default .)",
-        "builder": "buildx builder (default: the current one)",
-        "build_arg": "NAME=value, repeatable; added to freshbin.build_args",
         "quick": "no builds: ledger, registry and the deployed binary only (seconds)",
         "push": "push the cached and no-cache builds as TAG-cached and TAG-nocache, like the how-to",
         "no_cache_build": "always run the --no-cache build (by default only when the binary is stale, to name the cause)",
         "allow_dirty": "verify a tree with uncommitted changes (the reference is built from the work tree)",
-        "workspace": "Cargo workspace root (default .)",
         "json": "print one JSON object instead of tables",
     },
 )

@@ -1,0 +1,76 @@
+"""The CLI as a newcomer meets it: every flag has help, --help runs nothing, JSON matches the docs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from freshbin.deploy import DeployResult
+from freshbin.tasks import ns
+from freshbin.verify import VerifyResult
+
+ROOT = Path(__file__).resolve().parents[2]
+TASKS = sorted(ns.task_names)
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_every_flag_has_a_one_line_help(name):
+    task = ns[name]
+    assert (task.__doc__ or "").strip(), f"{name} has no docstring (the --list line)"
+    for arg in task.get_arguments():
+        assert arg.help and "\n" not in arg.help, f"{name} --{arg.name} has no help"
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_help_prints_and_runs_nothing(name, tmp_path):
+    # No docker, no git on PATH: if --help ran anything, it would fail.
+    proc = subprocess.run([shutil.which("freshbin"), name, "--help"], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "PATH": str(tmp_path)})
+    assert proc.returncode == 0 and proc.stdout.startswith("Usage:"), proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def documented_fields(doc: str, marker: str) -> set[str]:
+    """Top-level names in the docs' JSON field list: backticked words outside parentheses."""
+    text = (ROOT / "docs" / doc).read_text().split(marker, 1)[1].lstrip("\n").split("\n\n", 1)[0]
+    depth, top = 0, []
+    for piece in re.split(r"([(){}])", text):
+        if piece in "({" and piece:
+            depth += 1
+        elif piece in ")}" and piece:
+            depth -= 1
+        elif depth == 0:
+            top.append(piece)
+    return set(re.findall(r"`(\w+)`", " ".join(top)))
+
+
+def test_deploy_json_fields_are_documented():
+    fields = {f.name for f in dataclasses.fields(DeployResult)}
+    assert documented_fields("deploy.md", "JSON fields:") == fields
+
+
+def test_verify_json_fields_are_documented():
+    result = VerifyResult("fresh", None, "c" * 40, "worker", False, [], {}, [], [])
+    assert documented_fields("verify.md", "## JSON") == set(result.to_json())
+
+
+def test_detect_json_fields_are_documented(example_repo):
+    proc = subprocess.run(["freshbin", "detect", "--json"], cwd=example_repo, capture_output=True, text=True)
+    data = json.loads(proc.stdout)
+    assert set(data) == documented_fields("detect.md", "JSON fields:")
+
+
+def test_config_and_skill_json(example_repo, tmp_path):
+    rows = json.loads(subprocess.run(["freshbin", "config", "--json"], cwd=example_repo, capture_output=True,
+                                     text=True).stdout)
+    assert all(set(r) == {"key", "value", "source", "help"} for r in rows)
+    installed = json.loads(subprocess.run(["freshbin", "skill.install", "--dest", str(tmp_path), "--json"],
+                                          capture_output=True, text=True).stdout)
+    assert set(installed) == {"path", "action", "sha256"}
