@@ -26,7 +26,7 @@ from .doctor import check, fix
 from .errors import UsageError
 from .verify import verify
 
-EXAMPLE_DIRS = (Path(__file__).resolve().parents[2] / "examples" / "workspace",)
+EXAMPLE = Path("examples") / "workspace"
 DEFAULT_BUILD_ARGS = {"BUILDER": "localhost/rust-builder:bookworm", "RUNTIME": "localhost/rust-runtime:bookworm"}
 GIT_IDENTITY = ["-c", "user.name=freshbin demo", "-c", "user.email=demo@example.invalid", "-c", "commit.gpgsign=false"]
 
@@ -40,9 +40,12 @@ class Step:
 
 
 def example_dir() -> Path:
-    for candidate in EXAMPLE_DIRS:
-        if (candidate / "Cargo.toml").is_file():
-            return candidate
+    """examples/workspace of the clone we run from: beside the package (editable install) or
+    in the current directory or one of its parents (a clone with a regular install)."""
+    roots = [Path(__file__).resolve().parents[2], Path.cwd(), *Path.cwd().parents]
+    for root in roots:
+        if (root / EXAMPLE / "Cargo.toml").is_file():
+            return root / EXAMPLE
     raise UsageError("examples/workspace is not available (the demo runs from a clone of freshbin); "
                      "clone the repository and run `freshbin demo` there")
 

@@ -8,11 +8,10 @@ from pathlib import Path
 
 from invoke import Collection, Exit, task
 
-BENCHMARKS = Path(__file__).resolve().parents[3] / "benchmarks"
-
-
 def _script(name: str, *args: str) -> None:
-    script = BENCHMARKS / name
+    roots = [Path(__file__).resolve().parents[3], Path.cwd(), *Path.cwd().parents]
+    script = next((r / "benchmarks" / name for r in roots if (r / "benchmarks" / name).is_file()),
+                  Path("benchmarks") / name)
     if not script.is_file():
         raise Exit(f"freshbin: error: {script} not found; the benchmarks run from a clone of freshbin", code=2)
     code = subprocess.call([sys.executable, str(script), *args])
