@@ -106,20 +106,28 @@ def run_demo(registry: str, build_args: dict[str, str], on_step: Callable[[Step]
 def _deploy_step(number: int, title: str, result, revision: str, image: str) -> Step:
     ref = f"{image}:{result.tag}"
     runs = _run(ref)
-    rows = [("command", result.commands[0].split(" --metadata-file")[0][:90] + " …"),
+    flags = " --no-cache" if result.no_cache else ""
+    rows = [("command", f"docker buildx build --target worker{flags} … --push (strategy {result.strategy})"),
             ("pushed", f"{ref} {result.digest[:19]}"),
             ("commit says", f"worker revision={revision}"), ("container says", runs),
-            ("ledger", "STALE: " + result.reason if result.fresh is False else result.reason)]
+            ("ledger", result.reason)]
     return Step(number, title, rows, {"fresh": runs == f"worker revision={revision}", "ledger_fresh": result.fresh,
                                       "digest": result.digest, "container_output": runs, "revision": revision,
                                       "image": image, "tag": result.tag})
 
 
 def _verify_step(number: int, title: str, result) -> Step:
-    mark = {True: "ok", False: "FAIL", None: "info"}
-    rows = [(c.name, f"{c.actual} — expected {c.expected} ({mark[c.ok]})") for c in result.checks]
+    rows = [(c.name, _check_text(c)) for c in result.checks]
     rows.append(("verdict", result.verdict.upper() + (f" — cause: {result.cause}" if result.cause else "")))
     return Step(number, title, rows, {"verdict": result.verdict, "cause": result.cause})
+
+
+def _check_text(check) -> str:
+    if check.ok is None:
+        return f"{check.expected} vs {check.actual} (info)"
+    if check.ok:
+        return f"{check.actual} (ok)"
+    return f"FAIL: expected {check.expected}, got {check.actual}"
 
 
 def _run(ref: str) -> str:

@@ -112,8 +112,8 @@ def _file_cell(entry) -> str:
 def _advice(result) -> str:
     return {
         "build cache": "\n  the layer cache served an old binary: a --no-cache deploy fixes it",
-        "cargo mtime freshness": "\n  cargo trusted mtimes; --no-cache does NOT fix it: run `invoke doctor --fix` "
-                                 "or deploy with --strategy guard",
+        "cargo mtime freshness": "\n  cargo trusted mtimes; --no-cache does NOT fix it: run `invoke doctor --fix`"
+                                 "\n  or deploy with --strategy guard",
         "tag moved": "\n  the registry tag no longer serves the ledger's digest: someone pushed over it",
         "deployed from another commit": "\n  the deployed image was built from another commit; deploy this one",
     }.get(result.cause or "", "")

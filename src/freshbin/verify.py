@@ -157,7 +157,7 @@ def _deployed_checks(req: DeployRequest, p: Prepared, side: Side, history: list[
     if record is None:
         checks.append(Check("ledger record", f"a deploy of {side.ref}", "none in the ledger", None, False))
     else:
-        checks.append(Check("registry tag", str(record.get("digest")), str(side.digest),
+        checks.append(Check("registry tag", _short(record.get("digest"), 19), _short(side.digest, 19),
                             side.digest == record.get("digest")))
         recorded = (record.get("binary") or {}).get("sha256")
         checks.append(Check("deployed binary == ledger", _short(recorded), _short(side.binary_sha256),
