@@ -74,3 +74,18 @@ def test_config_and_skill_json(example_repo, tmp_path):
     installed = json.loads(subprocess.run(["freshbin", "skill.install", "--dest", str(tmp_path), "--json"],
                                           capture_output=True, text=True).stdout)
     assert set(installed) == {"path", "action", "sha256"}
+
+
+class _Tty:
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch):
+    from freshbin import report
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert report.paint("x", "red", _Tty()) == "\x1b[31mx\x1b[0m"
+    assert report.paint("x", "red", open(os.devnull, "w")) == "x"
+    monkeypatch.setenv("NO_COLOR", "")
+    assert report.paint("x", "red", _Tty()) == "x"
