@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import glob
 import json
+import re
 import subprocess
 import tempfile
 import urllib.request
 
 import pytest
+
+from ..conftest import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +27,8 @@ def test_demo_story_from_json_and_nothing_left_behind(engine):
     assert proc.returncode == 0, proc.stderr[-3000:]
     story = json.loads(proc.stdout)  # one document on stdout; step headings went to stderr
     assert "demo: 1." in proc.stderr
+    guide = (REPO_ROOT / "docs" / "getting-started.md").read_text().split("prints one document, the story:", 1)[1]
+    assert set(story) == set(re.findall(r"`(\w+)`", guide.split(".\n", 1)[0]))
 
     assert story["how_to_deploy"]["fresh"] is False and story["how_to_deploy"]["container_output"] == "dummy"
     assert story["how_to_deploy"]["ledger_fresh"] is False

@@ -134,3 +134,22 @@ def test_guard_after_the_how_tos_no_cache_build_of_the_same_commit_ships_the_cha
     data = json.loads(guarded.stdout)
     assert run_image(f"{image}:guarded") == f"worker revision={revision}"
     assert data["binary"]["sha256"] == cached["binary"]["sha256"] and "--no-cache-filter worker" in data["guard"]
+
+
+def test_a_tag_holding_another_commit_is_not_moved_without_force(engine, example_repo):
+    image = unique_image("deploy-tags")
+    first = ok_json(freshbin_deploy(example_repo, image, "--tag", "prod"))
+    ok_json(freshbin_deploy(example_repo, image, "--tag", "latest"))
+    set_revision(example_repo, "worker", f"tags-{uuid.uuid4().hex[:8]}")
+    commit_all(example_repo, "next commit")
+    refused = freshbin_deploy(example_repo, image, "--tag", "prod")
+    assert refused.returncode == 2 and refused.stdout == ""
+    line = refused.stderr.strip().splitlines()[-1]
+    assert f"already holds commit {first['commit'][:12]}" in line and "--force" in line
+    assert registry_digest(f"{image}:prod") == first["digest"]  # untouched
+    assert len(ledger_lines(example_repo)) == 2
+    moved = ok_json(freshbin_deploy(example_repo, image, "--tag", "latest"))  # declared moving
+    forced = ok_json(freshbin_deploy(example_repo, image, "--tag", "prod", "--force"))
+    assert registry_digest(f"{image}:prod") == forced["digest"] != first["digest"]
+    assert [r["tag"] for r in ledger_lines(example_repo)] == ["prod", "latest", "latest", "prod"]
+    assert moved["commit"] == forced["commit"] != first["commit"]
