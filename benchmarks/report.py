@@ -95,7 +95,9 @@ def main() -> None:
                   f"`python benchmarks/verify_cost.py --runs {verify['runs']}` — same workload. The how-to's "
                   "verification builds cached and `--no-cache`, pushes both and compares digests (which differ "
                   "for timestamps alone). `freshbin verify` runs the `--no-cache` build only when the binary is "
-                  "stale and a cause must be named; `--no-cache-build` forces it.", "",
+                  "stale and a cause must be named; `--no-cache-build` forces it. The rows measure a fresh deploy "
+                  "(the common case after `deploy --strategy guard`); on a stale one verify also runs the "
+                  "`--no-cache` build, and costs what the `--no-cache-build` row shows.", "",
                   verify_section(verify), ""]
     if detect:
         parts += ["## detect at scale", "",
