@@ -187,8 +187,8 @@ def deploy(req: DeployRequest) -> DeployResult:
 def _check_tag(req: DeployRequest, ref: str, commit: str) -> None:
     """Refuse to move a tag that holds another commit's image, unless declared moving or --force."""
     tag = ref.rsplit(":", 1)[1]
-    if req.force or tag in req.moving_tags:
-        return
+    if req.force or tag in req.moving_tags or tag in (commit, commit[:12]):
+        return  # the default tag names this commit: nothing else can legitimately hold it
     exists, revision = buildx.remote_revision(ref)
     if exists and revision != commit:
         held = f"commit {revision[:12]}" if revision else "an image without a revision label"
