@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,27 +77,38 @@ def build_argv(spec: BuildSpec) -> list[str]:
 
 
 def preflight(builder: str = "") -> Engine:
-    """docker, the daemon, buildx and the builder answer; the builder's facts."""
-    runner.run(["docker", "version", "--format", "{{.Client.Version}}"], check=False)
-    info = runner.run(["docker", "info", "--format", "{{.ServerVersion}}"], check=False, timeout=30)
-    if info.returncode != 0:
+    """docker, the daemon, buildx and the builder answer; the builder's facts.
+
+    The four probes run at once (each is a docker CLI start, ~50 ms); their answers are then
+    judged in order, so the first missing piece is the one reported.
+    """
+    probes = {
+        "info": (["docker", "info", "--format", "{{.ServerVersion}}"], 30),
+        "version": (["docker", "buildx", "version"], 30),
+        "inspect": (["docker", "buildx", "inspect", *([builder] if builder else [])], 60),
+        "help": (["docker", "buildx", "build", "--help"], 30),
+    }
+    with ThreadPoolExecutor(len(probes)) as pool:
+        futures = {name: pool.submit(runner.run, argv, check=False, timeout=timeout)
+                   for name, (argv, timeout) in probes.items()}
+        answers = {name: future.result() for name, future in futures.items()}
+    if answers["info"].returncode != 0:
         raise EnvironmentProblem("the Docker daemon does not answer; start it (`invoke env.up` or `sudo systemctl start docker`)")
-    version = runner.run(["docker", "buildx", "version"], check=False)
+    version = answers["version"]
     if version.returncode != 0:
         raise EnvironmentProblem("docker buildx is not installed; install the buildx plugin (Debian: docker-buildx)")
-    inspect = runner.run(["docker", "buildx", "inspect", *([builder] if builder else [])], check=False, timeout=60)
-    if inspect.returncode != 0:
+    if answers["inspect"].returncode != 0:
         raise EnvironmentProblem(
             f"buildx builder {builder!r} not found; list builders with `docker buildx ls` or omit --builder"
         )
-    facts = _parse_inspect(inspect.stdout)
-    help_text = runner.run(["docker", "buildx", "build", "--help"], check=False).stdout
+    facts = _parse_inspect(answers["inspect"].stdout)
+    words = version.stdout.split()
     return Engine(
-        buildx_version=version.stdout.split()[1] if len(version.stdout.split()) > 1 else version.stdout.strip(),
+        buildx_version=words[1] if len(words) > 1 else version.stdout.strip(),
         builder=facts.get("Name", builder or "default"),
         driver=facts.get("Driver", ""),
         buildkit=facts.get("BuildKit version", facts.get("Buildkit", "")),
-        no_cache_filter="--no-cache-filter" in help_text,
+        no_cache_filter="--no-cache-filter" in answers["help"].stdout,
     )
 
 
