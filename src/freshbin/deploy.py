@@ -185,15 +185,15 @@ def deploy(req: DeployRequest) -> DeployResult:
 
 
 def _check_tag(req: DeployRequest, ref: str, commit: str) -> None:
-    """Refuse to move a tag that holds another commit's image, unless declared moving or --force."""
-    tag = ref.rsplit(":", 1)[1]
-    if req.force or tag in req.moving_tags or tag in (commit, commit[:12]):
-        return  # the default tag names this commit: nothing else can legitimately hold it
+    """Before building: the registry answers for `ref` (fail fast on 401/5xx/unreachable, not after
+    a long build), and a tag holding another commit's image is not moved unless declared or --force."""
     exists, revision = buildx.remote_revision(ref)
-    if exists and revision != commit:
-        held = f"commit {revision[:12]}" if revision else "an image without a revision label"
-        raise UsageError(f"{ref} already holds {held}; pushing would move the tag — choose another --tag, "
-                         "pass --force, or list the tag in freshbin.moving_tags")
+    tag = ref.rsplit(":", 1)[1]
+    if req.force or tag in req.moving_tags or not exists or revision == commit:
+        return
+    held = f"commit {revision[:12]}" if revision else "an image without a revision label"
+    raise UsageError(f"{ref} already holds {held}; pushing would move the tag — choose another --tag, "
+                     "pass --force, or list the tag in freshbin.moving_tags")
 
 
 def _repo_relative(repo, path: Path) -> tuple[str, ...]:
