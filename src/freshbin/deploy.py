@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shlex
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -117,12 +118,19 @@ def deploy(req: DeployRequest) -> DeployResult:
     ws, repo, commit, tag, dirty, dockerfile, ledger_path = (
         p.workspace, p.repo, p.commit, p.tag, p.dirty, p.dockerfile, p.ledger_path)
     previous = ledger.last_for(ledger.read(ledger_path), req.image, req.target)
-    detection = detect(ws, base=previous["commit"] if previous else None, worktree=dirty, watch=list(req.watch))
-    no_cache = req.strategy == "no-cache" and detection.no_cache_required
-    engine = buildx.preflight(req.builder)
     if not req.dry_run:
         ledger.check_writable(ledger_path)
-        _check_tag(req, f"{req.image}:{tag}", commit)
+    # The engine probes and the registry lookup are docker CLI round trips: run them while
+    # detect reads git; their errors are then raised in order (engine first).
+    with ThreadPoolExecutor(2) as pool:
+        engine_probe = pool.submit(buildx.preflight, req.builder)
+        tag_probe = None if req.dry_run else pool.submit(_check_tag, req, f"{req.image}:{tag}", commit)
+        detection = detect(ws, base=previous["commit"] if previous else None, worktree=dirty,
+                           watch=list(req.watch))
+        engine = engine_probe.result()
+        if tag_probe is not None:
+            tag_probe.result()
+    no_cache = req.strategy == "no-cache" and detection.no_cache_required
     filters, guard_no_cache, guard_cache_note = (), False, ""
     if req.strategy == "guard":
         filters, guard_no_cache, guard_cache_note = cache_options(engine.no_cache_filter, dockerfile, req.target)
@@ -158,12 +166,14 @@ def deploy(req: DeployRequest) -> DeployResult:
                                 f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed")
         metadata = buildx.build(spec, stream=not req.quiet)
     digest = metadata["containerimage.digest"]
-    served = buildx.registry_digest(ref)
+    with ThreadPoolExecutor(1) as pool:  # ask the registry while the binary is hashed
+        served_probe = pool.submit(buildx.registry_digest, ref)
+        local = image.ensure_local(metadata.get("containerimage.config.digest", ""), f"{req.image}@{digest}")
+        config = image.config_of(local)
+        binary = image.read_binary(local, image.binary_path(config, req.binary_path), config)
+        served = served_probe.result()
     if served != digest:
         raise GitError(f"the registry serves {served} for {ref}, not the pushed {digest}; another deploy moved the tag")
-    local = image.ensure_local(metadata.get("containerimage.config.digest", ""), f"{req.image}@{digest}")
-    config = image.config_of(local)
-    binary = image.read_binary(local, image.binary_path(config, req.binary_path), config)
     fresh, reason = judge_freshness(previous, detection, binary)
     if fresh is not False:
         fresh, reason = _same_binary_as_other_revision(ws, req, ledger_path, commit, binary, (fresh, reason))
