@@ -5,7 +5,6 @@ from __future__ import annotations
 from invoke import task
 
 from .. import refs, report
-from ..demo import DEFAULT_BUILD_ARGS, run_demo, story
 from .common import cli_errors
 
 
@@ -22,6 +21,7 @@ from .common import cli_errors
 @cli_errors
 def demo(c, registry="127.0.0.1:5000", build_arg=None, keep=False, json=False):
     """Show the whole story in about a minute: how-to deploy, verify stale, doctor, fix, fresh."""
+    from ..demo import DEFAULT_BUILD_ARGS, run_demo, story  # imported when run: keeps every CLI start light
     refs.validate_repository(f"{registry}/freshbin-demo/worker")
     build_args = dict(DEFAULT_BUILD_ARGS)
     build_args.update(refs.validate_build_arg(a) for a in (build_arg or []))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from invoke import Exit, task
 
 from .. import report
-from ..verify import exit_code, verify as run_verify
 from .common import BUILD_HELP, build_request, cli_errors
 
 
@@ -28,6 +27,7 @@ from .common import BUILD_HELP, build_request, cli_errors
 def verify(c, image="", tag="", platform="", target="", dockerfile="", context="", builder="", build_arg=None,
            quick=False, push=False, no_cache_build=False, allow_dirty=False, workspace="", json=False):
     """Cached vs no-cache vs reference build: exit 0 fresh, 1 stale, 2 inconclusive or error."""
+    from ..verify import exit_code, verify as run_verify  # imported when run: keeps every CLI start light
     request = build_request(
         c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
         context=context, builder=builder, build_arg=build_arg, allow_dirty=allow_dirty)
