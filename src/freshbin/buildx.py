@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import runner
-from .errors import CommandFailed, EnvironmentProblem, UsageError
+from .doctor.model import parse as parse_dockerfile
+from .errors import CommandFailed, EnvironmentProblem, last_line
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def registry_digest(ref: str) -> str:
         ["docker", "buildx", "imagetools", "inspect", ref, "--format", "{{json .Manifest}}"], check=False, timeout=120
     )
     if result.returncode != 0:
-        raise EnvironmentProblem(f"the registry does not serve {ref}: {result.stderr.strip().splitlines()[-1:] or ['no answer']}")
+        raise EnvironmentProblem(f"the registry does not serve {ref}: {last_line(result.stderr) or 'no answer'}")
     try:
         return json.loads(result.stdout)["digest"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -217,20 +218,8 @@ def registry_digest(ref: str) -> str:
 
 
 def dockerfile_stages(dockerfile: Path) -> list[str]:
-    """Stage names (`FROM … AS name`) parsed with BuildKit's own parser (the `dockerfile` package)."""
-    import dockerfile as dockerfile_parser
-
-    if not dockerfile.is_file():
-        raise UsageError(f"Dockerfile {dockerfile} does not exist; pass --dockerfile")
-    try:
-        commands = dockerfile_parser.parse_file(str(dockerfile))
-    except (dockerfile_parser.GoParseError, UnicodeDecodeError, OSError) as exc:
-        raise UsageError(f"cannot parse {dockerfile}: {exc}; fix the Dockerfile") from exc
-    stages = []
-    for cmd in commands:
-        if cmd.cmd.lower() == "from" and len(cmd.value) >= 3 and cmd.value[1].lower() == "as":
-            stages.append(cmd.value[2])
-    return stages
+    """Stage names (`FROM … AS name`), from doctor's model of the Dockerfile (BuildKit's own parser)."""
+    return [stage.name for stage in parse_dockerfile(dockerfile) if stage.name != str(stage.index)]
 
 
 def remote_revision(ref: str) -> tuple[bool, str | None]:
@@ -244,7 +233,7 @@ def remote_revision(ref: str) -> tuple[bool, str | None]:
         hint = _hint(result.stderr)
         if hint == DEFAULT_HINT:
             hint = "check the registry address and that the registry is running"
-        raise EnvironmentProblem(f"cannot read {ref} from the registry ({_last_line(result.stderr)}); {hint}")
+        raise EnvironmentProblem(f"cannot read {ref} from the registry ({last_line(result.stderr) or 'no answer'}); {hint}")
     try:
         image = json.loads(result.stdout)
     except json.JSONDecodeError:
@@ -252,7 +241,3 @@ def remote_revision(ref: str) -> tuple[bool, str | None]:
     labels = ((image or {}).get("config") or {}).get("Labels") or {}
     return True, labels.get("org.opencontainers.image.revision")
 
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:200] if lines else "no answer"

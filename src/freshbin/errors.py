@@ -41,7 +41,7 @@ class CommandFailed(FreshbinError):
         self.argv = list(argv)
         self.returncode = returncode
         self.stderr = stderr
-        last = _last_meaningful_line(stderr)
+        last = last_line(stderr)
         msg = f"`{' '.join(argv[:3])} …` failed (exit {returncode})"
         if last:
             msg += f": {last}"
@@ -50,6 +50,7 @@ class CommandFailed(FreshbinError):
         super().__init__(msg)
 
 
-def _last_meaningful_line(text: str) -> str:
+def last_line(text: str) -> str:
+    """The last non-blank line of a command's output, trimmed for a one-line message."""
     lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
     return lines[-1][:300] if lines else ""

@@ -76,7 +76,7 @@ def parse(path: Path) -> list[Stage]:
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path} is not UTF-8 text; save it as UTF-8") from exc
     if not text.strip():
-        raise UsageError(f"{path} is empty; nothing to check")
+        raise UsageError(f"{path} is empty; write the Dockerfile or pass --dockerfile")
     try:
         commands = parser.parse_string(text)
     except parser.GoParseError as exc:
