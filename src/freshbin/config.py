@@ -128,17 +128,26 @@ def explain(ctx) -> list[dict[str, Any]]:
     return rows
 
 
-def _layers(ctx) -> list[tuple[str, dict]]:
-    """invoke's config levels, lowest first, as (label, freshbin section); private but long stable."""
-    cfg = ctx.config
+LEVELS = (("system", "system file"), ("user", "user file"), ("project", "project file"),
+          ("env", "env INVOKE_FRESHBIN_{KEY}"), ("runtime", "runtime file (-f)"), ("overrides", "overrides"))
+FILE_LEVELS = ("system", "user", "project", "runtime")
+
+
+def level_sections(cfg) -> list[tuple[str, str | None, Any]]:
+    """(level, file path or None, raw `freshbin` section or None) of invoke's config levels,
+    lowest first.  invoke keeps them in private attributes — private, but stable since 1.0."""
     out = []
-    for level, label in (("system", "system file"), ("user", "user file"), ("project", "project file"),
-                         ("env", "env INVOKE_FRESHBIN_{KEY}"), ("runtime", "runtime file (-f)"),
-                         ("overrides", "overrides")):
+    for level, _label in LEVELS:
         data = getattr(cfg, f"_{level}", None) or {}
-        path = getattr(cfg, f"_{level}_path", None)
-        section = data.get("freshbin") if isinstance(data, dict) else None
-        if isinstance(section, dict) and section:
-            out.append((f"{label} {path}" if path else label, section))
+        out.append((level, getattr(cfg, f"_{level}_path", None),
+                    data.get("freshbin") if isinstance(data, dict) else None))
+    return out
+
+
+def _layers(ctx) -> list[tuple[str, dict]]:
+    """(label, freshbin section) of every layer that sets something, lowest first."""
+    labels = dict(LEVELS)
+    out = [(f"{labels[level]} {path}" if path else labels[level], section)
+           for level, path, section in level_sections(ctx.config) if isinstance(section, dict) and section]
     out.append((f"env {ENV_PREFIX}{{KEY}}", env_overrides()))
     return out

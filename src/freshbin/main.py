@@ -66,18 +66,15 @@ class FreshbinProgram(Program):
 
 def _check_files(cfg: Config) -> None:
     """Validate each file's freshbin section before invoke merges it (a list over a dict would crash)."""
-    for level in ("system", "user", "project", "runtime"):
-        data = getattr(cfg, f"_{level}", None) or {}
-        section = data.get("freshbin") if isinstance(data, dict) else None
-        if section is None:
+    for level, path, section in config.level_sections(cfg):
+        if level not in config.FILE_LEVELS or section is None:
             continue
-        path = getattr(cfg, f"_{level}_path", None) or level
         if not isinstance(section, dict):
-            raise UsageError(f"the freshbin section of {path} must be a mapping of keys to values")
+            raise UsageError(f"the freshbin section of {path or level} must be a mapping of keys to values")
         try:
             config.validate(section)
         except UsageError as exc:
-            raise UsageError(f"{path}: {exc}") from None
+            raise UsageError(f"{path or level}: {exc}") from None
 
 
 def _usage(exc: ParseError) -> Exit:
