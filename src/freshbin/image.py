@@ -21,12 +21,18 @@ class BinaryFacts:
     size: int
 
 
-def ensure_local(image_id: str, ref: str) -> str:
-    """The local image for `image_id`, pulling `ref` when the builder did not load it locally."""
-    if runner.run(["docker", "image", "inspect", image_id], check=False).returncode == 0:
-        return image_id
+def is_local(name: str) -> bool:
+    return runner.run(["docker", "image", "inspect", name], check=False).returncode == 0
+
+
+def pull(ref: str) -> str:
     runner.run(["docker", "pull", "--quiet", ref], timeout=600, hint="pull needs the registry to be reachable")
     return ref
+
+
+def ensure_local(image_id: str, ref: str) -> str:
+    """The local image for `image_id`, pulling `ref` when the builder did not load it locally."""
+    return image_id if is_local(image_id) else pull(ref)
 
 
 def config_of(image: str) -> dict:

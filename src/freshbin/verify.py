@@ -27,7 +27,7 @@ from pathlib import Path
 from . import buildx, image, ledger, report, runner
 from .deploy import DeployRequest, Prepared, judge_freshness, prepare, revision_labels
 from .detect import detect
-from .errors import EnvironmentProblem, FreshbinError, GitError
+from .errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, EnvironmentProblem, GitError
 from .guard import cache_options, guarded_context
 from .layers import FileEntry, differing, image_files
 
@@ -103,7 +103,7 @@ def verify(req: DeployRequest, *, quick: bool = False, push: bool = False, no_ca
             notes.append(f"nothing deployed to check: no ledger record for {req.image} target {req.target} "
                          "and no --tag; deploy first or pass --tag")
         if not quick:
-            sides.update(_builds(req, p, engine, push, no_cache_build, sides, cleanup, notes))
+            sides.update(_builds(req, p, engine, push, no_cache_build, sides.get("deployed"), cleanup, notes))
             checks += _build_checks(sides, notes)
     verdict, cause = judge(checks, sides, quick)
     files = differing({n: s.files for n, s in sides.items() if s.files}) if not quick else []
@@ -145,9 +145,8 @@ def _deployed_side(req: DeployRequest, tag: str, cleanup: ExitStack) -> Side:
     ref = f"{req.image}:{tag}"
     digest = buildx.registry_digest(ref)
     local = f"{req.image}@{digest}"
-    if runner.run(["docker", "image", "inspect", local], check=False).returncode != 0:
-        runner.run(["docker", "pull", "--quiet", local], timeout=600, hint="pull needs the registry to be reachable")
-        cleanup.callback(_remove_images, [local])
+    if not image.is_local(local):
+        cleanup.callback(_remove_images, [image.pull(local)])  # only what verify itself pulled
     return _inspect_side(Side("deployed", ref, digest), local, req.binary_path)
 
 
@@ -204,8 +203,8 @@ def _propagation_check(req: DeployRequest, p: Prepared, history: list[dict], qui
 
 # --- the three builds ----------------------------------------------------------------------
 
-def _builds(req, p: Prepared, engine: buildx.Engine, push: bool, always_no_cache: bool, sides: dict[str, Side],
-                 cleanup: ExitStack, notes: list[str]) -> dict[str, Side]:
+def _builds(req: DeployRequest, p: Prepared, engine: buildx.Engine, push: bool, always_no_cache: bool,
+            deployed: Side | None, cleanup: ExitStack, notes: list[str]) -> dict[str, Side]:
     """cached, reference, and — when a cause must be named or it is asked for — no-cache."""
     epoch, rewrite, note = buildx.reproducibility(engine)
     notes.append(note)
@@ -225,7 +224,7 @@ def _builds(req, p: Prepared, engine: buildx.Engine, push: bool, always_no_cache
 
     # Order matters on BuildKit v0.8: a --no-cache build can file its result under an existing
     # cache record (see guard.py), so it runs last, after the builds it could mislead.
-    sides = dict(sides, cached=how_to_build("cached", False))
+    sides = {"cached": how_to_build("cached", False)}
     guard = cleanup.enter_context(guarded_context(p.repo, p.commit, p.workspace, p.workspace / req.context,
                                                   list(req.watch), from_worktree=p.dirty))
     filters, no_cache, cache_note = cache_options(engine.no_cache_filter, p.dockerfile, req.target)
@@ -233,7 +232,7 @@ def _builds(req, p: Prepared, engine: buildx.Engine, push: bool, always_no_cache
                             tags=(f"{LOCAL_REPOSITORY}:{tag}-reference",), metadata_file=meta / "reference.json",
                             push=False, load=True, no_cache=no_cache, no_cache_filter=filters, **common)
     sides["reference"] = _built_side("reference", spec, cleanup, req)
-    subject = sides.get("deployed") or sides["cached"]
+    subject = deployed or sides["cached"]
     if push or always_no_cache or subject.binary_sha256 != sides["reference"].binary_sha256:
         sides["nocache"] = how_to_build("nocache", True)
     else:
@@ -304,4 +303,4 @@ _CAUSE_OF_CHECK = {"registry tag": CAUSE_TAG_MOVED, "revision label": CAUSE_OTHE
 
 
 def exit_code(result: VerifyResult) -> int:
-    return {"fresh": 0, "stale": 1}.get(result.verdict, FreshbinError.exit_code)
+    return {"fresh": EXIT_OK, "stale": EXIT_CHECK_FAILED}.get(result.verdict, EXIT_USAGE)
