@@ -115,83 +115,80 @@ def deploy(req: DeployRequest) -> DeployResult:
     if req.strategy not in STRATEGIES:
         raise UsageError(f"--strategy {req.strategy!r} is unknown; use one of {', '.join(STRATEGIES)}")
     p = prepare(req)
-    ws, repo, commit, tag, dirty, dockerfile, ledger_path = (
-        p.workspace, p.repo, p.commit, p.tag, p.dirty, p.dockerfile, p.ledger_path)
-    previous = ledger.last_for(ledger.read(ledger_path), req.image, req.target)
+    ref = f"{req.image}:{p.tag}"
+    previous = ledger.last_for(ledger.read(p.ledger_path), req.image, req.target)
     if not req.dry_run:
-        ledger.check_writable(ledger_path)
+        ledger.check_writable(p.ledger_path)
     # The engine probes and the registry lookup are docker CLI round trips: run them while
     # detect reads git; their errors are then raised in order (engine first).
     with ThreadPoolExecutor(2) as pool:
         engine_probe = pool.submit(buildx.preflight, req.builder)
-        tag_probe = None if req.dry_run else pool.submit(_check_tag, req, f"{req.image}:{tag}", commit)
-        detection = detect(ws, base=previous["commit"] if previous else None, worktree=dirty,
+        tag_probe = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
+        detection = detect(p.workspace, base=previous["commit"] if previous else None, worktree=p.dirty,
                            watch=list(req.watch))
         engine = engine_probe.result()
         if tag_probe is not None:
             tag_probe.result()
     no_cache = req.strategy == "no-cache" and detection.no_cache_required
-    filters, guard_no_cache, guard_cache_note = (), False, ""
+    filters, guard_note = (), None
     if req.strategy == "guard":
-        filters, guard_no_cache, guard_cache_note = cache_options(engine.no_cache_filter, dockerfile, req.target)
+        filters, guard_no_cache, cache_note = cache_options(engine.no_cache_filter, p.dockerfile, req.target)
         no_cache = no_cache or guard_no_cache
-    ref = f"{req.image}:{tag}"
+        guard_note = f"{GUARD_MECHANISM}; {cache_note}"
     with ExitStack() as stack:
-        guard = None
-        context, dockerfile_in_ctx = ws / req.context, dockerfile
-        if req.strategy == "guard" and not req.dry_run:
-            guard = stack.enter_context(
-                guarded_context(repo, commit, ws, ws / req.context, list(req.watch), from_worktree=dirty)
-            )
+        context, dockerfile_in_ctx = p.workspace / req.context, p.dockerfile
+        if req.strategy == "guard" and req.dry_run:
+            context = Path("<guarded-export>")
+        elif req.strategy == "guard":
+            guard = stack.enter_context(guarded_context(p.repo, p.commit, p.workspace, p.workspace / req.context,
+                                                        list(req.watch), from_worktree=p.dirty))
             context, dockerfile_in_ctx = guard.path, guard.workspace / req.dockerfile
         meta_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="freshbin-meta-")))
         spec = buildx.BuildSpec(
-            context=context if not (req.dry_run and req.strategy == "guard") else Path("<guarded-export>"),
-            dockerfile=dockerfile_in_ctx,
-            target=req.target,
-            platform=req.platform,
-            tags=(ref,),
-            metadata_file=meta_dir / "metadata.json",
-            builder=req.builder,
-            build_args=dict(req.build_args),
-            labels=revision_labels(commit),
-            no_cache=no_cache,
-            no_cache_filter=filters,
+            context=context, dockerfile=dockerfile_in_ctx, target=req.target, platform=req.platform, tags=(ref,),
+            metadata_file=meta_dir / "metadata.json", builder=req.builder, build_args=dict(req.build_args),
+            labels=revision_labels(p.commit), no_cache=no_cache, no_cache_filter=filters,
         )
         command = shlex.join(buildx.build_argv(spec))
-        guard_note = f"{GUARD_MECHANISM}; {guard_cache_note}" if req.strategy == "guard" else None
         if req.dry_run:
-            return DeployResult(req.image, tag, None, commit, req.strategy, no_cache, None,
-                                _previous_json(previous), None, str(ledger_path), [command], guard_note, True,
+            return DeployResult(req.image, p.tag, None, p.commit, req.strategy, no_cache, None,
+                                _previous_json(previous), None, str(p.ledger_path), [command], guard_note, True,
                                 f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed")
         metadata = buildx.build(spec, stream=not req.quiet)
     digest = metadata["containerimage.digest"]
-    with ThreadPoolExecutor(1) as pool:  # ask the registry while the binary is hashed
+    binary = _pushed_binary(req, ref, digest, metadata)
+    fresh, reason = judge_freshness(previous, detection, binary)
+    if fresh is not False:
+        fresh, reason = _same_binary_as_other_revision(p.workspace, req, p.ledger_path, p.commit, binary,
+                                                       (fresh, reason))
+    shipped = {"path": binary.path, "sha256": binary.sha256}
+    record = {
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "image": req.image, "tag": p.tag, "digest": digest, "commit": p.commit, "strategy": req.strategy,
+        "no_cache": no_cache, "platform": req.platform, "target": req.target, "builder": engine.builder,
+        "triggers": [c.path for c in detection.changed if c.binaries][:100],
+        "binary": shipped, "fresh": fresh, "stale": fresh is False, "dirty": p.dirty,
+    }
+    try:
+        ledger.append(p.ledger_path, record)
+    except EnvironmentProblem as exc:
+        raise EnvironmentProblem(f"pushed {ref} ({digest}) but could not record it: {exc}") from exc
+    return DeployResult(req.image, p.tag, digest, p.commit, req.strategy, no_cache, shipped,
+                        _previous_json(previous), fresh, str(p.ledger_path), [command], guard_note, False, reason)
+
+
+def _pushed_binary(req: DeployRequest, ref: str, digest: str, metadata: dict) -> image.BinaryFacts:
+    """The shipped binary of what was pushed; meanwhile, the registry must serve that digest."""
+    with ThreadPoolExecutor(1) as pool:
         served_probe = pool.submit(buildx.registry_digest, ref)
         local = image.ensure_local(metadata.get("containerimage.config.digest", ""), f"{req.image}@{digest}")
         config = image.config_of(local)
         binary = image.read_binary(local, image.binary_path(config, req.binary_path), config)
         served = served_probe.result()
     if served != digest:
-        raise GitError(f"the registry serves {served} for {ref}, not the pushed {digest}; another deploy moved the tag")
-    fresh, reason = judge_freshness(previous, detection, binary)
-    if fresh is not False:
-        fresh, reason = _same_binary_as_other_revision(ws, req, ledger_path, commit, binary, (fresh, reason))
-    record = {
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "image": req.image, "tag": tag, "digest": digest, "commit": commit, "strategy": req.strategy,
-        "no_cache": no_cache, "platform": req.platform, "target": req.target, "builder": engine.builder,
-        "triggers": [c.path for c in detection.changed if c.binaries][:100],
-        "binary": {"path": binary.path, "sha256": binary.sha256}, "fresh": fresh, "stale": fresh is False,
-        "dirty": dirty,
-    }
-    try:
-        ledger.append(ledger_path, record)
-    except EnvironmentProblem as exc:
-        raise EnvironmentProblem(f"pushed {ref} ({digest}) but could not record it: {exc}") from exc
-    return DeployResult(req.image, tag, digest, commit, req.strategy, no_cache,
-                        {"path": binary.path, "sha256": binary.sha256}, _previous_json(previous), fresh,
-                        str(ledger_path), [command], guard_note, False, reason)
+        raise EnvironmentProblem(f"the registry serves {served} for {ref}, not the pushed {digest}; "
+                                 "another deploy moved the tag")
+    return binary
 
 
 def _check_tag(req: DeployRequest, ref: str, commit: str) -> None:
