@@ -13,6 +13,8 @@ import subprocess
 import uuid
 from pathlib import Path
 
+from freshbin.demo import commit_all, git, set_revision
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "workspace"
 DEPS_IMAGE = "localhost/rust-builder-deps:bookworm"
@@ -101,19 +103,6 @@ def _add_dependencies(ws: Path) -> None:
 def one_line_change(ws: Path, binary: str = "worker") -> str:
     """Edit bin/<binary>'s REVISION marker and commit: the change every row deploys."""
     revision = f"{binary}-{uuid.uuid4().hex[:10]}"
-    main = ws / "bin" / binary / "src" / "main.rs"
-    main.write_text("\n".join(f'const REVISION: &str = "{revision}";' if ln.startswith("const REVISION") else ln
-                              for ln in main.read_text().splitlines()) + "\n")
+    set_revision(ws, revision, binary)
     commit_all(ws, f"change {revision}")
     return revision
-
-
-def git(repo: Path, *args: str) -> str:
-    env_args = ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false"]
-    return subprocess.run(["git", *env_args, "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True).stdout
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)

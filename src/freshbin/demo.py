@@ -63,14 +63,14 @@ def run_demo(registry: str, build_args: dict[str, str], on_step: Callable[[Step]
     ws = tmp / "workspace"
     try:
         shutil.copytree(example_dir(), ws, ignore=shutil.ignore_patterns("target", ".freshbin"))
-        _git(ws, "init", "-q", "-b", "main")
-        _commit(ws, "initial")
+        git(ws, "init", "-q", "-b", "main")
+        commit_all(ws, "initial")
         request = DeployRequest(workspace=ws, image=image, target="worker", build_args=build_args,
                                 strategy="no-cache", quiet=True)
         deploy(request)  # the service as it runs today
         revision = f"worker-{uuid.uuid4().hex[:8]}"
-        _set_revision(ws, revision)
-        _commit(ws, f"worker: {revision}")
+        set_revision(ws, revision)
+        commit_all(ws, f"worker: {revision}")
         emit(_deploy_step(1, "Deploy the how-to's way: --no-cache because bin/worker changed", deploy(request),
                           revision, image))
         before = verify(request)
@@ -81,14 +81,14 @@ def run_demo(registry: str, build_args: dict[str, str], on_step: Callable[[Step]
                   {"rules": sorted({f.rule for f in findings})}))
         new, diff = fix(ws / "Dockerfile", ws, list(request.watch))
         (ws / "Dockerfile").write_text(new)
-        _commit(ws, "doctor --fix")
+        commit_all(ws, "doctor --fix")
         changed = [line for line in diff.splitlines() if line.startswith(("+", "-")) and
                    not line.startswith(("+++", "---"))]
         emit(Step(4, "doctor --fix: refresh every source before the real build",
                   [("diff", line) for line in changed], {"fixed": bool(diff), "diff": diff}))
         revision = f"worker-{uuid.uuid4().hex[:8]}"
-        _set_revision(ws, revision)
-        _commit(ws, f"worker: {revision}")
+        set_revision(ws, revision)
+        commit_all(ws, f"worker: {revision}")
         emit(_deploy_step(5, "Deploy again (the fixed Dockerfile, plain cached build)",
                           deploy(DeployRequest(workspace=ws, image=image, target="worker", build_args=build_args,
                                                strategy="cached", quiet=True)), revision, image))
@@ -135,19 +135,20 @@ def _run(ref: str) -> str:
     return proc.stdout.strip() or proc.stderr.strip()[-200:]
 
 
-def _set_revision(ws: Path, revision: str) -> None:
-    main = ws / "bin" / "worker" / "src" / "main.rs"
+def set_revision(ws: Path, revision: str, binary: str = "worker") -> None:
+    """Edit bin/<binary>'s REVISION marker: the one-line change the demo (and the benchmarks) deploy."""
+    main = ws / "bin" / binary / "src" / "main.rs"
     main.write_text("\n".join(f'const REVISION: &str = "{revision}";' if line.startswith("const REVISION")
                               else line for line in main.read_text().splitlines()) + "\n")
 
 
-def _git(ws: Path, *args: str) -> None:
+def git(ws: Path, *args: str) -> None:
     subprocess.run(["git", *GIT_IDENTITY, *args], cwd=ws, check=True, capture_output=True)
 
 
-def _commit(ws: Path, message: str) -> None:
-    _git(ws, "add", "-A")
-    _git(ws, "commit", "-q", "-m", message)
+def commit_all(ws: Path, message: str) -> None:
+    git(ws, "add", "-A")
+    git(ws, "commit", "-q", "-m", message)
 
 
 def _delete_tags(image: str, ledger_path: Path) -> None:

@@ -87,7 +87,8 @@ def check_writable(path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path.with_name(path.name + ".lock"), "a"):
             pass
-        free = os.statvfs(path.parent).f_bavail * os.statvfs(path.parent).f_frsize
+        fs = os.statvfs(path.parent)
+        free = fs.f_bavail * fs.f_frsize
     except OSError as exc:
         raise EnvironmentProblem(
             f"cannot write the deploy ledger {path} ({exc.strerror}); make its directory writable or set freshbin.ledger"
