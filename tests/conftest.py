@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+FRESHBIN = [sys.executable, "-m", "freshbin"]  # the CLI of the code under test, never whatever is on PATH
 EXAMPLE = REPO_ROOT / "examples" / "workspace"
 
 

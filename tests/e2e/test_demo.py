@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from ..conftest import REPO_ROOT
+from ..conftest import FRESHBIN, REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,7 @@ def containers() -> set[str]:
 def test_demo_story_from_json_and_nothing_left_behind(engine):
     before_dirs = set(glob.glob(f"{tempfile.gettempdir()}/freshbin-*"))
     before_containers = containers()
-    proc = subprocess.run(["freshbin", "demo", "--json"], capture_output=True, text=True, timeout=900)
+    proc = subprocess.run([*FRESHBIN, "demo", "--json"], capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     story = json.loads(proc.stdout)  # one document on stdout; step headings went to stderr
     assert "demo: 1." in proc.stderr

@@ -12,14 +12,14 @@ import pytest
 
 from freshbin import ledger
 
-from ..conftest import commit_all, set_revision, write
+from ..conftest import FRESHBIN, commit_all, set_revision, write
 from .conftest import BUILD_ARGS, buildx_push, run_image, unique_image
 
 pytestmark = pytest.mark.e2e
 
 
 def freshbin_deploy(repo: Path, image: str, *args: str) -> subprocess.CompletedProcess:
-    argv = ["freshbin", "deploy", "--image", image, "--target", "worker", "--json"]
+    argv = [*FRESHBIN, "deploy", "--image", image, "--target", "worker", "--json"]
     for key, value in BUILD_ARGS.items():
         argv += ["--build-arg", f"{key}={value}"]
     return subprocess.run(argv + list(args), cwd=repo, capture_output=True, text=True, timeout=900)

@@ -25,7 +25,7 @@ import pytest
 
 from freshbin import ledger
 
-from ..conftest import commit_all, set_revision, write
+from ..conftest import FRESHBIN, commit_all, set_revision, write
 from .conftest import BUILD_ARGS, unique_image
 from .test_deploy import ok_json
 
@@ -65,7 +65,7 @@ def one_line_error(proc: subprocess.CompletedProcess, code: int = 2) -> str:
 
 
 def deploy_argv(image: str, *args: str) -> list[str]:
-    argv = ["freshbin", "deploy", "--image", image, "--target", "worker", "--json"]
+    argv = [*FRESHBIN, "deploy", "--image", image, "--target", "worker", "--json"]
     for key, value in BUILD_ARGS.items():
         argv += ["--build-arg", f"{key}={value}"]
     return argv + list(args)
@@ -360,7 +360,7 @@ def test_credentials_come_only_from_the_docker_store_and_never_leak(engine, exam
     assert login.returncode == 0, login.stderr
     deployed = subprocess.run(deploy_argv(image), cwd=example_repo, capture_output=True, text=True, timeout=600)
     assert deployed.returncode == 0, deployed.stderr[-1500:]
-    verified = subprocess.run(["freshbin", "verify", "--image", image, "--target", "worker", "--quick", "--json"],
+    verified = subprocess.run([*FRESHBIN, "verify", "--image", image, "--target", "worker", "--quick", "--json"],
                               cwd=example_repo, capture_output=True, text=True, timeout=600)
     assert json.loads(verified.stdout)["verdict"] == "fresh", verified.stderr[-1500:]
     secrets = [password, base64.b64encode(f"{user}:{password}".encode()).decode()]

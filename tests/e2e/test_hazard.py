@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from ..conftest import commit_all, set_revision, write
+from ..conftest import FRESHBIN, commit_all, set_revision, write
 from .conftest import BUILD_ARGS, buildx_push, run_image, unique_image
 
 pytestmark = pytest.mark.e2e
@@ -76,9 +76,9 @@ def test_api_picks_up_touched_library_change_even_in_hazardous_dockerfile(engine
 def test_doctor_fix_makes_the_hazardous_dockerfile_ship_the_change(engine, example_repo):
     import subprocess
 
-    fixed = subprocess.run(["freshbin", "doctor", "--fix"], cwd=example_repo, capture_output=True, text=True)
+    fixed = subprocess.run([*FRESHBIN, "doctor", "--fix"], cwd=example_repo, capture_output=True, text=True)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-    again = subprocess.run(["freshbin", "doctor", "--fix"], cwd=example_repo, capture_output=True, text=True)
+    again = subprocess.run([*FRESHBIN, "doctor", "--fix"], cwd=example_repo, capture_output=True, text=True)
     assert "nothing to fix" in again.stderr
     revision = _unique("worker-fixed")
     _change_worker(example_repo, revision)
@@ -123,7 +123,7 @@ def test_dockerignore_dot_star_drops_cargo_config_change(engine, example_repo, d
     assert ("loud" in run_image(f"{image}:after").splitlines()) is reaches_build
     if not reaches_build:  # the identical context gives the identical image
         assert after["containerimage.digest"] == before["containerimage.digest"]
-    findings = subprocess.run(["freshbin", "doctor", "--dockerfile", "Dockerfile.all", "--format", "json",
+    findings = subprocess.run([*FRESHBIN, "doctor", "--dockerfile", "Dockerfile.all", "--format", "json",
                                "--failure-threshold", "none"], cwd=example_repo, capture_output=True, text=True)
     assert ("FB004" in {f["rule"] for f in json.loads(findings.stdout)}) is not reaches_build
 
@@ -142,7 +142,7 @@ def test_same_size_edit_with_pinned_mtime_is_not_sent_again(engine, example_repo
         buildx_push(example_repo, dockerfile="Dockerfile.all", target="worker", ref=f"{image}:{revision}")
     assert run_image(f"{image}:{second}") == f"worker revision={first}"  # the edit never reached the build
     # The guard's context carries unique mtimes, so the same commit deploys correctly.
-    argv = ["freshbin", "deploy", "--image", image, "--target", "worker", "--dockerfile", "Dockerfile.all",
+    argv = [*FRESHBIN, "deploy", "--image", image, "--target", "worker", "--dockerfile", "Dockerfile.all",
             "--tag", "guarded", "--json"] + [f"--build-arg={k}={v}" for k, v in BUILD_ARGS.items()]
     proc = subprocess.run(argv, cwd=example_repo, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-1500:]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import commit_all, set_revision, write
+from ..conftest import FRESHBIN, commit_all, set_revision, write
 from .conftest import BUILD_ARGS, buildx_push, run_image, unique_image
 from .test_deploy import freshbin_deploy, ok_json
 
@@ -28,7 +28,7 @@ ENTRYPOINT ["/usr/local/bin/worker"]
 
 
 def freshbin_verify(repo: Path, *args: str, target: str = "worker") -> subprocess.CompletedProcess:
-    argv = ["freshbin", "verify", "--target", target, "--json"]
+    argv = [*FRESHBIN, "verify", "--target", target, "--json"]
     for key, value in BUILD_ARGS.items():
         argv += ["--build-arg", f"{key}={value}"]
     return subprocess.run(argv + list(args), cwd=repo, capture_output=True, text=True, timeout=1800)
@@ -136,7 +136,7 @@ def test_verify_table_fits_100_columns(engine, example_repo):
     set_revision(example_repo, "worker", f"width-{uuid.uuid4().hex[:8]}")
     bump_worker_manifest(example_repo)
     commit_all(example_repo, "stale on the hazardous Dockerfile")
-    argv = ["freshbin", "verify", "--target", "worker", "--no-cache-build"]
+    argv = [*FRESHBIN, "verify", "--target", "worker", "--no-cache-build"]
     argv += [f"--build-arg={k}={v}" for k, v in BUILD_ARGS.items()]
     proc = subprocess.run(argv, cwd=example_repo, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 1 and "verdict: STALE" in proc.stdout, proc.stderr[-1500:]

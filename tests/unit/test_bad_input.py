@@ -16,7 +16,7 @@ from typing import Callable
 
 import pytest
 
-from ..conftest import EXAMPLE, commit_all, git, write
+from ..conftest import FRESHBIN, EXAMPLE, commit_all, git, write
 
 DOCKER = shutil.which("docker") or "/usr/bin/docker"
 
@@ -204,7 +204,7 @@ def test_bad_input(case: Case, example_repo: Path, request):
     cwd = extra.pop("cwd", str(example_repo))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FRESHBIN_", "INVOKE_FRESHBIN_"))}
     env.update(extra)
-    proc = subprocess.run([shutil.which("freshbin") or "freshbin", *case.argv], cwd=cwd, env=env,
+    proc = subprocess.run([*FRESHBIN, *case.argv], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == case.code, proc.stderr[-1500:]
     assert "Traceback" not in proc.stderr

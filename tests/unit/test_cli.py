@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from freshbin.deploy import DeployResult
+
+from ..conftest import FRESHBIN
 from freshbin.tasks import ns
 from freshbin.verify import VerifyResult
 
@@ -31,7 +33,7 @@ def test_every_flag_has_a_one_line_help(name):
 @pytest.mark.parametrize("name", TASKS)
 def test_help_prints_and_runs_nothing(name, tmp_path):
     # No docker, no git on PATH: if --help ran anything, it would fail.
-    proc = subprocess.run([shutil.which("freshbin"), name, "--help"], cwd=tmp_path, capture_output=True, text=True,
+    proc = subprocess.run([*FRESHBIN, name, "--help"], cwd=tmp_path, capture_output=True, text=True,
                           env={**os.environ, "PATH": str(tmp_path)})
     assert proc.returncode == 0 and proc.stdout.startswith("Usage:"), proc.stderr
     assert list(tmp_path.iterdir()) == []
@@ -62,16 +64,16 @@ def test_verify_json_fields_are_documented():
 
 
 def test_detect_json_fields_are_documented(example_repo):
-    proc = subprocess.run(["freshbin", "detect", "--json"], cwd=example_repo, capture_output=True, text=True)
+    proc = subprocess.run([*FRESHBIN, "detect", "--json"], cwd=example_repo, capture_output=True, text=True)
     data = json.loads(proc.stdout)
     assert set(data) == documented_fields("detect.md", "JSON fields:")
 
 
 def test_config_and_skill_json(example_repo, tmp_path):
-    rows = json.loads(subprocess.run(["freshbin", "config", "--json"], cwd=example_repo, capture_output=True,
+    rows = json.loads(subprocess.run([*FRESHBIN, "config", "--json"], cwd=example_repo, capture_output=True,
                                      text=True).stdout)
     assert all(set(r) == {"key", "value", "source", "help"} for r in rows)
-    installed = json.loads(subprocess.run(["freshbin", "skill.install", "--dest", str(tmp_path), "--json"],
+    installed = json.loads(subprocess.run([*FRESHBIN, "skill.install", "--dest", str(tmp_path), "--json"],
                                           capture_output=True, text=True).stdout)
     assert set(installed) == {"path", "action", "sha256"}
 

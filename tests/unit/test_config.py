@@ -15,6 +15,8 @@ from freshbin import config
 from freshbin.errors import UsageError
 from freshbin.tasks.common import pick
 
+from ..conftest import FRESHBIN
+
 
 def value_for(key: config.Key, layer: str):
     if key.type is list:
@@ -30,7 +32,7 @@ def env_text(value) -> str:
 
 def freshbin_config(cwd: Path, env: dict[str, str]) -> dict[str, dict]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("FRESHBIN_", "INVOKE_FRESHBIN_"))}
-    proc = subprocess.run(["freshbin", "config", "--json"], cwd=cwd, capture_output=True, text=True,
+    proc = subprocess.run([*FRESHBIN, "config", "--json"], cwd=cwd, capture_output=True, text=True,
                           env={**clean, **env})
     assert proc.returncode == 0, proc.stderr
     return {row["key"]: row for row in json.loads(proc.stdout)}
@@ -104,6 +106,6 @@ def test_bad_env_is_one_clear_error(environ, message):
 ])
 def test_wrong_keys_and_types_in_the_file_exit_2_with_one_line(tmp_path, text, message):
     (tmp_path / "freshbin.yaml").write_text(text)
-    proc = subprocess.run(["freshbin", "config"], cwd=tmp_path, capture_output=True, text=True)
+    proc = subprocess.run([*FRESHBIN, "config"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1

@@ -10,7 +10,7 @@ from freshbin import ledger
 from freshbin.detect import classify, detect
 from freshbin.errors import GitError, WorkspaceError
 
-from ..conftest import commit_all, git, set_revision, write
+from ..conftest import FRESHBIN, commit_all, git, set_revision, write
 
 
 def _by_path(result):
@@ -206,11 +206,11 @@ def test_bare_and_empty_repositories(tmp_path):
 def test_cli_json_and_check_exit_code(example_repo):
     set_revision(example_repo, "worker", "v9")
     commit_all(example_repo, "v9")
-    proc = subprocess.run(["freshbin", "detect", "--json", "--check"], cwd=example_repo, capture_output=True, text=True)
+    proc = subprocess.run([*FRESHBIN, "detect", "--json", "--check"], cwd=example_repo, capture_output=True, text=True)
     assert proc.returncode == 1
     data = json.loads(proc.stdout)
     assert set(data) >= {"base", "head", "changed", "packages", "binaries", "no_cache_required", "hazard", "reason"}
     assert data["changed"][0]["path"] == "bin/worker/src/main.rs"
-    proc = subprocess.run(["freshbin", "detect", "--base", "nope"], cwd=example_repo, capture_output=True, text=True)
+    proc = subprocess.run([*FRESHBIN, "detect", "--base", "nope"], cwd=example_repo, capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == ["freshbin: error: unknown git revision 'nope'; check the name with `git log --oneline`"]

@@ -11,7 +11,7 @@ import pytest
 from freshbin.doctor import check, fix
 from freshbin.errors import UsageError, WorkspaceError
 
-from ..conftest import EXAMPLE, write
+from ..conftest import FRESHBIN, EXAMPLE, write
 
 WATCH = ["crates/", "bin/"]
 HEAD = """ARG BUILDER=rust:1-bookworm
@@ -149,7 +149,7 @@ def test_broken_workspace_manifest(ws):
 
 def test_cli_formats_and_threshold(ws):
     def run(*args):
-        return subprocess.run(["freshbin", "doctor", *args], cwd=ws, capture_output=True, text=True)
+        return subprocess.run([*FRESHBIN, "doctor", *args], cwd=ws, capture_output=True, text=True)
 
     table = run()
     assert table.returncode == 1 and "FB001" in table.stdout
@@ -173,7 +173,7 @@ SARIF_SCHEMA = Path(__file__).resolve().parents[1] / "data" / "sarif-2.1.0-rtm.5
 def test_sarif_validates_against_the_sarif_2_1_0_schema(ws):
     """The OASIS SARIF 2.1.0 schema (rtm.5, vendored from npm @microsoft/jest-sarif, MIT)."""
     schema = json.loads(SARIF_SCHEMA.read_text())
-    out = subprocess.run(["freshbin", "doctor", "--format", "sarif"], cwd=ws, capture_output=True, text=True)
+    out = subprocess.run([*FRESHBIN, "doctor", "--format", "sarif"], cwd=ws, capture_output=True, text=True)
     assert out.returncode == 1
     log = json.loads(out.stdout)
     validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())

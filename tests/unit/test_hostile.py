@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import git
+from ..conftest import FRESHBIN, git
 
 PAYLOADS = ["$(touch {c})", "`touch {c}`", "; touch {c}", "| touch {c}", "&& touch {c}", "\ntouch {c}",
             "' ; touch {c} ; '", '" ; touch {c} ; "', "${{IFS}}$(touch${{IFS}}{c})"]
@@ -36,7 +36,7 @@ PLACES = [
 
 
 def run(argv: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([shutil.which("freshbin") or "freshbin", *argv], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([*FRESHBIN, *argv], cwd=cwd, capture_output=True, text=True,
                           timeout=120, env={**os.environ, **(env or {})})
 
 

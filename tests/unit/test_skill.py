@@ -12,6 +12,8 @@ import yaml
 from freshbin import skill
 from freshbin.errors import UsageError
 
+from ..conftest import FRESHBIN
+
 ROOT = Path(__file__).resolve().parents[2]
 SKILL = ROOT / "skill.md"
 ALLOWED_TOP_LEVEL = {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
@@ -114,8 +116,8 @@ def test_install_creates_keeps_refuses_and_forces(tmp_path):
 
 
 def test_install_cli_defaults_to_claude_skills(tmp_path):
-    proc = subprocess.run(["freshbin", "skill.install"], cwd=tmp_path, capture_output=True, text=True)
+    proc = subprocess.run([*FRESHBIN, "skill.install"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0 and (tmp_path / ".claude" / "skills" / skill.NAME / "SKILL.md").is_file()
     (tmp_path / ".claude" / "skills" / skill.NAME / "SKILL.md").write_text("mine\n")
-    refused = subprocess.run(["freshbin", "skill.install"], cwd=tmp_path, capture_output=True, text=True)
+    refused = subprocess.run([*FRESHBIN, "skill.install"], cwd=tmp_path, capture_output=True, text=True)
     assert refused.returncode == 2 and refused.stderr.startswith("freshbin: error:") and "--force" in refused.stderr
