@@ -38,14 +38,25 @@ def commit_all(repo: Path, message: str) -> str:
     return git(repo, "rev-parse", "HEAD").strip()
 
 
+def clone(seed: Path, dest: Path, *options: str) -> Path:
+    """`git clone` through git's transport (not hard links): packed objects, the shape users have."""
+    git(dest.parent, "clone", "-q", "--no-local", *options, str(seed), str(dest))
+    return dest
+
+
+def seeded_clone(tmp_path: Path, source: Path, name: str = "ws") -> Path:
+    """A clone of a one-commit repository holding a copy of `source`."""
+    seed = tmp_path / f"{name}-seed"
+    shutil.copytree(source, seed, ignore=shutil.ignore_patterns("target", ".freshbin"))
+    git(seed, "init", "-q", "-b", "main")
+    commit_all(seed, "initial")
+    return clone(seed, tmp_path / name)
+
+
 @pytest.fixture
 def example_repo(tmp_path) -> Path:
-    """A throwaway git repository holding a copy of examples/workspace, one commit."""
-    repo = tmp_path / "ws"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("target", ".freshbin"))
-    git(repo, "init", "-q", "-b", "main")
-    commit_all(repo, "initial")
-    return repo
+    """A clone (packed objects) of a repository holding a copy of examples/workspace, one commit."""
+    return seeded_clone(tmp_path, EXAMPLE)
 
 
 def write(path: Path, text: str) -> Path:

@@ -8,10 +8,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import gitio, ledger
-from .workspace import Workspace, load_workspace
+from .errors import WorkspaceError
+from .trees import DiskTree, GitTree
+from .workspace import Workspace, load_tree
 
 WORKSPACE_PACKAGE = "(workspace)"
 TRIGGER_KINDS = ("source", "manifest", "submodule")
+NOT_SHIPPED = ("tests", "benches", "examples")  # package dirs whose targets never ship
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,14 @@ class Detection:
         return data
 
 
-def classify(ws_path: str | None, repo_path: str, watch: list[str], submodule: bool = False) -> str:
-    """The kind of one changed file. `ws_path` is workspace-relative, None outside the workspace."""
+def classify(ws_path: str | None, repo_path: str, submodule: bool = False, pkg_path: str | None = None) -> str:
+    """The kind of one changed file.
+
+    `ws_path` is workspace-relative (None outside the workspace); `pkg_path` is relative to the
+    package that owns the file (None when no package does).  A package's source is what cargo
+    compiles into its targets: files under its `src/` and other `.rs` files, except integration
+    tests, benches and examples, which never reach a shipped binary.
+    """
     parts = repo_path.split("/")  # git paths are normalised posix paths; pathlib is too slow here
     name, parent = parts[-1], (parts[-2] if len(parts) > 1 else "")
     if submodule:
@@ -58,13 +67,21 @@ def classify(ws_path: str | None, repo_path: str, watch: list[str], submodule: b
         return "manifest" if ws_path is not None else "other"
     if name.startswith("Dockerfile") or name.lower().endswith(".dockerfile") or name.endswith(".dockerignore"):
         return "build-definition"
-    if ws_path is not None and _under_watched(ws_path, watch):
+    if pkg_path is not None and _is_package_source(pkg_path):
         return "source"
     return "other"
 
 
-def _under_watched(ws_path: str, watch: list[str]) -> bool:
-    return any(ws_path.startswith(w.rstrip("/") + "/") for w in watch)
+def _is_package_source(pkg_path: str) -> bool:
+    top = pkg_path.split("/", 1)[0]
+    if top in NOT_SHIPPED or pkg_path.startswith("target/"):
+        return False
+    return top == "src" or pkg_path.endswith(".rs")
+
+
+def under_watch(ws_path: str, watch: list[str]) -> bool:
+    """`watch` decides what *triggers* a cache-busting build; empty means every package."""
+    return not watch or any(ws_path.startswith(w.rstrip("/") + "/") for w in watch)
 
 
 def _workspace_relative(repo_path: str, ws_prefix: tuple[str, ...]) -> str | None:
@@ -74,33 +91,56 @@ def _workspace_relative(repo_path: str, ws_prefix: tuple[str, ...]) -> str | Non
     return repo_path[len(prefix):] if repo_path.startswith(prefix) else None
 
 
-def _owner(ws: Workspace, ws_path: str | None, kind: str) -> tuple[str | None, tuple[str, ...]]:
-    if ws_path is None or kind not in TRIGGER_KINDS:
-        return None, ()
-    pkg = ws.owner_of(ws_path)
+def _side(ws: Workspace | None, repo_path: str, ws_prefix: tuple[str, ...], submodule: bool) -> tuple[str, str | None, tuple[str, ...]]:
+    """(kind, package, binaries) of one path judged by one side's workspace graph."""
+    ws_path = _workspace_relative(repo_path, ws_prefix)
+    pkg = ws.owner_of(ws_path) if ws is not None and ws_path is not None else None
+    pkg_path = None
+    if pkg is not None and ws_path is not None:
+        pkg_path = ws_path if pkg.dir == "." else ws_path[len(pkg.dir) + 1:]
+    kind = classify(ws_path, repo_path, submodule, pkg_path)
+    if ws is None or kind not in TRIGGER_KINDS:
+        return kind, None, ()
+    if kind == "manifest" and (pkg is None or _workspace_wide(ws_path, pkg, ws)):
+        # the workspace's Cargo.toml / Cargo.lock / .cargo/config / toolchain: everything
+        return kind, WORKSPACE_PACKAGE, tuple(ws.all_binaries())
     if pkg is None:
-        if kind == "manifest":  # workspace Cargo.toml / Cargo.lock / .cargo/config: everything
-            return WORKSPACE_PACKAGE, tuple(ws.all_binaries())
-        return None, ()
-    return pkg.name, tuple(ws.binaries_affected_by({pkg.name}))
+        return kind, None, ()
+    return kind, pkg.name, tuple(ws.binaries_affected_by({pkg.name}))
 
 
-def map_changes(files: list[gitio.FileChange], ws: Workspace, ws_prefix: tuple[str, ...], watch: list[str]) -> list[Change]:
+def _workspace_wide(ws_path: str | None, pkg, ws: Workspace) -> bool:
+    """Root-level Cargo.lock, toolchain and .cargo/config reach every binary; the root Cargo.toml
+    does when it holds [workspace] (profiles, shared dependencies), else it is the lone package's."""
+    if pkg.dir != "." or ws_path is None:
+        return False
+    if ws_path == "Cargo.toml":
+        return ws.is_workspace
+    return ws_path == "Cargo.lock" or ws_path.startswith((".cargo/", "rust-toolchain"))
+
+
+def map_changes(files: list[gitio.FileChange], head_ws: Workspace, base_ws: Workspace | None,
+                ws_prefix: tuple[str, ...]) -> list[Change]:
+    """Judge each file by the graph of the side it exists on: a deleted file (or a rename's old
+    path) by the base commit's workspace, everything else by the head's."""
     changes = []
     for f in files:
-        ws_path = _workspace_relative(f.path, ws_prefix)
-        kind = classify(ws_path, f.path, watch, f.submodule)
-        package, binaries = _owner(ws, ws_path, kind)
-        if package is None and f.old_path:
-            old_ws = _workspace_relative(f.old_path, ws_prefix)
-            package, binaries = _owner(ws, old_ws, classify(old_ws, f.old_path, watch, f.submodule))
+        kind, package, binaries = _side(None if f.status == "deleted" else head_ws, f.path, ws_prefix, f.submodule)
+        old = f.old_path or (f.path if f.status == "deleted" else None)
+        if old is not None and base_ws is not None:
+            old_kind, old_pkg, old_bins = _side(base_ws, old, ws_prefix, f.submodule)
+            if f.status == "deleted":
+                kind = old_kind
+            package = package or old_pkg
+            binaries = tuple(sorted(set(binaries) | set(old_bins)))
         changes.append(Change(f.path, f.status, kind, package, binaries, f.old_path))
     return changes
 
 
-def verdict(changes: list[Change]) -> tuple[bool, bool, str]:
+def verdict(changes: list[Change], watch: list[str], ws_prefix: tuple[str, ...] = ()) -> tuple[bool, bool, str]:
     """(no_cache_required, hazard, reason) — the how-to's rule and the mtime hazard."""
-    triggers = [c for c in changes if c.kind in ("source", "submodule") and c.binaries]
+    triggers = [c for c in changes if c.kind in ("source", "submodule") and c.binaries
+                and under_watch(_workspace_relative(c.path, ws_prefix) or c.path, watch)]
     manifests = [c for c in changes if c.kind == "manifest"]
     hazard = bool(manifests)
     bins = sorted({b for c in triggers + manifests for b in c.binaries})
@@ -127,18 +167,22 @@ def detect(
 ) -> Detection:
     workspace_dir = Path(workspace_dir).resolve()
     repo = gitio.open_repo(workspace_dir)
-    ws = load_workspace(workspace_dir)
     head_commit = gitio.resolve(repo, head)
+    ws_prefix = PurePosixPath(workspace_dir.relative_to(Path(repo.working_tree_dir).resolve())).parts
+    head_ws = load_tree(DiskTree(workspace_dir) if worktree else GitTree(repo, head_commit.hexsha, "/".join(ws_prefix)),
+                        workspace_dir)
     base_ref, base_from = _choose_base(repo, head_commit, base, ledger_path, image)
     base_sha = base_ref if base_ref == gitio.EMPTY_TREE else gitio.resolve(repo, base_ref).hexsha
     base_sha, note = gitio.merge_base_if_diverged(repo, base_sha, head_commit)
     files = gitio.changed_files(repo, base_sha, None if worktree else head_commit.hexsha)
+    notes = [note] if note else []
     if worktree and head_commit.hexsha != repo.head.commit.hexsha:
         # The work tree sits on HEAD; anything between --head and HEAD is part of the change too.
-        note = (note + "; " if note else "") + "with --worktree the range ends at the work tree of HEAD"
-    ws_prefix = PurePosixPath(workspace_dir.relative_to(Path(repo.working_tree_dir).resolve())).parts
-    changes = map_changes(files, ws, ws_prefix, watch or ["crates/", "bin/"])
-    no_cache, hazard, reason = verdict(changes)
+        notes.append("with --worktree the range ends at the work tree of HEAD")
+    base_ws, base_note = _base_workspace(repo, base_sha, ws_prefix, workspace_dir)
+    notes += [base_note] if base_note else []
+    changes = map_changes(files, head_ws, base_ws, ws_prefix)
+    no_cache, hazard, reason = verdict(changes, list(watch or []), ws_prefix)
     return Detection(
         base=base_sha,
         head="WORKTREE" if worktree else head_commit.hexsha,
@@ -149,8 +193,21 @@ def detect(
         no_cache_required=no_cache,
         hazard=hazard,
         reason=reason,
-        notes=[note] if note else [],
+        notes=notes,
     )
+
+
+def _base_workspace(repo, base_sha: str, ws_prefix: tuple[str, ...], root: Path) -> tuple[Workspace | None, str | None]:
+    """The base commit's workspace graph; None (with a note) when the base has none or a broken one."""
+    if base_sha == gitio.EMPTY_TREE:
+        return None, None
+    tree = GitTree(repo, base_sha, "/".join(ws_prefix))
+    if not tree.is_file("Cargo.toml"):
+        return None, None
+    try:
+        return load_tree(tree, root), None
+    except WorkspaceError as exc:
+        return None, f"the base's workspace cannot be read ({exc}); deleted files are judged by name only"
 
 
 def _choose_base(repo, head_commit, base, ledger_path, image) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import git
 
-from .errors import EnvironmentProblem, GitError
+from .errors import EnvironmentProblem, GitError, last_line
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 SUBMODULE_MODE = "160000"
@@ -49,7 +49,20 @@ def open_repo(path: str | os.PathLike) -> git.Repo:
 
 
 def is_shallow(repo: git.Repo) -> bool:
-    return (Path(repo.git_dir) / "shallow").is_file()
+    """git's own answer (a linked worktree keeps the list in the common dir, not its git dir)."""
+    try:
+        return repo.git.rev_parse("--is-shallow-repository").strip() == "true"
+    except git.GitCommandError:
+        return (Path(repo.common_dir) / "shallow").is_file()
+
+
+def has_object(repo: git.Repo, sha: str) -> bool:
+    """Whether the object is here, loose or packed (GitPython's odb looks at loose objects only)."""
+    try:
+        repo.git.cat_file("-e", sha)
+        return True
+    except git.GitCommandError:
+        return False
 
 
 def validate_ref(ref: str) -> str:
@@ -75,12 +88,27 @@ def resolve(repo: git.Repo, ref: str) -> git.Commit:
     kind = _object_type(repo, ref)
     if kind and kind != "commit":
         raise GitError(f"{ref!r} names a {kind}, not a commit; pass a commit, branch or tag")
-    if is_shallow(repo):
+    if is_shallow(repo) and _beyond_boundary(repo, ref):
         raise GitError(
-            f"cannot resolve {ref!r}: this clone is shallow; run `git fetch --deepen=50` "
-            "(or `git fetch --unshallow`) or pass --base with a commit you have"
+            f"cannot resolve {ref!r}: this clone is shallow and the commit lies beyond its boundary; "
+            "run `git fetch --deepen=50` (or `git fetch --unshallow`) or pass --base with a commit you have"
         )
     raise GitError(f"unknown git revision {ref!r}; check the name with `git log --oneline`")
+
+
+_NAVIGATION = re.compile(r"[~^].*$")
+_HEX = re.compile(r"^[0-9a-fA-F]{7,64}$")
+
+
+def _beyond_boundary(repo: git.Repo, ref: str) -> bool:
+    """A ref that walks back from a known commit (HEAD~3), or a commit id this clone lacks."""
+    start = _NAVIGATION.sub("", ref)
+    if start != ref:
+        try:
+            return bool(repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{start}^{{commit}}"))
+        except git.GitCommandError:
+            return False
+    return bool(_HEX.match(ref))
 
 
 def _object_type(repo: git.Repo, ref: str) -> str | None:
@@ -92,25 +120,39 @@ def _object_type(repo: git.Repo, ref: str) -> str | None:
 
 def default_base(repo: git.Repo, head: git.Commit) -> str:
     """`HEAD~1` of head, or the empty tree for a root commit (everything counts as added)."""
-    if head.parents and repo.odb.has_object(head.parents[0].binsha):
-        return head.parents[0].hexsha
-    if head.parents or is_shallow(repo):
+    if not head.parents:
+        return EMPTY_TREE
+    parent = head.parents[0].hexsha
+    if has_object(repo, parent):
+        return parent
+    if is_shallow(repo):
         raise GitError(
             "the previous commit is missing because this clone is shallow; run `git fetch --deepen=50` "
             "or pass --base"
         )
-    return EMPTY_TREE
+    raise GitError(f"the previous commit {parent[:12]} is missing from this repository; "
+                   "run `git fetch` or pass --base with a commit you have")
 
 
 def merge_base_if_diverged(repo: git.Repo, base: str, head: git.Commit) -> tuple[str, str | None]:
     """(base to diff from, note) — the merge-base when `base` is not an ancestor of head."""
-    if base == EMPTY_TREE or repo.is_ancestor(base, head.hexsha):
-        return base, None
-    bases = repo.merge_base(base, head.hexsha)
+    try:
+        if base == EMPTY_TREE or repo.is_ancestor(base, head.hexsha):
+            return base, None
+        bases = repo.merge_base(base, head.hexsha)
+    except git.GitCommandError as exc:
+        raise missing_objects(exc) from None
     if not bases:
         raise GitError(f"{base[:12]} and {head.hexsha[:12]} share no history; pass a --base on this branch")
     mb = bases[0].hexsha
     return mb, f"base {base[:12]} is not an ancestor of head; using their merge-base {mb[:12]}"
+
+
+def missing_objects(exc: git.GitCommandError) -> GitError:
+    """One line for a git failure inside a range: objects a partial or damaged clone lacks."""
+    why = last_line(str(exc.stderr or "").strip().strip("'")) or f"git exited {exc.status}"
+    return GitError(f"git cannot read the range ({why}); run `git fetch` to get the missing objects, "
+                    "or pass --base with a commit you have")
 
 
 def _decode(raw: bytes) -> str:
@@ -147,7 +189,10 @@ def changed_files(repo: git.Repo, base: str, head: str | None) -> list[FileChang
     args = ["--raw", "-z", "-M", "--no-abbrev", "--no-color", "--no-ext-diff", base]
     if head is not None:
         args.append(head)
-    raw = repo.git.diff(*args, "--", stdout_as_string=False)
+    try:
+        raw = repo.git.diff(*args, "--", stdout_as_string=False)
+    except git.GitCommandError as exc:
+        raise missing_objects(exc) from None
     changes = parse_raw_diff(raw)
     if head is None:
         untracked = repo.git.ls_files("--others", "--exclude-standard", "-z", stdout_as_string=False)

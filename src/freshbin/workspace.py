@@ -7,13 +7,13 @@ they never reach a shipped binary).
 
 from __future__ import annotations
 
-import glob
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .errors import WorkspaceError
+from .trees import DiskTree, Tree, glob_dirs, join
 
 DEPENDENCY_TABLES = ("dependencies", "build-dependencies")
 
@@ -30,6 +30,7 @@ class Package:
 class Workspace:
     root: Path
     packages: tuple[Package, ...]
+    is_workspace: bool = False  # the root manifest has a [workspace] table
 
     def package_named(self, name: str) -> Package:
         return next(p for p in self.packages if p.name == name)
@@ -76,84 +77,118 @@ class Workspace:
         return sorted(b for p in self.packages for b in p.binaries)
 
 
-def _read_toml(path: Path) -> dict:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError as exc:
-        raise WorkspaceError(f"{path} does not exist; check the workspace members") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise WorkspaceError(f"{path} is not valid TOML ({exc}); fix it so cargo can read it") from exc
-
-
 def load_workspace(root: Path) -> Workspace:
-    """Read `root/Cargo.toml` and every member manifest."""
-    root = Path(root)
-    manifest = root / "Cargo.toml"
-    if not manifest.is_file():
+    """The workspace at `root` on disk (doctor, guard and `detect --worktree`)."""
+    return load_tree(DiskTree(Path(root)), Path(root))
+
+
+def load_tree(tree: Tree, root: Path | None = None) -> Workspace:
+    """Read the root manifest and every member's, the way cargo finds members.
+
+    Members: `members` globs minus `exclude`, the root package, and — as cargo does — every
+    path dependency inside the workspace directory, transitively, listed or not.
+    """
+    data = _read_toml(tree, "Cargo.toml")
+    if data is None:
         raise WorkspaceError(
-            f"no Cargo workspace found: {manifest} is missing; run from the workspace root or set --workspace"
+            f"no Cargo workspace found: Cargo.toml is missing in {tree.label}; "
+            "run from the workspace root or set --workspace"
         )
-    data = _read_toml(manifest)
     ws = data.get("workspace")
     if ws is None and "package" not in data:
-        raise WorkspaceError(f"{manifest} has neither [workspace] nor [package]; it is not a Cargo workspace")
-    ws = ws or {}
+        raise WorkspaceError(f"Cargo.toml in {tree.label} has neither [workspace] nor [package]; it is not a Cargo workspace")
+    ws = ws if isinstance(ws, dict) else {}
     ws_deps = ws.get("dependencies", {}) or {}
-    member_dirs = _member_dirs(root, ws.get("members", []) or [], ws.get("exclude", []) or [])
-    if "package" in data:
-        member_dirs = ["."] + [d for d in member_dirs if d != "."]
-    raw = {d: (data if d == "." else _read_toml(root / d / "Cargo.toml")) for d in member_dirs}
-    names_by_dir = {d: _package_name(root, d, m) for d, m in raw.items()}
+    excluded = {_normalise(e) for e in ws.get("exclude", []) or []}
+    member_dirs = (["."] if "package" in data else []) + _member_dirs(tree, ws.get("members", []) or [], excluded)
+    raw = {".": data} if "package" in data else {}
+    todo = [d for d in member_dirs if d != "."]
+    while todo:  # listed members, then the path dependencies they pull in (implicit members)
+        d = todo.pop(0)
+        if d in raw:
+            continue
+        manifest = _read_toml(tree, join(d, "Cargo.toml"))
+        if manifest is None:
+            if d in member_dirs:
+                raise WorkspaceError(f"{join(d, 'Cargo.toml')} does not exist in {tree.label}; check the workspace members")
+            continue
+        raw[d] = manifest
+        for target in _path_targets(d, manifest, ws_deps, dev=True):
+            if target not in raw and _inside(target) and not _is_excluded(target, excluded):
+                todo.append(target)
+    dirs = sorted(raw, key=lambda d: (d != ".", d))
+    names_by_dir = {d: _package_name(tree, d, raw[d]) for d in dirs}
     packages = tuple(
         Package(
             name=names_by_dir[d],
             dir=d,
-            deps=frozenset(_path_deps(root, d, raw[d], ws_deps, names_by_dir)),
-            binaries=tuple(_binaries(root, d, raw[d], names_by_dir[d])),
+            deps=frozenset(names_by_dir[t] for t in _path_targets(d, raw[d], ws_deps, dev=False) if t in names_by_dir),
+            binaries=tuple(_binaries(tree, d, raw[d], names_by_dir[d])),
         )
-        for d in member_dirs
+        for d in dirs
     )
-    return Workspace(root=root, packages=packages)
+    return Workspace(root=root or Path("."), packages=packages, is_workspace="workspace" in data)
 
 
-def _member_dirs(root: Path, members: list[str], exclude: list[str]) -> list[str]:
-    excluded = {_normalise(e) for e in exclude}
+def _read_toml(tree: Tree, rel: str) -> dict | None:
+    raw = tree.read(rel)
+    if raw is None:
+        return None
+    try:
+        return tomllib.loads(raw.decode())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(f"{rel} in {tree.label} is not valid TOML ({exc}); fix it so cargo can read it") from exc
+
+
+def _member_dirs(tree: Tree, members: list[str], excluded: set[str]) -> list[str]:
     dirs: list[str] = []
     for pattern in members:
-        matches = sorted(glob.glob(pattern, root_dir=root)) if glob.has_magic(pattern) else [pattern]
+        magic = any(ch in pattern for ch in "*?[")
+        matches = glob_dirs(tree, pattern) if magic else [_normalise(pattern)]
         for rel in matches:
-            rel = _normalise(rel)
-            if rel in excluded or rel in dirs:
+            if rel in dirs or _is_excluded(rel, excluded):
                 continue
-            if glob.has_magic(pattern) and not (root / rel / "Cargo.toml").is_file():
-                continue  # cargo itself errors here; we only need the members that exist
+            if magic and not tree.is_file(join(rel, "Cargo.toml")):
+                continue  # cargo skips a globbed directory without a manifest
             dirs.append(rel)
     return dirs
+
+
+def _is_excluded(rel: str, excluded: set[str]) -> bool:
+    return any(rel == e or rel.startswith(e + "/") for e in excluded)
+
+
+def _inside(rel: str) -> bool:
+    return rel != ".." and not rel.startswith("../")
 
 
 def _normalise(rel: str) -> str:
     return PurePosixPath(os.path.normpath(rel)).as_posix()
 
 
-def _package_name(root: Path, rel: str, manifest: dict) -> str:
+def _package_name(tree: Tree, rel: str, manifest: dict) -> str:
     try:
         return manifest["package"]["name"]
     except (KeyError, TypeError) as exc:
-        raise WorkspaceError(f"{root / rel / 'Cargo.toml'} has no [package] name; every member needs one") from exc
+        raise WorkspaceError(f"{join(rel, 'Cargo.toml')} in {tree.label} has no [package] name; every member needs one") from exc
 
 
-def _dependency_specs(manifest: dict):
-    """Yield (key, spec) for every dependency that can reach a shipped binary (incl. per-target)."""
+def _dependency_specs(manifest: dict, dev: bool):
+    """Yield (key, spec) of every dependency table, per-target ones included; dev-dependencies
+    only with `dev` (they make implicit members but never reach a shipped binary)."""
+    sections = DEPENDENCY_TABLES + (("dev-dependencies", "dev_dependencies") if dev else ())
     tables = [manifest] + [t for t in (manifest.get("target") or {}).values() if isinstance(t, dict)]
     for table in tables:
-        for section in DEPENDENCY_TABLES:
-            yield from (table.get(section) or {}).items()
+        for section in sections:
+            deps = table.get(section)
+            if isinstance(deps, dict):
+                yield from deps.items()
 
 
-def _path_deps(root: Path, rel: str, manifest: dict, ws_deps: dict, names_by_dir: dict) -> set[str]:
-    deps = set()
-    for key, spec in _dependency_specs(manifest):
+def _path_targets(rel: str, manifest: dict, ws_deps: dict, *, dev: bool) -> set[str]:
+    """Workspace-relative directories of the path dependencies of the package at `rel`."""
+    targets = set()
+    for key, spec in _dependency_specs(manifest, dev):
         if not isinstance(spec, dict):
             continue
         base = rel
@@ -162,24 +197,36 @@ def _path_deps(root: Path, rel: str, manifest: dict, ws_deps: dict, names_by_dir
             spec, base = ws_deps.get(key), "."
             if not isinstance(spec, dict):
                 continue
-        if "path" in spec:
-            target = _normalise(str(PurePosixPath(base) / spec["path"]))
-            if target in names_by_dir:
-                deps.add(names_by_dir[target])
-    return deps
+        if isinstance(spec.get("path"), str):
+            targets.add(_normalise(str(PurePosixPath(base) / spec["path"])))
+    return targets
 
 
-def _binaries(root: Path, rel: str, manifest: dict, name: str) -> list[str]:
-    pkg_dir = root / rel
+def _binaries(tree: Tree, rel: str, manifest: dict, name: str) -> list[str]:
+    """Binary target names as cargo infers them: [[bin]] entries, src/main.rs, src/bin/*."""
     pkg = manifest.get("package") or {}
-    bins: list[str] = [b["name"] for b in manifest.get("bin", []) or [] if isinstance(b, dict) and "name" in b]
-    if pkg.get("autobins", True):
-        if (pkg_dir / "src" / "main.rs").is_file() and name not in bins:
+    declared = [b for b in manifest.get("bin", []) or [] if isinstance(b, dict) and "name" in b]
+    bins: list[str] = [b["name"] for b in declared]
+    claimed = {_normalise(b["path"]) for b in declared if isinstance(b.get("path"), str)}
+    claimed |= {_default_bin_path(tree, rel, b["name"], name) for b in declared if "path" not in b}
+    if pkg.get("autobins", True) is not False:
+        if tree.is_file(join(rel, "src/main.rs")) and name not in bins and "src/main.rs" not in claimed:
             bins.append(name)
-        bin_dir = pkg_dir / "src" / "bin"
-        if bin_dir.is_dir():
-            for entry in sorted(bin_dir.iterdir()):
-                stem = entry.stem if entry.suffix == ".rs" else entry.name
-                if (entry.suffix == ".rs" or (entry / "main.rs").is_file()) and stem not in bins:
-                    bins.append(stem)
+        for entry in tree.children(join(rel, "src/bin")):
+            path = join(rel, "src/bin", entry)
+            if entry.endswith(".rs") and tree.is_file(path):
+                stem, src = entry[:-3], f"src/bin/{entry}"
+            elif tree.is_file(join(path, "main.rs")):
+                stem, src = entry, f"src/bin/{entry}/main.rs"
+            else:
+                continue
+            if stem not in bins and src not in claimed:
+                bins.append(stem)
     return bins
+
+
+def _default_bin_path(tree: Tree, rel: str, bin_name: str, package: str) -> str:
+    for candidate in (f"src/bin/{bin_name}.rs", f"src/bin/{bin_name}/main.rs"):
+        if tree.is_file(join(rel, candidate)):
+            return candidate
+    return "src/main.rs" if bin_name == package else ""

@@ -48,19 +48,24 @@ def test_manifest_change_is_a_hazard(example_repo):
     assert "mtime hazard" in result.reason
 
 
-@pytest.mark.parametrize("path, kind", [
-    ("crates/greeting/src/lib.rs", "source"),
-    ("bin/api/src/main.rs", "source"),
-    ("crates/greeting/build.rs", "manifest"),
-    ("rust-toolchain.toml", "manifest"),
-    (".cargo/config.toml", "manifest"),
-    ("Dockerfile.fixed", "build-definition"),
-    (".dockerignore", "build-definition"),
-    ("README.md", "other"),
-    ("crates", "other"),
+@pytest.mark.parametrize("path, pkg_path, kind", [
+    ("crates/greeting/src/lib.rs", "src/lib.rs", "source"),
+    ("bin/api/src/main.rs", "src/main.rs", "source"),
+    ("src/main.rs", "src/main.rs", "source"),  # a single-crate repository's own sources
+    ("libs/x/src/data.json", "src/data.json", "source"),  # include_str! material lives in src/
+    ("crates/greeting/tests/it.rs", "tests/it.rs", "other"),  # integration tests never ship
+    ("crates/greeting/benches/b.rs", "benches/b.rs", "other"),
+    ("crates/greeting/README.md", "README.md", "other"),
+    ("crates/greeting/build.rs", "build.rs", "manifest"),
+    ("rust-toolchain.toml", None, "manifest"),
+    (".cargo/config.toml", None, "manifest"),
+    ("Dockerfile.fixed", None, "build-definition"),
+    (".dockerignore", None, "build-definition"),
+    ("README.md", None, "other"),
+    ("crates", None, "other"),
 ])
-def test_classify(path, kind):
-    assert classify(path, path, ["crates/", "bin/"]) == kind
+def test_classify(path, pkg_path, kind):
+    assert classify(path, path, pkg_path=pkg_path) == kind
 
 
 def test_statuses_and_strange_paths(example_repo):
@@ -188,6 +193,10 @@ def test_not_a_repository_and_no_workspace(tmp_path, example_repo):
     with pytest.raises(GitError, match="not inside a git repository"):
         detect(tmp_path)
     (example_repo / "Cargo.toml").unlink()
+    assert detect(example_repo).binaries == ["api", "worker"]  # the commit is judged, not the work tree
+    with pytest.raises(WorkspaceError, match="no Cargo workspace found"):
+        detect(example_repo, base="HEAD", worktree=True)
+    commit_all(example_repo, "no manifest")
     with pytest.raises(WorkspaceError, match="no Cargo workspace found"):
         detect(example_repo)
 

@@ -1,0 +1,179 @@
+"""The file trees a Cargo workspace is read from: a directory on disk, or one git commit.
+
+detect must judge a range by the workspace graph *of its commits* (a member added, renamed or
+deleted in between changes which binaries a file reaches), so the workspace model reads its
+manifests through this small interface instead of the filesystem.  A commit's tree is listed
+once (`git ls-tree -r`) and its manifests are read through GitPython's persistent
+`cat-file --batch` process: packed, loose, worktree and partial clones all answer the same way.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+from typing import Protocol
+
+import git
+
+from .errors import GitError, last_line
+
+
+class Tree(Protocol):
+    """Workspace-relative, posix paths; "." is the workspace root."""
+
+    def read(self, rel: str) -> bytes | None: ...  # None when there is no such file
+
+    def is_file(self, rel: str) -> bool: ...
+
+    def is_dir(self, rel: str) -> bool: ...
+
+    def children(self, rel: str) -> list[str]: ...  # names directly inside directory `rel`
+
+    @property
+    def label(self) -> str: ...  # where the files come from, for messages
+
+
+def join(*parts: str) -> str:
+    """posix join that keeps "." as the root and never leaves a leading "./"."""
+    kept = [p.strip("/") for p in parts if p not in ("", ".")]
+    return "/".join(k for k in kept if k) or "."
+
+
+class DiskTree:
+    """The workspace directory as it is on disk (the work tree, doctor's view)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    @property
+    def label(self) -> str:
+        return str(self.root)
+
+    def _path(self, rel: str) -> Path:
+        return self.root if rel == "." else self.root / rel
+
+    def read(self, rel: str) -> bytes | None:
+        try:
+            return self._path(rel).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def is_file(self, rel: str) -> bool:
+        return self._path(rel).is_file()
+
+    def is_dir(self, rel: str) -> bool:
+        return self._path(rel).is_dir()
+
+    def children(self, rel: str) -> list[str]:
+        try:
+            return sorted(os.listdir(self._path(rel)))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+
+class GitTree:
+    """The workspace directory inside one commit: listed once, blobs read on demand."""
+
+    def __init__(self, repo: git.Repo, commit: str, prefix: str = ""):
+        self.repo, self.commit, self.prefix = repo, commit, prefix.strip("/")
+        self.files: set[str] = set()
+        self.dirs: dict[str, set[str]] = {".": set()}
+        for rel in self._list():
+            self.files.add(rel)
+            self._add_parents(rel)
+
+    @property
+    def label(self) -> str:
+        return f"commit {self.commit[:12]}"
+
+    def _list(self) -> list[str]:
+        args = ["-r", "-z", "--name-only", "--full-tree", self.commit]
+        if self.prefix:
+            args += ["--", self.prefix + "/"]
+        try:
+            raw = self.repo.git.ls_tree(*args, stdout_as_string=False)
+        except git.GitCommandError as exc:
+            raise GitError(f"cannot list the files of commit {self.commit[:12]} ({_why(exc)}); "
+                           "fetch the missing objects (`git fetch`) or pass another --base") from None
+        cut = len(self.prefix) + 1 if self.prefix else 0
+        return [os.fsdecode(p)[cut:] for p in raw.split(b"\0") if p]
+
+    def _add_parents(self, rel: str) -> None:
+        parts = rel.split("/")
+        parent = "."
+        for i, name in enumerate(parts):
+            self.dirs.setdefault(parent, set()).add(name)
+            parent = "/".join(parts[: i + 1])
+
+    def read(self, rel: str) -> bytes | None:
+        if rel not in self.files:
+            return None
+        path = f"{self.prefix}/{rel}" if self.prefix else rel
+        try:
+            _sha, kind, _size, data = self.repo.git.get_object_data(f"{self.commit}:{path}")
+        except (git.GitCommandError, ValueError) as exc:
+            raise GitError(f"cannot read {path} at {self.commit[:12]}: the object is missing ({_why(exc)}); "
+                           "fetch it (`git fetch`) or pass another --base") from None
+        return data if kind == b"blob" or kind == "blob" else None
+
+    def is_file(self, rel: str) -> bool:
+        return rel in self.files
+
+    def is_dir(self, rel: str) -> bool:
+        return rel in self.dirs
+
+    def children(self, rel: str) -> list[str]:
+        return sorted(self.dirs.get(rel, ()))
+
+
+class EmptyTree:
+    """The tree before the first commit: no workspace at all."""
+
+    label = "the empty tree"
+
+    def read(self, rel: str) -> bytes | None:
+        return None
+
+    def is_file(self, rel: str) -> bool:
+        return False
+
+    def is_dir(self, rel: str) -> bool:
+        return rel == "."
+
+    def children(self, rel: str) -> list[str]:
+        return []
+
+
+def glob_dirs(tree: Tree, pattern: str) -> list[str]:
+    """Directories matching a Cargo `members` glob, component by component (`*` stops at `/`)."""
+    found = ["."]
+    for part in [p for p in pattern.strip("/").split("/") if p not in ("", ".")]:
+        nxt: list[str] = []
+        for base in found:
+            if part == "**":
+                nxt += _descendants(tree, base)
+            elif _has_magic(part):
+                nxt += [join(base, c) for c in tree.children(base)
+                        if fnmatch.fnmatchcase(c, part) and tree.is_dir(join(base, c))]
+            elif tree.is_dir(join(base, part)):
+                nxt.append(join(base, part))
+        found = nxt
+    return sorted(set(found))
+
+
+def _descendants(tree: Tree, base: str) -> list[str]:
+    out, todo = [], [base]
+    while todo:
+        d = todo.pop()
+        out.append(d)
+        todo += [join(d, c) for c in tree.children(d) if tree.is_dir(join(d, c))]
+    return out
+
+
+def _has_magic(part: str) -> bool:
+    return any(ch in part for ch in "*?[")
+
+
+def _why(exc: Exception) -> str:
+    return last_line(str(getattr(exc, "stderr", "") or exc).strip("'")) or exc.__class__.__name__
