@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from freshbin import buildx, gitio, image  # noqa: E402
+from freshbin import buildx, gitio, image, shipped  # noqa: E402
 from freshbin.guard import cache_options, guarded_context  # noqa: E402
 
 REGISTRY = "127.0.0.1:5000"
@@ -49,7 +49,7 @@ def buildx_argv(ws: Path, ref: str, args: dict[str, str], *, dockerfile: str = "
 def binary_sha(ref: str) -> str:
     local = image.ensure_local(ref, ref)
     config = image.config_of(local)
-    return image.read_binary(local, image.binary_path(config), config).sha256
+    return image.read_binary(local, shipped.locate(config)).sha256
 
 
 def runs_revision(ref: str, revision: str, binary: str = "worker") -> bool:

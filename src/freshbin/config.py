@@ -26,7 +26,8 @@ class Key:
 
 SCHEMA: tuple[Key, ...] = (
     Key("workspace", ".", str, "Cargo workspace root (directory holding the workspace Cargo.toml)"),
-    Key("watch", ["crates/", "bin/"], list, "source paths, relative to the workspace, whose changes trigger a rebuild"),
+    Key("watch", [], list, "paths, relative to the workspace, whose changes trigger a no-cache rebuild "
+        "(default: every package's sources)"),
     Key("image", "", str, "image repository to deploy, e.g. 127.0.0.1:5000/acme/api"),
     Key("tag", "", str, "image tag (default: the short commit)"),
     Key("platform", "linux/amd64", str, "buildx --platform"),

@@ -18,10 +18,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import buildx, gitio, image, ledger, refs
+from . import buildx, gitio, image, ledger, refs, shipped
 from .detect import Detection, detect
-from .errors import EnvironmentProblem, GitError, UsageError
+from .errors import EnvironmentProblem, GitError, UsageError, WorkspaceError
 from .guard import MECHANISM as GUARD_MECHANISM, cache_options, guarded_context
+from .workspace import load_workspace
 
 STRATEGIES = ("guard", "no-cache", "cached")
 
@@ -40,7 +41,7 @@ class DeployRequest:
     strategy: str = "guard"
     dry_run: bool = False
     allow_dirty: bool = False
-    watch: tuple[str, ...] = ("crates/", "bin/")
+    watch: tuple[str, ...] = ()  # what triggers a no-cache rebuild; empty: every package's sources
     ledger_path: Path | None = None
     binary_path: str = ""
     quiet: bool = False  # do not stream build progress to stderr (the demo)
@@ -156,12 +157,12 @@ def deploy(req: DeployRequest) -> DeployResult:
                                 f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed")
         metadata = buildx.build(spec, stream=not req.quiet)
     digest = metadata["containerimage.digest"]
-    binary = _pushed_binary(req, ref, digest, metadata)
+    binary = _pushed_binary(req, p, ref, digest, metadata)
     fresh, reason = judge_freshness(previous, detection, binary)
     if fresh is not False:
         fresh, reason = _same_binary_as_other_revision(p.workspace, req, p.ledger_path, p.commit, binary,
                                                        (fresh, reason))
-    shipped = {"path": binary.path, "sha256": binary.sha256}
+    shipped = binary.to_json()
     record = {
         "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "image": req.image, "tag": p.tag, "digest": digest, "commit": p.commit, "strategy": req.strategy,
@@ -177,18 +178,28 @@ def deploy(req: DeployRequest) -> DeployResult:
                         _previous_json(previous), fresh, str(p.ledger_path), [command], guard_note, False, reason)
 
 
-def _pushed_binary(req: DeployRequest, ref: str, digest: str, metadata: dict) -> image.BinaryFacts:
+def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metadata: dict) -> image.BinaryFacts:
     """The shipped binary of what was pushed; meanwhile, the registry must serve that digest."""
     with ThreadPoolExecutor(1) as pool:
         served_probe = pool.submit(buildx.registry_digest, ref)
         local = image.ensure_local(metadata.get("containerimage.config.digest", ""), f"{req.image}@{digest}")
         config = image.config_of(local)
-        binary = image.read_binary(local, image.binary_path(config, req.binary_path), config)
+        binary = image.read_binary(local, locate_binary(req, p, config))
         served = served_probe.result()
     if served != digest:
         raise EnvironmentProblem(f"the registry serves {served} for {ref}, not the pushed {digest}; "
                                  "another deploy moved the tag")
     return binary
+
+
+def locate_binary(req: DeployRequest, p: Prepared, config: dict) -> shipped.BinaryLocation:
+    """Where the shipped binary is in an image built from this request (see shipped.py)."""
+    try:
+        binaries = frozenset(load_workspace(p.workspace).all_binaries())
+    except WorkspaceError:
+        binaries = frozenset()
+    return shipped.locate(config, override=req.binary_path, dockerfile=p.dockerfile, target=req.target,
+                          binaries=binaries, build_args=dict(req.build_args))
 
 
 def _check_tag(req: DeployRequest, ref: str, commit: str) -> None:
@@ -240,7 +251,7 @@ def judge_freshness(previous: dict | None, detection: Detection, binary: image.B
     """STALE when sources compiled into the shipped binary changed but its sha256 did not."""
     if not previous:
         return None, "first deploy of this image and target in the ledger; nothing to compare with"
-    name = Path(binary.path).name
+    name = binary.name or Path(binary.path).name
     changed = [c.path for c in detection.changed if name in c.binaries]
     before = (previous.get("binary") or {}).get("sha256")
     if changed and before == binary.sha256:

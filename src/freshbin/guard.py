@@ -3,12 +3,13 @@
 Two measured causes of stale Rust binaries are neutralised here, without touching the
 Dockerfile and without invalidating the dependency layers:
 
-* cargo judges path crates by mtime, and COPY keeps the context's mtimes: every file under
-  the watched paths gets an mtime in the future (unique per build, because BuildKit re-sends
+* cargo judges path crates by mtime, and COPY keeps the context's mtimes: every file of every
+  package of the workspace (read from the export itself: members, implicit path-dependency
+  members, a root package's `src/`) and under the watched paths gets an mtime in the future (unique per build, because BuildKit re-sends
   only context files whose size or mtime changed), so it is newer than any artefact a
   dependency pre-build or a cache mount can hold;
 * a layer that copies sources could come from the cache of an earlier (stale) build: a nonce
-  file in every watched directory changes the content of every such COPY, so those layers and
+  file in every such directory changes the content of every such COPY, so those layers and
   everything after them re-run, while the manifest-only layers before them stay cached.
   (`--no-cache-filter` would do the same only when the dependency pre-build lives in its own
   stage; with the common single-stage pattern it rebuilds every dependency, ~14x slower.)
@@ -34,8 +35,11 @@ from pathlib import Path
 import git
 
 from .doctor.model import Stage, parse
+from .errors import WorkspaceError
+from .workspace import load_workspace
 
 NONCE_NAME = ".freshbin-guard"
+SKIPPED_DIRS = {"target", ".git"}
 FUTURE_SECONDS = 365 * 24 * 3600
 MECHANISM = "future mtimes + content nonce"
 
@@ -65,7 +69,7 @@ def guarded_context(repo: git.Repo, commit: str, workspace: Path, context: Path,
             _export_commit(repo, commit, export)
         ws = export / workspace.resolve().relative_to(root)
         ctx = export / context.resolve().relative_to(root)
-        refreshed, dirs, stamp = refresh(ws, watch)
+        refreshed, dirs, stamp = refresh(ws, source_dirs(ws, watch))
         yield GuardedContext(ctx, ws, refreshed, dirs, stamp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -96,24 +100,50 @@ def _copy_worktree(repo: git.Repo, root: Path, dest: Path) -> None:
             shutil.copy2(src, target)
 
 
-def refresh(workspace: Path, watch: list[str]) -> tuple[int, int, float]:
-    """Future-date every file under the watched paths and drop a nonce in every watched dir."""
+def source_dirs(workspace: Path, watch: list[str]) -> list[str]:
+    """Every package directory of the exported workspace (implicit members and a root package
+    included — a single crate's `src/` is as much a source as `crates/`), plus `watch`."""
+    try:
+        dirs = [p.dir for p in load_workspace(workspace).packages]
+    except WorkspaceError:
+        dirs = []  # not a readable workspace: the watched paths are all we know
+    return _outermost(dirs + [w.strip("/") or "." for w in watch])
+
+
+def _outermost(dirs: list[str]) -> list[str]:
+    """Drop directories inside another listed one, so nothing is walked twice."""
+    if "." in dirs:
+        return ["."]
+    kept: list[str] = []
+    for d in sorted(set(dirs), key=lambda d: (d.count("/"), d)):
+        if not any(d == k or d.startswith(k + "/") for k in kept):
+            kept.append(d)
+    return kept
+
+
+def refresh(workspace: Path, dirs: list[str]) -> tuple[int, int, float]:
+    """Future-date every file under `dirs` and drop a nonce in every directory below them.
+
+    Build output (`target/`) and VCS directories are skipped: they are not sources, and a
+    context that ships them gains nothing from new dates.
+    """
     stamp = time.time() + FUTURE_SECONDS + secrets.randbelow(10**6) / 10**6
     nonce = secrets.token_hex(16)
-    files = dirs = 0
-    for rel in watch:
-        top = workspace / rel
+    files = count = 0
+    for rel in dirs:
+        top = workspace if rel == "." else workspace / rel
         if not top.is_dir():
             continue
-        for dirpath, _dirnames, filenames in os.walk(top):
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
             (Path(dirpath) / NONCE_NAME).write_text(nonce + "\n")
-            dirs += 1
+            count += 1
             for name in filenames + [NONCE_NAME]:
                 path = Path(dirpath) / name
                 if not path.is_symlink():
                     os.utime(path, (stamp, stamp))
                     files += 1
-    return files, dirs, stamp
+    return files, count, stamp
 
 
 def artefact_stages(dockerfile: Path, target: str) -> tuple[str, ...]:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
-import posixpath
 import subprocess
 import tarfile
 from dataclasses import dataclass
 
 from . import runner
 from .errors import EnvironmentProblem
+from .shipped import BinaryLocation
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,12 @@ class BinaryFacts:
     path: str
     sha256: str
     size: int
+    name: str = ""  # the cargo binary's name (the file may be copied under another)
+    found_by: str = ""  # which rule named it: config, dockerfile, entrypoint, cmd
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "sha256": self.sha256, "name": self.name or self.path.rsplit("/", 1)[-1],
+                "found_by": self.found_by}
 
 
 def is_local(name: str) -> bool:
@@ -40,53 +47,31 @@ def config_of(image: str) -> dict:
     return json.loads(out) or {}
 
 
-def binary_path(config: dict, override: str = "") -> str:
-    """The shipped binary: `override`, else the entrypoint's (or cmd's) first word, resolved on PATH."""
-    if override:
-        return override
-    words = (config.get("Entrypoint") or []) or (config.get("Cmd") or [])
-    if not words:
-        raise EnvironmentProblem("the image has no ENTRYPOINT or CMD; set freshbin.binary_path to the binary's path")
-    first = words[0]
-    if first in ("/bin/sh", "sh", "/bin/bash") and len(words) >= 3:
-        raise EnvironmentProblem("the image starts through a shell; set freshbin.binary_path to the binary's path")
-    if posixpath.isabs(first):
-        return first
-    for env in config.get("Env") or []:
-        if env.startswith("PATH="):
-            return f"{env[5:].split(':')[0]}/{first}"  # resolved for real in read_binary
-    return f"/usr/local/bin/{first}"
-
-
-def read_binary(image: str, path: str, config: dict | None = None) -> BinaryFacts:
-    """sha256 of one file inside `image`, read with `docker create` + `docker cp` (no run)."""
+def read_binary(image: str, location: BinaryLocation) -> BinaryFacts:
+    """sha256 of the shipped binary inside `image`, read with `docker create` + `docker cp` (no run):
+    the first of the location's candidates that is a regular file."""
     created = runner.run(["docker", "create", image, "/freshbin-never-runs"])
     cid = created.stdout.strip()
     try:
-        for candidate in candidates(path, config or {}):
-            proc = subprocess.run(["docker", "cp", f"{cid}:{candidate}", "-"], capture_output=True)
+        for candidate in location.candidates:
+            proc = subprocess.run(["docker", "cp", "-L", f"{cid}:{candidate}", "-"], capture_output=True)
             if proc.returncode == 0:
-                return _hash_from_tar(proc.stdout, candidate)
-        raise EnvironmentProblem(f"{path} does not exist in the image; set freshbin.binary_path to the shipped binary")
+                facts = _hash_from_tar(proc.stdout, candidate)
+                if facts is not None:
+                    return dataclasses.replace(facts, name=location.name, found_by=location.found_by)
+        tried = ", ".join(location.candidates[:4]) + (" …" if len(location.candidates) > 4 else "")
+        raise EnvironmentProblem(f"the shipped binary ({location.evidence}) is not a file in the image (tried {tried}); "
+                                 "set freshbin.binary_path to its path")
     finally:
         runner.run(["docker", "rm", "-f", cid], check=False)
 
 
-def candidates(path: str, config: dict) -> list[str]:
-    if posixpath.isabs(path) and "/" in path.strip("/"):
-        return [path]
-    name = posixpath.basename(path)
-    dirs = ["/usr/local/bin", "/usr/bin", "/bin", "/app"]
-    for env in config.get("Env") or []:
-        if env.startswith("PATH="):
-            dirs = env[5:].split(":") + dirs
-    return [path] + [posixpath.join(d, name) for d in dirs]
-
-
-def _hash_from_tar(data: bytes, path: str) -> BinaryFacts:
+def _hash_from_tar(data: bytes, path: str) -> BinaryFacts | None:
+    """The file's facts; None when `path` is a directory (a COPY destination the binary landed in)."""
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        member = next((m for m in tar.getmembers() if m.isfile()), None)
-        if member is None:
-            raise EnvironmentProblem(f"{path} in the image is not a regular file; point freshbin.binary_path at the binary")
+        members = tar.getmembers()
+        member = members[0] if members else None
+        if member is None or not member.isfile():
+            return None
         content = tar.extractfile(member).read()
     return BinaryFacts(path=path, sha256=hashlib.sha256(content).hexdigest(), size=len(content))

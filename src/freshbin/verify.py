@@ -20,16 +20,20 @@ no-cache build and the reference:
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import buildx, image, ledger, report, runner
-from .deploy import DeployRequest, Prepared, judge_freshness, prepare, revision_labels
+from .deploy import DeployRequest, Prepared, judge_freshness, locate_binary, prepare, revision_labels
 from .detect import detect
 from .errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, EnvironmentProblem, GitError
 from .guard import cache_options, guarded_context
 from .layers import FileEntry, differing, image_files
+from .shipped import BinaryLocation
+
+Locator = Callable[[dict], BinaryLocation]
 
 LOCAL_REPOSITORY = "localhost/freshbin-verify"
 CAUSE_CACHE = "build cache"
@@ -57,6 +61,7 @@ class Side:
     digest: str | None = None
     binary_path: str | None = None
     binary_sha256: str | None = None
+    binary_name: str = ""  # the cargo binary's name, for the change rules
     revision: str | None = None
     files: dict[str, FileEntry] = field(default_factory=dict, repr=False)
 
@@ -95,15 +100,19 @@ def verify(req: DeployRequest, *, quick: bool = False, push: bool = False, no_ca
     history = _deployed_history(req, p)
     tag = req.tag or (history[-1].get("tag") if history else "")
     engine = buildx.preflight(req.builder)
+
+    def locator(config: dict) -> BinaryLocation:
+        return locate_binary(req, p, config)
+
     with ExitStack() as cleanup:
         if req.image and tag:
-            sides["deployed"] = _deployed_side(req, tag, cleanup)
+            sides["deployed"] = _deployed_side(req, tag, cleanup, locator)
             checks += _deployed_checks(req, p, sides["deployed"], history, quick)
         elif quick:
             notes.append(f"nothing deployed to check: no ledger record for {req.image} target {req.target} "
                          "and no --tag; deploy first or pass --tag")
         if not quick:
-            sides.update(_builds(req, p, engine, push, no_cache_build, sides.get("deployed"), cleanup, notes))
+            sides.update(_builds(req, p, engine, push, no_cache_build, sides.get("deployed"), cleanup, notes, locator))
             checks += _build_checks(sides, notes)
     verdict, cause = judge(checks, sides, quick)
     files = differing({n: s.files for n, s in sides.items() if s.files}) if not quick else []
@@ -141,13 +150,13 @@ def _deployed_history(req: DeployRequest, p: Prepared) -> list[dict]:
     return history
 
 
-def _deployed_side(req: DeployRequest, tag: str, cleanup: ExitStack) -> Side:
+def _deployed_side(req: DeployRequest, tag: str, cleanup: ExitStack, locator: Locator) -> Side:
     ref = f"{req.image}:{tag}"
     digest = buildx.registry_digest(ref)
     local = f"{req.image}@{digest}"
     if not image.is_local(local):
         cleanup.callback(_remove_images, [image.pull(local)])  # only what verify itself pulled
-    return _inspect_side(Side("deployed", ref, digest), local, req.binary_path)
+    return _inspect_side(Side("deployed", ref, digest), local, locator)
 
 
 def _deployed_checks(req: DeployRequest, p: Prepared, side: Side, history: list[dict], quick: bool) -> list[Check]:
@@ -177,7 +186,7 @@ def _revision_check(req: DeployRequest, p: Prepared, side: Side) -> Check:
         since = detect(p.workspace, base=side.revision, head=p.commit, watch=list(req.watch))
     except GitError:
         return Check(name, p.commit[:12], f"{side.revision[:12]} (not in this repository)", False)
-    binary = Path(side.binary_path or "").name
+    binary = side.binary_name or Path(side.binary_path or "").name
     relevant = [c.path for c in since.changed if binary in c.binaries]
     actual = f"{side.revision[:12]} ({len(relevant)} change(s) to {binary} since)"
     return Check(name, p.commit[:12], actual, not relevant)
@@ -195,8 +204,8 @@ def _propagation_check(req: DeployRequest, p: Prepared, history: list[dict], qui
         since = detect(p.workspace, base=previous["commit"], head=record["commit"], watch=list(req.watch))
     except GitError:
         return Check(name, "binary changes with its sources", "earlier deploy's commit is gone", None, False)
-    fresh, reason = judge_freshness(previous, since, image.BinaryFacts(binary.get("path", ""),
-                                                                         binary.get("sha256", ""), 0))
+    fresh, reason = judge_freshness(previous, since, image.BinaryFacts(binary.get("path", ""), binary.get("sha256", ""),
+                                                                         0, binary.get("name", "")))
     # With builds, the reference decides (a comment-only change also leaves the binary identical).
     return Check(name, "binary changes with its sources", reason, fresh, decisive=quick)
 
@@ -204,7 +213,7 @@ def _propagation_check(req: DeployRequest, p: Prepared, history: list[dict], qui
 # --- the three builds ----------------------------------------------------------------------
 
 def _builds(req: DeployRequest, p: Prepared, engine: buildx.Engine, push: bool, always_no_cache: bool,
-            deployed: Side | None, cleanup: ExitStack, notes: list[str]) -> dict[str, Side]:
+            deployed: Side | None, cleanup: ExitStack, notes: list[str], locator: Locator) -> dict[str, Side]:
     """cached, reference, and — when a cause must be named or it is asked for — no-cache."""
     epoch, rewrite, note = buildx.reproducibility(engine)
     notes.append(note)
@@ -220,7 +229,7 @@ def _builds(req: DeployRequest, p: Prepared, engine: buildx.Engine, push: bool, 
         spec = buildx.BuildSpec(context=p.workspace / req.context, dockerfile=p.dockerfile,
                                 tags=(f"{repository}:{tag}-{name}",), metadata_file=meta / f"{name}.json",
                                 no_cache=no_cache, push=push, load=not push, **common)
-        return _built_side(name, spec, cleanup, req)
+        return _built_side(name, spec, cleanup, req, locator)
 
     # Order matters on BuildKit v0.8: a --no-cache build can file its result under an existing
     # cache record (see guard.py), so it runs last, after the builds it could mislead.
@@ -231,7 +240,7 @@ def _builds(req: DeployRequest, p: Prepared, engine: buildx.Engine, push: bool, 
     spec = buildx.BuildSpec(context=guard.path, dockerfile=guard.workspace / req.dockerfile,
                             tags=(f"{LOCAL_REPOSITORY}:{tag}-reference",), metadata_file=meta / "reference.json",
                             push=False, load=True, no_cache=no_cache, no_cache_filter=filters, **common)
-    sides["reference"] = _built_side("reference", spec, cleanup, req)
+    sides["reference"] = _built_side("reference", spec, cleanup, req, locator)
     subject = deployed or sides["cached"]
     if push or always_no_cache or subject.binary_sha256 != sides["reference"].binary_sha256:
         sides["nocache"] = how_to_build("nocache", True)
@@ -243,7 +252,7 @@ def _builds(req: DeployRequest, p: Prepared, engine: buildx.Engine, push: bool, 
     return sides
 
 
-def _built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: DeployRequest) -> Side:
+def _built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: DeployRequest, locator: Locator) -> Side:
     if not req.quiet:
         report.log(f"freshbin verify: {name} build ({'pushing' if spec.push else 'loading'} {spec.tags[0]})")
     metadata = buildx.build(spec, stream=not req.quiet)
@@ -251,18 +260,20 @@ def _built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: Depl
     ref = spec.tags[0]
     cleanup.callback(_remove_images, [ref])
     local = image.ensure_local(metadata.get("containerimage.config.digest", digest), ref)
-    return _inspect_side(Side(name, ref, digest), local, req.binary_path)
+    return _inspect_side(Side(name, ref, digest), local, locator)
 
 
-def _inspect_side(side: Side, local: str, binary_override: str) -> Side:
+def _inspect_side(side: Side, local: str, locator: Locator) -> Side:
     config = image.config_of(local)
     side.revision = (config.get("Labels") or {}).get("org.opencontainers.image.revision")
     side.files = image_files(local)
-    path = image.binary_path(config, binary_override)
-    found = next((c for c in image.candidates(path, config) if c in side.files), None)
+    location = locator(config)
+    present = [c for c in location.candidates if c in side.files]
+    found = next((c for c in present if side.files[c].kind == "file"), present[0] if present else None)
     if found is None:
-        raise EnvironmentProblem(f"{path} does not exist in {side.ref}; set freshbin.binary_path to the shipped binary")
-    side.binary_path, side.binary_sha256 = found, side.files[found].sha256
+        raise EnvironmentProblem(f"the shipped binary ({location.evidence}) is not a file in {side.ref}; "
+                                 "set freshbin.binary_path to its path")
+    side.binary_path, side.binary_sha256, side.binary_name = found, side.files[found].sha256, location.name
     return side
 
 

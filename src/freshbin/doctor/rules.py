@@ -24,6 +24,7 @@ RULES = {
     "FB001": "error", "FB002": "error", "FB003": "warning", "FB004": "error",
     "FB005": "warning", "FB006": "info", "FB007": "error",
 }
+LEGACY_WATCH = ("crates/", "bin/")  # doctor's source roots until it reads them from the Dockerfile
 _CARGO_BUILD = re.compile(r"\bcargo\s+(?:\+\S+\s+)?(?:build|install)\b")
 _CHEF_COOK = re.compile(r"\bcargo\s+chef\s+cook\b")
 _TRIPLE = re.compile(r"--target[= ]([\w.-]+)")

@@ -9,6 +9,7 @@ from invoke import Exit, task
 
 from .. import report
 from ..doctor import SEVERITIES, check, fix as apply_fix
+from ..doctor.rules import LEGACY_WATCH
 from ..doctor.sarif import rule_descriptions, to_sarif
 from ..errors import EXIT_CHECK_FAILED, UsageError
 from .common import cli_errors, pick, workspace_dir
@@ -38,7 +39,7 @@ def doctor(c, dockerfile="", context="", workspace="", format="table", failure_t
     ws = workspace_dir(c, workspace)
     path = ws / pick(dockerfile, c, "dockerfile")
     ctx = ws / pick(context, c, "context")
-    watch = pick(None, c, "watch")
+    watch = pick(None, c, "watch") or list(LEGACY_WATCH)
     if fix:
         new, diff = apply_fix(path, ws, watch)
         if diff:
