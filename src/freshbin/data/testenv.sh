@@ -224,7 +224,7 @@ stop_pidfile() {
 
 cmd_up() {
     require_root_debian
-    apt_install docker.io docker-registry debootstrap curl ca-certificates git
+    apt_install docker.io docker-registry debootstrap curl ca-certificates git tini
     install_buildx
     start_dockerd
     start_registry
