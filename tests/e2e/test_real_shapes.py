@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import EXAMPLE, FRESHBIN, commit_all, seeded_clone, set_revision, write
+from ..conftest import EXAMPLE, FRESHBIN, clone, commit_all, seeded_clone, set_revision, write
 from .conftest import BUILD_ARGS, run_image, unique_image
 
 pytestmark = pytest.mark.e2e
@@ -181,3 +181,24 @@ def test_runtime_stages_real_images_use(engine, runtime_repo, shape):
     assert how_to["fresh"] is False and run_image(f"{image}:{how_to['tag']}") == "dummy"
     stale = verify(runtime_repo, image, shape)
     assert stale["verdict"] == "stale" and stale["deployed"]["binary_path"] == path
+
+
+@pytest.mark.parametrize("shape", ["gc", "worktree", "blobless", "shallow"])
+def test_deploy_dry_run_on_every_repository_shape(engine, example_repo, tmp_path, shape):
+    set_revision(example_repo, "worker", "w2")
+    commit_all(example_repo, "worker w2")
+    subprocess.run(["git", "-C", str(example_repo), "config", "uploadpack.allowFilter", "true"], check=True)
+    if shape == "gc":
+        subprocess.run(["git", "-C", str(example_repo), "gc", "-q", "--prune=now"], check=True)
+        repo = example_repo
+    elif shape == "worktree":
+        repo = tmp_path / "linked"
+        subprocess.run(["git", "-C", str(example_repo), "worktree", "add", "-q", "-b", "f", str(repo)], check=True)
+    else:
+        options = ["--filter=blob:none"] if shape == "blobless" else ["--depth", "2"]
+        repo = clone(example_repo, tmp_path / shape, *options)
+    proc = deploy(repo, unique_image(f"dry-{shape}"), "--dry-run", target="worker")
+    out = result(proc, 0)
+    assert out["dry_run"] and out["no_cache"] is False and "Traceback" not in proc.stderr
+    detected = subprocess.run([*FRESHBIN, "detect", "--json"], cwd=repo, capture_output=True, text=True)
+    assert detected.returncode == 0 and json.loads(detected.stdout)["binaries"] == ["worker"], detected.stderr
