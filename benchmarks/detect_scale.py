@@ -1,6 +1,8 @@
-"""detect vs raw `git diff --name-only` on a synthetic repository (20k files, 5k commits in range).
+"""detect vs raw `git diff --name-only` on a synthetic repository (20k files, 5k commits in range),
+and on one commit of a reth-scale workspace (tests/unit/workspace_gen.py: ~150 packages, each
+commit's graph read from git).
 
-Prints a table and writes benchmarks/results/detect_scale.json.  Measures, never asserts.
+Prints tables and writes benchmarks/results/detect_scale.json.  Measures, never asserts.
 
     python benchmarks/detect_scale.py [--files 20000] [--commits 5000] [--runs 5] [--smoke]
 """
@@ -20,6 +22,8 @@ from pathlib import Path
 from tabulate import tabulate
 
 RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+FRESHBIN = [sys.executable, "-m", "freshbin"]
 
 
 def make_repo(root: Path, files: int, commits: int) -> tuple[str, str]:
@@ -87,29 +91,67 @@ def main() -> None:
         base, head = make_repo(root, args.files, args.commits)
         cases = {
             "git diff --name-only": ["git", "diff", "--name-only", base, head],
-            "freshbin detect --json (CLI)": ["freshbin", "detect", "--json", "--base", base],
+            "freshbin detect --json (CLI)": [*FRESHBIN, "detect", "--json", "--base", base],
         }
         subprocess.run(cases["freshbin detect --json (CLI)"], cwd=root, check=True, stdout=subprocess.DEVNULL)  # warm-up
-        rows, results = [], {}
-        for name, argv in cases.items():
-            samples = [timed(argv, root) for _ in range(args.runs)]
-            walls = [s[0] for s in samples]
-            results[name] = {"median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls),
-                             "peak_rss_kib": max(s[1] for s in samples)}
-        walls = [in_process(root, base) for _ in range(args.runs)]
-        results["detect() in process (no interpreter start)"] = {
-            "median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls), "peak_rss_kib": None}
-        raw = results["git diff --name-only"]["median_s"]
-        for name, r in results.items():
-            r["ratio_to_git"] = r["median_s"] / raw
-            rows.append([name, f"{r['median_s']:.3f}", f"{r['min_s']:.3f}", f"{r['max_s']:.3f}",
-                         r["peak_rss_kib"] or "", f"{r['ratio_to_git']:.2f}"])
-    print(f"detect scale: {args.files} files, {args.commits} commits in range, {args.runs} runs, {os.cpu_count()} cores")
-    print(tabulate(rows, headers=["command", "median s", "min s", "max s", "peak RSS KiB", "x git"]))
+        results = measure(cases, root, base, args.runs)
+        print(f"detect scale: {args.files} files, {args.commits} commits in range, {args.runs} runs, "
+              f"{os.cpu_count()} cores")
+        print(table(results))
+    with tempfile.TemporaryDirectory() as tmp:
+        ws_results, packages = workspace_scale(Path(tmp), args.runs)
+        print(f"\nworkspace graph: one commit of a generated workspace with {packages} packages")
+        print(table(ws_results))
     args.results.mkdir(parents=True, exist_ok=True)
     out = args.results / ("detect_scale.smoke.json" if args.smoke else "detect_scale.json")
-    out.write_text(json.dumps({"files": args.files, "commits": args.commits, "runs": args.runs, "results": results}, indent=2) + "\n")
+    out.write_text(json.dumps({"files": args.files, "commits": args.commits, "runs": args.runs, "results": results,
+                               "workspace": {"packages": packages, "results": ws_results}}, indent=2) + "\n")
     print(f"wrote {out}")
+
+
+def measure(cases: dict[str, list[str]], root: Path, base: str, runs: int) -> dict[str, dict]:
+    """Median/min/max wall and peak RSS of each command, then detect() in process; ratios to git."""
+    subprocess.run(cases[next(k for k in cases if "CLI" in k)], cwd=root, check=True, stdout=subprocess.DEVNULL)
+    results = {}
+    for name, argv in cases.items():
+        samples = [timed(argv, root) for _ in range(runs)]
+        walls = [s[0] for s in samples]
+        results[name] = {"median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls),
+                         "peak_rss_kib": max(s[1] for s in samples)}
+    walls = [in_process(root, base) for _ in range(runs)]
+    results["detect() in process (no interpreter start)"] = {
+        "median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls), "peak_rss_kib": None}
+    raw = results["git diff --name-only"]["median_s"]
+    for r in results.values():
+        r["ratio_to_git"] = r["median_s"] / raw
+    return results
+
+
+def table(results: dict[str, dict]) -> str:
+    rows = [[name, f"{r['median_s']:.3f}", f"{r['min_s']:.3f}", f"{r['max_s']:.3f}", r["peak_rss_kib"] or "",
+             f"{r['ratio_to_git']:.2f}"] for name, r in results.items()]
+    return tabulate(rows, headers=["command", "median s", "min s", "max s", "peak RSS KiB", "x git"])
+
+
+def workspace_scale(tmp: Path, runs: int) -> tuple[dict[str, dict], int]:
+    """detect on the last commit of the generated workspace history (~150 packages)."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.update({"GIT_AUTHOR_NAME": "B", "GIT_AUTHOR_EMAIL": "b@example.invalid",
+                       "GIT_COMMITTER_NAME": "B", "GIT_COMMITTER_EMAIL": "b@example.invalid"})
+    from tests.unit.workspace_gen import generate  # the generator lives with the tests
+    from freshbin.trees import GitTree
+    from freshbin.workspace import load_tree
+    import git as gitpython
+
+    root = tmp / "ws"
+    commits = generate(root)
+    packages = len(load_tree(GitTree(gitpython.Repo(root), commits[-1])).packages)
+    base = commits[-2]
+    cases = {
+        "git diff --name-only": ["git", "diff", "--name-only", base, "HEAD"],
+        "freshbin detect --json (CLI)": [*FRESHBIN, "detect", "--json", "--base", base],
+    }
+    return measure(cases, root, base, runs), packages
 
 
 if __name__ == "__main__":

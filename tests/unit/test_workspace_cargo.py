@@ -104,7 +104,7 @@ def history(tmp_path_factory):
 def test_the_generated_workspace_has_the_promised_scale(history):
     _repo, commits, views = history
     first = views[commits[0]]
-    assert len(first) >= 140 and sum(len(bins) for _n, bins, _d in first.values()) >= 30
+    assert len(first) >= 150 and sum(len(bins) for _n, bins, _d in first.values()) >= 30
     assert "vendor/imp0" in first and "vendor/impdeep" in first and "vendor/unused" not in first  # implicit members
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..conftest import commit_all, git, write
 
-LIBS, SERVICES, IMPLICIT = 110, 26, 6
+LIBS, SERVICES, IMPLICIT = 120, 26, 6
 
 
 def _lib_manifest(name: str, deps: list[str], rng: random.Random, extra: str = "") -> str:
