@@ -1,0 +1,103 @@
+"""The build's own record: which steps ran, which came from the cache, what cargo compiled.
+
+BuildKit's `--progress plain` output is a stream of `#<id> …` lines: a header naming the step
+(`#17 [builder 11/11] RUN cargo build --release`), its output (`#17 0.552    Compiling worker
+v0.1.0 (/app/bin/worker)`), then `CACHED`, `DONE <s>` or `ERROR …`.  Steps interleave, and one
+id may be headed twice (the same vertex listed again); both are handled.  This is the evidence
+that names a stale binary's cause without a second, `--no-cache`, build:
+
+* the compile step came from the cache although sources changed → the layer cache served it;
+* the compile step ran and cargo did not compile a changed package ("Compiling <name> …" is
+  missing) → cargo judged the old (or dummy) artefacts fresh: the mtime cause.
+
+Format facts were read from real logs of BuildKit v0.8 (tests/data/buildlogs/).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_LINE = re.compile(r"^#(\d+) (.*)$")
+_HEADER = re.compile(r"^\[(?:(?P<stage>[^\]\s]+) +)?(?P<pos>\d+)/(?P<total>\d+)\] (?P<instruction>.+)$")
+_OUTPUT = re.compile(r"^\d+(?:\.\d+)? (?P<text>.*)$")
+# `Compiling name v1.2.3 (/app/crates/name)`: the parenthesised path marks a local (path) package.
+_COMPILING = re.compile(r"^\s*Compiling (?P<name>[A-Za-z0-9_-]+) v[^\s]+(?: \((?P<path>[^)]*)\))?")
+_CARGO_COMPILE = re.compile(r"\bcargo\s+(?:\+\S+\s+)?(?:build|install|rustc)\b")
+_CHEF_COOK = re.compile(r"\bcargo\s+chef\s+cook\b")
+
+
+@dataclass
+class Step:
+    id: int
+    stage: str | None  # None for [internal] steps
+    position: int | None  # n of the header's n/m
+    instruction: str  # as BuildKit shows it, e.g. "RUN cargo build --release"
+    cached: bool = False
+    done: bool = False
+    error: bool = False
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def ran(self) -> bool:
+        return not self.cached and (self.done or bool(self.output) or self.error)
+
+    def compiled(self) -> set[str]:
+        """Local packages cargo compiled in this step (those with a path in the Compiling line)."""
+        names = set()
+        for line in self.output:
+            match = _COMPILING.match(line)
+            if match and match.group("path") and not match.group("path").startswith(("registry+", "git+")):
+                names.add(match.group("name"))
+        return names
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    steps: tuple[Step, ...]
+    readable: bool  # False: nothing in the text looked like BuildKit's plain progress
+
+    def compile_steps(self) -> list[Step]:
+        """Steps that run a real cargo compile (not a chef cook), in the order BuildKit listed them."""
+        return [s for s in self.steps if s.instruction.startswith("RUN ") and _CARGO_COMPILE.search(s.instruction)
+                and not _CHEF_COOK.search(s.instruction)]
+
+    def final_compile(self) -> Step | None:
+        """The last cargo compile of the build stage: the step whose output ships."""
+        steps = self.compile_steps()
+        return max(steps, key=lambda s: (s.position or 0, s.id)) if steps else None
+
+
+def parse_plain(text: str) -> BuildRecord:
+    """Steps of a `--progress plain` log; `readable` is False when no step header was found."""
+    steps: dict[int, Step] = {}
+    for raw in text.splitlines():
+        match = _LINE.match(raw.rstrip("\r"))
+        if not match:
+            continue
+        step_id, rest = int(match.group(1)), match.group(2)
+        header = _HEADER.match(rest)
+        if header and step_id not in steps:
+            steps[step_id] = Step(step_id, header.group("stage"), int(header.group("pos")),
+                                  " ".join(header.group("instruction").split()))
+            continue
+        if step_id not in steps:
+            if rest.startswith("["):  # [internal] load …: not a Dockerfile step
+                steps[step_id] = Step(step_id, None, None, rest)
+            continue
+        _apply(steps[step_id], rest)
+    ordered = tuple(sorted(steps.values(), key=lambda s: s.id))
+    return BuildRecord(ordered, readable=any(s.stage is not None for s in ordered))
+
+
+def _apply(step: Step, rest: str) -> None:
+    if rest == "CACHED":
+        step.cached = True
+    elif rest.startswith("DONE"):
+        step.done = True
+    elif rest.startswith(("ERROR", "CANCELED")):
+        step.error = True
+    else:
+        output = _OUTPUT.match(rest)
+        if output:
+            step.output.append(output.group("text"))

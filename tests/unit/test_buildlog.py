@@ -1,0 +1,45 @@
+"""The build's own record, read from real BuildKit v0.8 plain-progress logs (tests/data/buildlogs)."""
+
+from pathlib import Path
+
+from freshbin.buildlog import parse_plain
+
+LOGS = Path(__file__).resolve().parents[1] / "data" / "buildlogs"
+
+
+def test_a_cached_build_after_a_worker_change_compiles_worker():
+    record = parse_plain((LOGS / "v0.8-cached-worker-change.log").read_text())
+    assert record.readable
+    prebuild = next(s for s in record.steps if s.position == 8 and s.stage == "builder")
+    assert prebuild.cached and not prebuild.ran
+    final = record.final_compile()
+    assert final.instruction == "RUN touch crates/*/src/lib.rs && cargo build --release" and final.ran
+    assert final.compiled() == {"greeting", "worker", "storage-pg", "api"}
+
+
+def test_a_lock_change_reruns_the_prebuild_and_cargo_skips_worker():
+    # The pre-build re-ran after the checkout: the real step compiles everything but worker,
+    # whose dummy artefacts are newer than its copied source — the image runs `dummy`.
+    record = parse_plain((LOGS / "v0.8-lock-change-ships-dummy.log").read_text())
+    prebuild = next(s for s in record.steps if s.position == 8 and s.stage == "builder")
+    assert prebuild.ran and "worker" in prebuild.compiled()
+    final = record.final_compile()
+    assert final.position == 11 and final.ran and final.compiled() == {"greeting", "storage-pg", "api"}
+
+
+def test_registry_crates_chef_cook_and_unknown_text():
+    log = "\n".join([
+        "#5 [deps 4/5] RUN cargo chef cook --release --recipe-path recipe.json",
+        "#5 3.1    Compiling serde v1.0.200",
+        "#5 DONE 40.0s",
+        "#6 [builder 6/7] RUN cargo build --release --bin app",
+        "#6 0.5    Compiling serde_json v1.0.100",
+        "#6 1.0    Compiling app v0.1.0 (/app)",
+        "#6 DONE 2.0s",
+        "#7 [builder 7/7] RUN strip target/release/app",
+        "#7 CACHED",
+    ])
+    record = parse_plain(log)
+    assert [s.id for s in record.compile_steps()] == [6]  # the cook is not the real compile
+    assert record.final_compile().compiled() == {"app"}  # registry crates carry no path
+    assert not parse_plain("Step 1/9 : FROM rust\n ---> Using cache\n").readable  # the legacy builder's format
