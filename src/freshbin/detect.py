@@ -25,6 +25,7 @@ class Change:
     package: str | None
     binaries: tuple[str, ...]
     old_path: str | None = None
+    old_package: str | None = None  # a rename's (or deletion's) package at base, when it differs
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Detection:
     def to_json(self) -> dict:
         data = asdict(self)
         data["changed"] = [
-            {k: c[k] for k in ("path", "old_path", "status", "kind", "package", "binaries")}
+            {k: c[k] for k in ("path", "old_path", "status", "kind", "package", "old_package", "binaries")}
             for c in data["changed"]
         ]
         return data
@@ -57,19 +58,25 @@ def classify(ws_path: str | None, repo_path: str, submodule: bool = False, pkg_p
     compiles into its targets: files under its `src/` and other `.rs` files, except integration
     tests, benches and examples, which never reach a shipped binary.
     """
-    parts = repo_path.split("/")  # git paths are normalised posix paths; pathlib is too slow here
-    name, parent = parts[-1], (parts[-2] if len(parts) > 1 else "")
+    name = repo_path.rsplit("/", 1)[-1]  # git paths are normalised posix paths; pathlib is too slow here
     if submodule:
         return "submodule"
-    if name in ("Cargo.toml", "Cargo.lock", "build.rs") or name.startswith("rust-toolchain"):
-        return "manifest" if ws_path is not None else "other"
-    if parent == ".cargo" and name.startswith("config"):
-        return "manifest" if ws_path is not None else "other"
+    if ws_path is not None and (_is_workspace_manifest(ws_path) or pkg_path in ("Cargo.toml", "build.rs")):
+        return "manifest"
     if name.startswith("Dockerfile") or name.lower().endswith(".dockerfile") or name.endswith(".dockerignore"):
         return "build-definition"
     if pkg_path is not None and _is_package_source(pkg_path):
         return "source"
     return "other"
+
+
+def _is_workspace_manifest(ws_path: str) -> bool:
+    """Files at the workspace root that every compile reads.  A `Cargo.toml` or `build.rs`
+    elsewhere is a manifest only when it is its package's own (a fuzz crate's, a docs snippet's,
+    a nested separate workspace's reach nothing cargo builds here)."""
+    if ws_path in ("Cargo.toml", "Cargo.lock") or ws_path.startswith("rust-toolchain"):
+        return True
+    return ws_path.startswith(".cargo/config") and ws_path.count("/") == 1
 
 
 def _is_package_source(pkg_path: str) -> bool:
@@ -101,7 +108,8 @@ def _side(ws: Workspace | None, repo_path: str, ws_prefix: tuple[str, ...], subm
     kind = classify(ws_path, repo_path, submodule, pkg_path)
     if ws is None or kind not in TRIGGER_KINDS:
         return kind, None, ()
-    if kind == "manifest" and (pkg is None or _workspace_wide(ws_path, pkg, ws)):
+    if kind == "manifest" and ws_path is not None and _is_workspace_manifest(ws_path) and (
+            pkg is None or _workspace_wide(ws_path, pkg, ws)):
         # the workspace's Cargo.toml / Cargo.lock / .cargo/config / toolchain: everything
         return kind, WORKSPACE_PACKAGE, tuple(ws.all_binaries())
     if pkg is None:
@@ -127,13 +135,17 @@ def map_changes(files: list[gitio.FileChange], head_ws: Workspace, base_ws: Work
     for f in files:
         kind, package, binaries = _side(None if f.status == "deleted" else head_ws, f.path, ws_prefix, f.submodule)
         old = f.old_path or (f.path if f.status == "deleted" else None)
+        old_package = None
         if old is not None and base_ws is not None:
-            old_kind, old_pkg, old_bins = _side(base_ws, old, ws_prefix, f.submodule)
-            if f.status == "deleted":
-                kind = old_kind
-            package = package or old_pkg
+            old_kind, old_package, old_bins = _side(base_ws, old, ws_prefix, f.submodule)
+            if f.status == "deleted" or (kind not in TRIGGER_KINDS and old_kind in TRIGGER_KINDS):
+                kind = old_kind  # moved out of the compiled sources: what it was still counts
+            if package is None:
+                package, old_package = old_package, None
+            elif old_package == package:
+                old_package = None
             binaries = tuple(sorted(set(binaries) | set(old_bins)))
-        changes.append(Change(f.path, f.status, kind, package, binaries, f.old_path))
+        changes.append(Change(f.path, f.status, kind, package, binaries, f.old_path, old_package))
     return changes
 
 
@@ -188,7 +200,7 @@ def detect(
         head="WORKTREE" if worktree else head_commit.hexsha,
         base_from=base_from,
         changed=changes,
-        packages=sorted({c.package for c in changes if c.package}),
+        packages=sorted({p for c in changes for p in (c.package, c.old_package) if p}),
         binaries=sorted({b for c in changes for b in c.binaries}),
         no_cache_required=no_cache,
         hazard=hazard,

@@ -56,15 +56,6 @@ def is_shallow(repo: git.Repo) -> bool:
         return (Path(repo.common_dir) / "shallow").is_file()
 
 
-def has_object(repo: git.Repo, sha: str) -> bool:
-    """Whether the object is here, loose or packed (GitPython's odb looks at loose objects only)."""
-    try:
-        repo.git.cat_file("-e", sha)
-        return True
-    except git.GitCommandError:
-        return False
-
-
 def validate_ref(ref: str) -> str:
     """Reject strings that cannot be a revision before they reach git (no options, no controls)."""
     if not ref or ref.startswith("-") or len(ref) > 255 or not _SAFE_REF.match(ref) or ".." in ref:
@@ -123,8 +114,13 @@ def default_base(repo: git.Repo, head: git.Commit) -> str:
     if not head.parents:
         return EMPTY_TREE
     parent = head.parents[0].hexsha
-    if has_object(repo, parent):
-        return parent
+    # rev-parse (not `cat-file -e`) so a shallow boundary is respected and a partial clone does
+    # not fetch the missing commit from its promisor remote as a side effect.
+    try:
+        if repo.git.rev_parse("--verify", "--quiet", f"{head.hexsha}^1^{{commit}}"):
+            return parent
+    except git.GitCommandError:
+        pass
     if is_shallow(repo):
         raise GitError(
             "the previous commit is missing because this clone is shallow; run `git fetch --deepen=50` "

@@ -8,6 +8,7 @@ and FRESHBIN_* environment variables; `invoke` with a tasks.py reads invoke.yaml
 from __future__ import annotations
 
 import os
+import signal
 
 from invoke import Config, Exit, ParseError, Program
 from invoke.config import AmbiguousMergeError
@@ -24,6 +25,12 @@ class FreshbinConfig(Config):
 
 class FreshbinProgram(Program):
     """invoke's Program with freshbin's error edge: usage errors exit 2 with one line."""
+
+    def run(self, argv=None, exit: bool = True) -> None:  # noqa: A002 — invoke's own signature
+        # `freshbin … | head`: end quietly like any Unix tool, not with a BrokenPipeError traceback.
+        if hasattr(signal, "SIGPIPE"):
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        super().run(argv, exit)
 
     def parse_core(self, argv):
         try:

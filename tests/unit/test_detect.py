@@ -57,6 +57,10 @@ def test_manifest_change_is_a_hazard(example_repo):
     ("crates/greeting/benches/b.rs", "benches/b.rs", "other"),
     ("crates/greeting/README.md", "README.md", "other"),
     ("crates/greeting/build.rs", "build.rs", "manifest"),
+    ("crates/greeting/Cargo.toml", "Cargo.toml", "manifest"),
+    ("crates/syntax/fuzz/Cargo.toml", "fuzz/Cargo.toml", "other"),  # a fuzz crate's own workspace
+    ("docs/snippets/Cargo.toml", None, "other"),  # no member owns it: reaches nothing
+    ("docs/snippets/build.rs", None, "other"),
     ("rust-toolchain.toml", None, "manifest"),
     (".cargo/config.toml", None, "manifest"),
     ("Dockerfile.fixed", None, "build-definition"),
