@@ -33,7 +33,7 @@ from pathlib import Path
 
 import git
 
-from .doctor.model import Stage, parse
+from .dockerfile_model import Stage, parse
 
 NONCE_NAME = ".freshbin-guard"
 FUTURE_SECONDS = 365 * 24 * 3600
@@ -118,7 +118,7 @@ def refresh(workspace: Path, watch: list[str]) -> tuple[int, int, float]:
 
 def artefact_stages(dockerfile: Path, target: str) -> tuple[str, ...]:
     """Named stages the target needs that run no cargo: content-keyed, cheap, built uncached."""
-    stages = {s.name: s for s in parse(dockerfile)}
+    stages = {s.name: s for s in parse(dockerfile).stages}
     if target not in stages:
         return ()
     needed, todo = [], [target]
