@@ -60,7 +60,8 @@ VARIANTS = {
     "cache mount with refresh": ("FROM rust AS builder\nWORKDIR /app\nCOPY . .\nRUN --mount=type=cache,target=/app/target find . -exec touch {} + && cargo build --release\n", set()),
     "wrong binary name": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/release/apii /a\n", {"FB007"}),
     "musl target, release dir": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release --target x86_64-unknown-linux-musl\nFROM x AS api\nCOPY --from=builder /app/target/release/api /a\n", {"FB007"}),
-    "triple dir without --target": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/x86_64-unknown-linux-gnu/release/api /a\n", {"FB007"}),
+    # no --target: the builder image's cargo config may set one (ekidd/rust-musl-builder does; corpus 11)
+    "triple dir without --target": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/x86_64-unknown-linux-gnu/release/api /a\n", set()),
     "debug dir for a release build": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/debug/api /a\n", {"FB007"}),
     "musl target, right dir": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release --target x86_64-unknown-linux-musl\nFROM x AS api\nCOPY --from=builder /app/target/x86_64-unknown-linux-musl/release/api /a\n", set()),
     "suppressed": (HEAD + COPY_SRC + "# freshbin ignore=FB001\nRUN touch crates/*/src/lib.rs && cargo build --release\n" + FINAL, {"FB006"}),

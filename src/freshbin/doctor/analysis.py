@@ -25,9 +25,9 @@ import re
 from dataclasses import dataclass, field
 
 from ..dockerfile_cargo import CargoCall, cargo_calls, compiling_tool
-from ..dockerfile_model import Copy, Instruction, Stage, copy_of
+from ..dockerfile_model import Copy, Instruction, Stage, copy_of, mounts
 from ..dockerfile_shell import Command
-from .names import artefact_miss, removes, shell_match, unit_names
+from .names import artefact_miss, new_unit, removes, shell_match, unit_names
 from .project import Project
 
 _VAR = re.compile(r"\$\{?\w+\}?")
@@ -127,14 +127,19 @@ def _copy(project: Project, state: _State, ins: Instruction, finals: dict[int, _
             state.dummies[target] = Dummy(target, ins, _package_dir(target))
             continue
         is_dir = project.is_dir(src)
-        target = copy.target_of(src, is_dir)
-        state.real.append((target, posixpath.normpath(src), is_dir))
-        overwrote = [d for d in state.dummies.values() if _overwrites(project, d.path, src, target, is_dir)]
-        for dummy in overwrote:
-            dummy.overwritten, dummy.copied_to, dummy.refreshed = copy, target if is_dir else "", False
-        if overwrote or posixpath.basename(src) not in ("Cargo.toml", "Cargo.lock"):
-            state.copied_sources = True
-            state.attempts, state.misses = [], []
+        _bring(project, state, copy, src, copy.target_of(src, is_dir), is_dir)
+
+
+def _bring(project: Project, state: _State, copy: Copy, src: str, target: str, is_dir: bool) -> None:
+    """Real sources from the context arrive at `target` (a COPY, or a bind mount for one RUN)."""
+    state.real.append((target, posixpath.normpath(src), is_dir))
+    overwrote = [d for d in state.dummies.values() if _overwrites(project, d.path, src, target, is_dir)]
+    for dummy in overwrote:
+        dummy.overwritten, dummy.copied_to = copy, target if is_dir else ""
+        dummy.refreshed = new_unit(project, state, dummy)
+    if overwrote or posixpath.basename(src) not in ("Cargo.toml", "Cargo.lock"):
+        state.copied_sources = True
+        state.attempts = [a for a in state.attempts if not a.startswith(("touch ", "find "))]  # rm acts on artefacts
 
 
 def _stand_in(src: str, copy: Copy) -> bool:
@@ -171,6 +176,11 @@ def _import_artefacts(state: _State, source: _State, copy: Copy) -> None:
 
 def _run(project: Project, state: _State, stage: Stage, ins: Instruction, result: Analysis) -> None:
     calls = iter(cargo_calls(ins, project.cargo_config))
+    for mount in mounts(ins):
+        source = mount.options.get("source") or mount.options.get("src") or "."
+        if mount.type == "bind" and "from" not in mount.options:
+            copy = Copy(ins, (source,), mount.target, None, False)
+            _bring(project, state, copy, source, mount.target, project.is_dir(source))
     for command in ins.commands():
         name = posixpath.basename(command.name)
         for path in command.writes:

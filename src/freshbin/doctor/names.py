@@ -91,3 +91,23 @@ def unit_names(project: "Project", state: "_State", dummy: "Dummy") -> Units:
     if target is None and rel.startswith("src/bin/"):
         target = posixpath.splitext(rel[len("src/bin/"):])[0].split("/")[0]
     return Units(name, "bin", (target or name).replace("-", "_"))
+
+
+def new_unit(project: "Project", state: "_State", dummy: "Dummy") -> bool:
+    """The real package gains a build script (or a library beside a dummy binary) the pre-build
+    never had: its units then depend on a new unit, so cargo rebuilds them whatever the mtimes."""
+    where = state.context_path(dummy.package_dir)
+    for inside in ("Cargo.toml", "src"):
+        found = state.context_path(posixpath.join(dummy.package_dir, inside))
+        where = where or (posixpath.dirname(found) if found else None)
+    if where is None:
+        return False
+    for extra in ("build.rs", "src/lib.rs"):
+        image = posixpath.join(dummy.package_dir, extra)
+        if image == dummy.path or image in state.dummies:
+            continue
+        if extra == "src/lib.rs" and not dummy.path.endswith("main.rs"):
+            continue
+        if project.exists(posixpath.normpath(posixpath.join(where, extra))):
+            return True
+    return False
