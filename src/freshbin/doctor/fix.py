@@ -53,7 +53,7 @@ def _edit(lines: list[str], hazard: Hazard, dummies: list) -> None:
     if at is not None:
         refresh = command(dummies, hazard.build.cwd)
         partial = _PARTIAL_TOUCH.search(block[:at])
-        if partial:
+        if partial and _covers(refresh, partial.group(1).split()):
             block = block[:partial.start()] + refresh + " && " + block[at:]
         else:
             block = block[:at] + refresh + " && " + block[at:]
@@ -63,6 +63,12 @@ def _edit(lines: list[str], hazard: Hazard, dummies: list) -> None:
     else:
         indent = re.match(r"[ \t]*", lines[start])
         lines.insert(start, f"{indent.group(0) if indent else ''}RUN {command(dummies, ins.cwd)}\n")
+
+
+def _covers(refresh: str, touched: list[str]) -> bool:
+    """Does the new `find <dirs> …` reach every file the partial `touch` it replaces touched?"""
+    words = refresh.split(" -name ", 1)[0].split()[1:] if refresh.startswith("find ") else []
+    return all(any(d == "." or t.lstrip("./").startswith(d.rstrip("/") + "/") for d in words) for t in touched)
 
 
 def _call_offset(block: str, position: int) -> int | None:

@@ -87,7 +87,8 @@ def unit_names(project: "Project", state: "_State", dummy: "Dummy") -> Units:
         lib = data.get("lib") if isinstance(data.get("lib"), dict) else {}
         return Units(name, "lib", str((lib or {}).get("name") or name).replace("-", "_"))
     bins = [b for b in data.get("bin", []) or [] if isinstance(b, dict)]
-    target = next((str(b.get("name")) for b in bins if b.get("path") == rel), None)
+    target = next((str(b.get("name")) for b in bins
+                   if posixpath.normpath(str(b.get("path", ""))) == posixpath.normpath(rel)), None)
     if target is None and rel.startswith("src/bin/"):
         target = posixpath.splitext(rel[len("src/bin/"):])[0].split("/")[0]
     return Units(name, "bin", (target or name).replace("-", "_"))
