@@ -124,7 +124,8 @@ def _copy(project: Project, state: _State, ins: Instruction, finals: dict[int, _
     for src in copy.sources:
         if copy.heredoc or _stand_in(src, copy):
             target = copy.target_of(src, False)
-            state.dummies[target] = Dummy(target, ins, _package_dir(target))
+            if target.endswith(".rs"):  # a placeholder source file; other heredocs are not sources
+                state.dummies[target] = Dummy(target, ins, _package_dir(target))
             continue
         is_dir = project.is_dir(src)
         _bring(project, state, copy, src, copy.target_of(src, is_dir), is_dir)
@@ -145,7 +146,8 @@ def _bring(project: Project, state: _State, copy: Copy, src: str, target: str, i
 def _stand_in(src: str, copy: Copy) -> bool:
     """`COPY dummy.rs src/main.rs`: a file copied in under another name is a placeholder."""
     dest = copy.dest.rstrip("/")
-    return (src.endswith(".rs") and not copy.dest.endswith("/") and len(copy.sources) == 1
+    return (src.endswith(".rs") and not any(ch in src for ch in "*?[") and not copy.dest.endswith("/")
+            and len(copy.sources) == 1 and dest.endswith(".rs")
             and posixpath.basename(src) != posixpath.basename(dest))
 
 
