@@ -71,6 +71,7 @@ class _State:
     attempts: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
     copied_sources: bool = False
+    touched_sources: bool = False  # a touch/find refreshed copied sources (dummies or not) since the last COPY
 
     def clone(self) -> "_State":
         copy = _State({k: Dummy(**vars(d)) for k, d in self.dummies.items()}, list(self.real))
@@ -141,6 +142,7 @@ def _bring(project: Project, state: _State, copy: Copy, src: str, target: str, i
     if overwrote or posixpath.basename(src) not in ("Cargo.toml", "Cargo.lock"):
         state.copied_sources = True
         state.attempts = [a for a in state.attempts if not a.startswith(("touch ", "find "))]  # rm acts on artefacts
+        state.touched_sources = False
 
 
 def _stand_in(src: str, copy: Copy) -> bool:
@@ -214,9 +216,11 @@ def _glob(path: str) -> str:
 def _touch_or_create(state: _State, ins: Instruction, path: str) -> None:
     hits = [d for d in state.dummies.values() if d.overwritten and shell_match(d.path, path)]
     if hits or state.is_real(path):
+        state.touched_sources = True
         for dummy in hits:
             dummy.refreshed = True
-        state.attempts.append(f"touch {path}")
+        if hits:
+            state.attempts.append(f"touch {path}")
     elif path.endswith(".rs") and path not in state.dummies:
         state.dummies[path] = Dummy(path, ins, _package_dir(path))
 
@@ -233,12 +237,15 @@ def _find(state: _State, command: Command) -> None:
             break
         roots.append(command.path(word))
     names = [command.words[i + 1] for i, w in enumerate(command.words[:-1]) if w in ("-name", "-iname")]
+    hit = False
+    state.touched_sources = True
     for dummy in state.dummies.values():
         base = posixpath.basename(dummy.path)
         under = any(dummy.path.startswith(r.rstrip("/") + "/") or r == "/" for r in roots)
         if dummy.overwritten and under and (not names or any(fnmatch.fnmatch(base, n) for n in names)):
-            dummy.refreshed = True
-    state.attempts.append("find " + " ".join(roots))
+            dummy.refreshed = hit = True
+    if hit:
+        state.attempts.append("find " + " ".join(roots))
 
 
 def _remove(project: Project, state: _State, command: Command) -> None:
@@ -255,11 +262,11 @@ def _remove(project: Project, state: _State, command: Command) -> None:
             if whole and (not packages or units.package in packages) or any(removes(p, out_dir, units) for p in patterns):
                 dummy.compiled.discard(key)
                 acted = True
-    if whole or any("/target" in p or "/deps/" in p or ".fingerprint" in p for p in patterns):
+    if acted:  # an rm that removes none of cargo's files for a dummy refreshes nothing (FB002, explained)
         state.attempts.append(" ".join(command.words))
-        if not acted and patterns:
-            state.misses += [m for d in state.dummies.values() if d.compiled
-                             for m in [artefact_miss(patterns, unit_names(project, state, d))] if m]
+    elif any("/target" in p or "/deps/" in p or ".fingerprint" in p for p in patterns):
+        state.misses += [m for d in state.dummies.values() if d.compiled
+                         for m in [artefact_miss(patterns, unit_names(project, state, d))] if m]
 
 
 def _cargo_new(state: _State, ins: Instruction, command: Command) -> None:
@@ -283,7 +290,7 @@ def _compile(project: Project, state: _State, stage: Stage, call: CargoCall, res
     stale = [d for d in state.dummies.values()
              if call.key in d.compiled and d.overwritten and not d.refreshed and not d.reported]
     if state.copied_sources:
-        result.real_builds.append(RealBuild(call, stage, bool(state.attempts)))
+        result.real_builds.append(RealBuild(call, stage, bool(state.attempts) or state.touched_sources))
     if stale:
         for dummy in stale:
             dummy.reported, dummy.package = True, unit_names(project, state, dummy).package

@@ -12,8 +12,6 @@ def check(project: Project, analysis: Analysis) -> list[Finding]:
     out = []
     for hazard, dummies in hazards(project, analysis, attempted=True):
         why = f"the refresh ({'; '.join(hazard.attempts)[:120]}) does not cover them"
-        if hazard.misses:
-            why += " — " + "; ".join(dict.fromkeys(hazard.misses))
         out.append(finding(RULE, project, hazard, dummies, why))
     return out
 

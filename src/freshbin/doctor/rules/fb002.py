@@ -9,8 +9,13 @@ from ._hazard import finding, hazards
 
 
 def check(project: Project, analysis: Analysis) -> list[Finding]:
-    return [finding(RULE, project, hazard, dummies, "nothing refreshes them before this build")
-            for hazard, dummies in hazards(project, analysis, attempted=False)]
+    out = []
+    for hazard, dummies in hazards(project, analysis, attempted=False):
+        why = "nothing refreshes them before this build"
+        if hazard.misses:
+            why += " — " + "; ".join(dict.fromkeys(hazard.misses))
+        out.append(finding(RULE, project, hazard, dummies, why))
+    return out
 
 
 RULE = Rule(

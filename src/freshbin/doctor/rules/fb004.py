@@ -37,6 +37,8 @@ def _inputs_under(context: Path, src: str) -> set[str]:
         return set()
     roots = sorted(context.glob(src))[:100] if any(ch in src for ch in "*?[") else [context / src]
     out: set[str] = set()
+    if roots == [context / src] and not roots[0].exists() and _is_input(src.rstrip("/")):
+        out.add(src.rstrip("/"))  # named by the Dockerfile: an input even when not in this checkout
     for root in roots:
         paths = [root] if root.is_file() else sorted(root.rglob("*"))[:MAX_FILES] if root.is_dir() else []
         for path in paths:
