@@ -116,7 +116,7 @@ def in_image(dockerfile: Path, context: Path, name: str) -> bool:
                 dest = copy.dest.rstrip("/") or "/"
                 if target == dest or target.startswith(dest + "/"):
                     rel = posixpath.relpath(target, dest)
-                    if (context / src / rel).is_dir():
+                    if (context / src.lstrip("/") / rel).is_dir():
                         return True
     return False
 

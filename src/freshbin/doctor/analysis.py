@@ -128,8 +128,9 @@ def _copy(project: Project, state: _State, ins: Instruction, finals: dict[int, _
             if target.endswith(".rs"):  # a placeholder source file; other heredocs are not sources
                 state.dummies[target] = Dummy(target, ins, _package_dir(target))
             continue
-        is_dir = project.is_dir(src)
-        _bring(project, state, copy, src, copy.target_of(src, is_dir), is_dir)
+        rel = posixpath.normpath(src.lstrip("/") or ".")  # context paths: `/src` is the context's src
+        is_dir = project.is_dir(rel)
+        _bring(project, state, copy, rel, copy.target_of(src, is_dir), is_dir)
 
 
 def _bring(project: Project, state: _State, copy: Copy, src: str, target: str, is_dir: bool) -> None:
