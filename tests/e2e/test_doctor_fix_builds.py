@@ -4,7 +4,7 @@ Adapted so they build offline on this engine (and said so here): each case's FRO
 the test's builder/runtime images (`localhost/rust-builder:bookworm`, Debian cargo 1.65, passed
 as the BUILDER/RUNTIME build args like examples/workspace/Dockerfile), package-manager lines and
 the musl target (no rustup here) are dropped, every external dependency is stripped from the
-manifests (path dependencies stay), a Cargo.lock (version 3, what cargo 1.65 reads) is made
+manifests (path dependencies stay), edition 2024 (unknown to cargo 1.65) becomes 2021, a Cargo.lock (version 3, what cargo 1.65 reads) is made
 with the host's cargo, and minimal sources printing a revision are synthesized.  The Dockerfile
 logic that matters — pre-build, COPY, refresh or its absence, real build — stays as fetched.
 
@@ -51,7 +51,7 @@ def strip_dependencies(manifest: Path) -> None:
             skipping = bool(re.match(r"\[(dev-|build-)?dependencies", line)) or line.startswith("[profile")
         if not skipping:
             kept.append(line)
-    text = "\n".join(kept).rstrip() + "\n"
+    text = re.sub(r'^edition = "2024"$', 'edition = "2021"', "\n".join(kept), flags=re.M).rstrip() + "\n"
     if paths:
         text += "\n[dependencies]\n" + "".join(f'{k} = {{ path = "{v}" }}\n' for k, v in paths.items())
     manifest.write_text(text)
