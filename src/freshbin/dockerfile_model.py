@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import dockerfile as parser
+import dockerfile as parser  # type: ignore[import-not-found]
 
 from .dockerfile_shell import Command, absolute, commands
 from .errors import UsageError
@@ -189,9 +189,9 @@ def _stages(parsed: Any, build_args: dict[str, str]) -> list[Stage]:
                 elif stages and key in global_args:
                     scope[key] = global_args[key]
         elif cmd == "ENV" and stages:
-            values = list(c.value)
-            for i in range(0, len(values) - 1, 2):
-                env[values[i]] = substitute(values[i + 1], env)
+            pairs = list(c.value)
+            for i in range(0, len(pairs) - 1, 2):
+                env[pairs[i]] = substitute(pairs[i + 1], env)
         elif cmd == "WORKDIR" and stages and c.value:
             cwd = absolute(substitute(c.value[0], env), cwd)
         if not stages:

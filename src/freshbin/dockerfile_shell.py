@@ -12,6 +12,7 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
+from typing import Any
 
 SEPARATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "(", ")", "|&"})
 _PUNCTUATION = frozenset(";&|()")
@@ -60,7 +61,7 @@ def _tokens(script: str) -> list[str]:
 def commands(script: str, cwd: str, env: dict[str, str] | None = None) -> list[Command]:
     """The simple commands of `script`, in order, with `cd` and `export` followed."""
     out: list[Command] = []
-    state = {"cwd": cwd or "/", "env": dict(env or {})}
+    state: dict[str, Any] = {"cwd": cwd or "/", "env": dict(env or {})}
     current: list[str] = []
     for token in _tokens(script) + [";"]:
         if token in SEPARATORS or (token and set(token) <= _PUNCTUATION):
@@ -72,7 +73,7 @@ def commands(script: str, cwd: str, env: dict[str, str] | None = None) -> list[C
     return out
 
 
-def _command(tokens: list[str], state: dict, *, piped: bool) -> list[Command]:
+def _command(tokens: list[str], state: dict[str, Any], *, piped: bool) -> list[Command]:
     words: list[str] = []
     writes: list[str] = []
     inline: dict[str, str] = {}

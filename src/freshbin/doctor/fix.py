@@ -15,7 +15,7 @@ import shlex
 from pathlib import Path
 
 from ..dockerfile_cargo import compiling_tool
-from .analysis import Hazard
+from .analysis import Dummy, Hazard
 from .refresh import command
 from .rules._hazard import hazards
 from .run import inspect, unsuppressed
@@ -30,7 +30,7 @@ def fix(dockerfile: Path, context: Path | None = None, workspace: Path | None = 
     """(new text, unified diff); ("same text", "") when nothing needs fixing."""
     project, analysis = inspect(dockerfile, context, workspace)
     text = project.dockerfile.text
-    todo: list[tuple[Hazard, list]] = []
+    todo: list[tuple[Hazard, list[Dummy]]] = []
     for rule, attempted in ((fb001.RULE, True), (fb002.RULE, False)):
         for hazard, dummies in hazards(project, analysis, attempted=attempted):
             finding = rule.finding(project.file, hazard.build.instruction.line, "", "")
@@ -45,7 +45,7 @@ def fix(dockerfile: Path, context: Path | None = None, workspace: Path | None = 
     return new, diff
 
 
-def _edit(lines: list[str], hazard: Hazard, dummies: list) -> None:
+def _edit(lines: list[str], hazard: Hazard, dummies: list[Dummy]) -> None:
     ins = hazard.build.instruction
     start, end = ins.line - 1, ins.end_line
     block = "".join(lines[start:end])

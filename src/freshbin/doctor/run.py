@@ -71,6 +71,6 @@ def unsuppressed(findings: list[Finding], text: str, file: str) -> list[Finding]
         if f.file != file or f.line < 2 or f.line - 2 >= len(lines):
             return False
         match = _SUPPRESS.search(lines[f.line - 2])
-        return bool(match) and f.rule in {r.strip() for r in match.group(1).split(",")}
+        return match is not None and f.rule in {r.strip() for r in match.group(1).split(",")}
 
     return [f for f in findings if not suppressed(f)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from invoke import Exit, task
+from invoke import Context, Exit, task
 
 from .. import report
 from ..doctor import SEVERITIES, Report, diagnose, fix as apply_fix
@@ -51,7 +51,7 @@ def doctor(c, dockerfile=None, context="", workspace="", format="table", failure
     return findings
 
 
-def _targets(c, dockerfiles: list[str] | None, context: str, workspace: str) -> list[tuple[Path, Path | None, Path | None]]:
+def _targets(c: Context, dockerfiles: list[str] | None, context: str, workspace: str) -> list[tuple[Path, Path | None, Path | None]]:
     """Named files are found from the current directory, each with its own project unless
     --context/--workspace say otherwise; without names, the configured Dockerfile of the workspace."""
     if dockerfiles:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..analysis import Analysis, Hazard
+from ..analysis import Analysis, Dummy, Hazard
 from ..project import Project
 from ..refresh import command, describe, relevant
 from ..rule import Finding, Rule
@@ -11,7 +11,7 @@ OUTCOMES = ("the image ships the dummy when the pre-build re-ran after the check
             "a manifest change) and the previous release when a cached compile is reused")
 
 
-def hazards(project: Project, analysis: Analysis, *, attempted: bool) -> list[tuple[Hazard, list]]:
+def hazards(project: Project, analysis: Analysis, *, attempted: bool) -> list[tuple[Hazard, list[Dummy]]]:
     """(hazard, dummies that reach a shipped binary) with or without a refresh attempt."""
     out = []
     for hazard in analysis.hazards:
@@ -22,11 +22,11 @@ def hazards(project: Project, analysis: Analysis, *, attempted: bool) -> list[tu
     return out
 
 
-def fix_text(hazard: Hazard, dummies: list) -> str:
+def fix_text(hazard: Hazard, dummies: list[Dummy]) -> str:
     return f"refresh the copied sources before the real build: RUN {command(dummies, hazard.build.cwd)} && cargo build …"
 
 
-def finding(rule: Rule, project: Project, hazard: Hazard, dummies: list, why: str) -> Finding:
+def finding(rule: Rule, project: Project, hazard: Hazard, dummies: list[Dummy], why: str) -> Finding:
     pre = hazard.prebuild
     what = "cargo chef cook" if pre.chef else f"the dependency pre-build (line {pre.instruction.line})"
     copies = sorted({d.overwritten.instruction.line for d in dummies if d.overwritten})
