@@ -1,19 +1,14 @@
 """What the Dockerfile does to cargo's view of the sources, instruction by instruction.
 
 The walk follows every stage (a stage built FROM another continues its state; a stage that
-copies a target dir out of another imports that stage's artefacts) and records:
-
-* *dummies*: source files a RUN (`echo … > src/main.rs`, `touch src/lib.rs`, `cargo new`) or a
-  COPY of a stand-in file created where no real source was copied yet;
-* which cargo call compiled each dummy, keyed by target dir, its storage (layer or cache mount),
-  triple and profile — a later build with another key shares nothing with it;
-* the real-source COPYs that overwrite dummies (keeping checkout mtimes, older than the artefacts);
-* refreshes after them: `touch`, `find … touch`, redirects, `rm` of the dummy's artefacts in
-  cargo's own file names, `cargo clean`.  `cargo chef cook` compiles no lasting dummy: it
-  masks local crate versions and removes the compiled dummy artefacts itself.
-
-A *hazard* is a compiling call that meets dummy artefacts of its own key whose sources were
-overwritten and not refreshed: cargo judges them fresh and keeps the dummy (or, when the cached
+copies a target dir out of another imports that stage's artefacts) and records the *dummies*
+(source files a RUN, `cargo new` or a stand-in COPY created where no real source was), the cargo
+call that compiled each (keyed by target dir, its storage — layer or cache mount —, triple and
+profile: another key shares nothing), the real-source COPYs or bind mounts over them, and the
+refreshes after those: `touch`, `find … touch`, `rm` of artefacts in cargo's own names, `cargo
+clean`.  `cargo chef cook` leaves no dummy: it masks local crate versions and removes its
+compiled dummies itself.  A *hazard* is a compiling call that meets dummy artefacts of its own
+key whose sources were overwritten and not refreshed: cargo keeps the dummy (or, when a cached
 compile is reused, the previous release).
 """
 
