@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import runner
-from .doctor.model import parse as parse_dockerfile
+from .dockerfile_model import parse as parse_dockerfile
 from .errors import CommandFailed, EnvironmentProblem, last_line
 
 
@@ -218,8 +218,8 @@ def registry_digest(ref: str) -> str:
 
 
 def dockerfile_stages(dockerfile: Path) -> list[str]:
-    """Stage names (`FROM … AS name`), from doctor's model of the Dockerfile (BuildKit's own parser)."""
-    return [stage.name for stage in parse_dockerfile(dockerfile) if stage.name != str(stage.index)]
+    """Stage names (`FROM … AS name`), from the Dockerfile model (BuildKit's own parser)."""
+    return [stage.name for stage in parse_dockerfile(dockerfile).stages if stage.name != str(stage.index)]
 
 
 def remote_revision(ref: str) -> tuple[bool, str | None]:

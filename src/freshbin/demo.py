@@ -23,7 +23,6 @@ from typing import Callable
 from . import ledger
 from .deploy import DeployRequest, deploy
 from .doctor import check, fix
-from .doctor.rules import LEGACY_WATCH
 from .errors import UsageError
 from .verify import verify
 
@@ -76,11 +75,11 @@ def run_demo(registry: str, build_args: dict[str, str], on_step: Callable[[Step]
                           revision, image))
         before = verify(request)
         emit(_verify_step(2, "verify: is the deployed binary the current code?", before))
-        findings = check(ws / "Dockerfile", ws, ws, list(request.watch or LEGACY_WATCH))
+        findings = check(ws / "Dockerfile", ws, ws)
         emit(Step(3, "doctor: the hazard, found statically",
                   [(f"Dockerfile:{f.line} {f.rule}", f.message) for f in findings],
                   {"rules": sorted({f.rule for f in findings})}))
-        new, diff = fix(ws / "Dockerfile", ws, list(request.watch or LEGACY_WATCH))
+        new, diff = fix(ws / "Dockerfile", ws, ws)
         (ws / "Dockerfile").write_text(new)
         commit_all(ws, "doctor --fix")
         changed = [line for line in diff.splitlines() if line.startswith(("+", "-")) and

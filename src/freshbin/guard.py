@@ -34,7 +34,7 @@ from pathlib import Path
 
 import git
 
-from .doctor.model import Stage, parse
+from .dockerfile_model import Stage, parse
 from .errors import WorkspaceError
 from .workspace import load_workspace
 
@@ -148,7 +148,7 @@ def refresh(workspace: Path, dirs: list[str]) -> tuple[int, int, float]:
 
 def artefact_stages(dockerfile: Path, target: str) -> tuple[str, ...]:
     """Named stages the target needs that run no cargo: content-keyed, cheap, built uncached."""
-    stages = {s.name: s for s in parse(dockerfile)}
+    stages = {s.name: s for s in parse(dockerfile).stages}
     if target not in stages:
         return ()
     needed, todo = [], [target]

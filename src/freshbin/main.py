@@ -41,6 +41,7 @@ class FreshbinProgram(Program):
             os.environ["FRESHBIN_DEBUG"] = "1"
 
     def parse_tasks(self) -> None:
+        self.core.unparsed = doctor_file_arguments(self.core.unparsed, set(ns.task_names))
         try:
             super().parse_tasks()
         except ParseError as exc:
@@ -82,6 +83,26 @@ def _check_files(cfg: Config) -> None:
             config.validate(section)
         except UsageError as exc:
             raise UsageError(f"{path or level}: {exc}") from None
+
+
+DOCTOR_VALUE_FLAGS = {"--dockerfile", "--context", "--workspace", "--format", "--failure-threshold"}
+
+
+def doctor_file_arguments(argv: list[str], task_names: set[str]) -> list[str]:
+    """`freshbin doctor A B` (how pre-commit passes the changed files) as `doctor --dockerfile A
+    --dockerfile B`: invoke has no variadic positional arguments."""
+    if "doctor" not in argv:
+        return list(argv)
+    at = argv.index("doctor") + 1
+    out = list(argv[:at])
+    expects_value = False
+    for word in argv[at:]:
+        if expects_value or word.startswith("-") or word in task_names:
+            out.append(word)
+            expects_value = word in DOCTOR_VALUE_FLAGS
+            continue
+        out += ["--dockerfile", word]
+    return out
 
 
 def _usage(exc: ParseError) -> Exit:

@@ -23,7 +23,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from .doctor.model import Instruction, Stage, parse, substitute
+from .dockerfile_model import Copy, copy_of, parse, unresolved
 from .errors import EnvironmentProblem
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # Docker's default
@@ -65,44 +65,31 @@ def locate(config: dict, *, override: str = "", dockerfile: Path | None = None, 
 
 def _copied_binaries(dockerfile: Path, target: str, binaries: frozenset[str],
                      build_args: dict[str, str]) -> list[BinaryLocation]:
-    stages = parse(dockerfile)
-    by_name = {s.name: s for s in stages} | {str(s.index): s for s in stages}
+    """COPY --from of cargo output in the target stage and the stages it is built FROM (the
+    Dockerfile model doctor uses: ARGs and `--build-arg` values substituted, WORKDIR applied)."""
+    df = parse(dockerfile, build_args)
+    stage = df.stage(target)
     found: list[BinaryLocation] = []
-    for stage in reversed(_chain(by_name, target)):
-        workdir = "/"
-        for ins in stage.instructions:
-            if ins.cmd == "WORKDIR" and ins.args:
-                workdir = posixpath.normpath(posixpath.join(workdir, ins.args[0]))
-            elif ins.cmd in ("COPY", "ADD") and ins.flag("from") and len(ins.args) >= 2:
-                found += _binary_copies(dockerfile, ins, workdir, binaries, build_args)
+    for st in df.chain(stage) if stage is not None else []:
+        for ins in st.instructions:
+            copy = copy_of(ins)
+            if copy is not None and copy.from_stage and not copy.heredoc:
+                found += _binary_copies(dockerfile, copy, binaries)
     return found
 
 
-def _chain(by_name: dict[str, Stage], target: str) -> list[Stage]:
-    """The target stage and the stages it is built FROM (nearest first)."""
-    chain, name = [], target
-    while name in by_name and by_name[name] not in chain:
-        chain.append(by_name[name])
-        name = by_name[name].base
-    return chain
-
-
-def _binary_copies(dockerfile: Path, ins: Instruction, workdir: str, binaries: frozenset[str],
-                   build_args: dict[str, str]) -> list[BinaryLocation]:
-    args = [substitute(a, build_args) for a in ins.args]  # --build-arg values the model cannot know
-    sources, dest = [a for a in args[:-1] if not a.startswith("--")], args[-1]
+def _binary_copies(dockerfile: Path, copy: Copy, binaries: frozenset[str]) -> list[BinaryLocation]:
     out = []
-    for src in sources:
+    for src in copy.sources:
         match = _CARGO_OUTPUT.search(src)
         name = match.group(1) if match else posixpath.basename(src)
-        if not (match or name in binaries) or any(ch in name for ch in "*?[$") or "." in name.lstrip("."):
+        if not (match or name in binaries) or unresolved(name) or any(ch in name for ch in "*?[") \
+                or "." in name.lstrip("."):
             continue
-        landing = posixpath.normpath(posixpath.join(workdir, dest))
-        if dest.endswith("/") or len(sources) > 1:
-            candidates = (posixpath.join(landing, name),)
-        else:  # a file path, or an existing directory the binary lands in
-            candidates = (landing, posixpath.join(landing, name))
-        evidence = f"{dockerfile.name}:{ins.line} {ins.original.strip()[:120]}"
+        landing = copy.target_of(src, is_dir=False)
+        # a destination without a trailing "/" may still be a directory of the image
+        candidates = (landing,) if landing != copy.dest else (landing, posixpath.join(landing, name))
+        evidence = f"{dockerfile.name}:{copy.instruction.line} {copy.instruction.original.strip()[:120]}"
         out.append(BinaryLocation(candidates, name, "dockerfile", evidence))
     return out
 

@@ -54,7 +54,7 @@ def test_the_dockerfile_copy_names_the_cargo_binary_and_where_it_lands(tmp_path)
     ("COPY --from=builder /app/target/x86_64-unknown-linux-musl/release/api /usr/local/bin/", "/usr/local/bin/api"),
     ("COPY --from=builder /app/target/release/api .", "/srv/api"),  # WORKDIR /srv: lands in the directory
     ("COPY --from=builder /usr/local/cargo/bin/api /bin/api", "/bin/api"),  # cargo install: a workspace binary
-    ("COPY --from=builder /app/target/release/${BIN} /usr/local/bin/", "/usr/local/bin/api"),  # --build-arg BIN=api
+    ("ARG BIN\nCOPY --from=builder /app/target/release/${BIN} /usr/local/bin/", "/usr/local/bin/api"),  # --build-arg
 ])
 def test_copy_shapes(tmp_path, copy, first):
     df = _dockerfile(tmp_path, f"FROM debian AS runtime\nWORKDIR /srv\n{copy}\n")

@@ -1,41 +1,35 @@
-"""SARIF 2.1.0 output for code-scanning upload."""
+"""SARIF 2.1.0 output for code-scanning upload; rule metadata from the rule registry."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import __version__
-from .model import Finding
-from . import rules
+from .rule import Finding
 from .rules import RULES
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def to_sarif(findings: list[Finding], descriptions: dict[str, str]) -> dict:
+def rule_metadata() -> list[dict[str, Any]]:
+    return [{"id": r.code, "shortDescription": {"text": r.title}, "fullDescription": {"text": r.explanation},
+             "helpUri": f"https://example.invalid/freshbin/docs/rules.md#{r.code.lower()}",
+             "defaultConfiguration": {"level": LEVEL[r.severity]}} for r in RULES]
+
+
+def to_sarif(findings: list[Finding]) -> dict[str, Any]:
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": "freshbin-doctor", "version": __version__, "informationUri": "https://example.invalid/freshbin",
-                "rules": [{"id": rule, "shortDescription": {"text": descriptions.get(rule, rule)},
-                           "defaultConfiguration": {"level": _LEVEL[severity]}}
-                          for rule, severity in sorted(RULES.items())],
-            }},
+            "tool": {"driver": {"name": "freshbin-doctor", "version": __version__,
+                                "informationUri": "https://example.invalid/freshbin", "rules": rule_metadata()}},
             "results": [{
-                "ruleId": f.rule, "level": _LEVEL[f.severity],
+                "ruleId": f.rule, "level": LEVEL[f.severity],
                 "message": {"text": f"{f.message}. Fix: {f.fix}"},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.file},
                                                     "region": {"startLine": max(f.line, 1)}}}],
             } for f in findings],
         }],
     }
-
-
-def rule_descriptions() -> dict[str, str]:
-    out = {}
-    for line in (rules.__doc__ or "").splitlines():
-        parts = line.split(None, 2)
-        if len(parts) == 3 and parts[0] in RULES:
-            out[parts[0]] = parts[2]
-    return out

@@ -1,16 +1,15 @@
-"""`invoke doctor`: stale-binary hazards in a Dockerfile, with rule IDs, severities and fixes."""
+"""`invoke doctor`: stale-binary hazards in Dockerfiles, with rule IDs, severities and fixes."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
 
-from invoke import Exit, task
+from invoke import Context, Exit, task
 
 from .. import report
-from ..doctor import SEVERITIES, check, fix as apply_fix
-from ..doctor.rules import LEGACY_WATCH
-from ..doctor.sarif import rule_descriptions, to_sarif
+from ..doctor import SEVERITIES, Report, diagnose, fix as apply_fix
+from ..doctor.sarif import to_sarif
 from ..errors import EXIT_CHECK_FAILED, UsageError
 from .common import cli_errors, pick, workspace_dir
 
@@ -20,41 +19,71 @@ THRESHOLDS = (*SEVERITIES, "none")
 
 @task(
     auto_shortflags=False,
+    iterable=["dockerfile"],
     help={
-        "dockerfile": "Dockerfile, relative to the workspace (default Dockerfile)",
-        "context": "build context holding .dockerignore, relative to the workspace (default .)",
+        "dockerfile": "Dockerfile to check, repeatable (default Dockerfile); `doctor A B` checks files A and B",
+        "context": "build context holding .dockerignore (default: the workspace, or the Dockerfile's project)",
         "workspace": "Cargo workspace root (default .)",
         "format": "table (default), json or sarif (SARIF 2.1.0)",
         "failure_threshold": "exit 1 when a finding at or above this remains: error, warning (default), info, none",
-        "fix": "rewrite the refresh step to cover every source, print the diff (idempotent)",
+        "fix": "rewrite the refresh before each hazardous build to cover its dummies, print the diff (idempotent)",
     },
 )
 @cli_errors
-def doctor(c, dockerfile="", context="", workspace="", format="table", failure_threshold="warning", fix=False):
-    """Check the Dockerfile, workspace and .dockerignore for stale-binary hazards (FB001-FB007)."""
+def doctor(c, dockerfile=None, context="", workspace="", format="table", failure_threshold="warning", fix=False):
+    """Check Dockerfiles, their manifests and ignore file for stale-binary hazards (FB001-FB007)."""
     if format not in FORMATS:
         raise UsageError(f"--format {format!r} is unknown; use one of {', '.join(FORMATS)}")
     if failure_threshold not in THRESHOLDS:
         raise UsageError(f"--failure-threshold {failure_threshold!r} is unknown; use one of {', '.join(THRESHOLDS)}")
-    ws = workspace_dir(c, workspace)
-    path = ws / pick(dockerfile, c, "dockerfile")
-    ctx = ws / pick(context, c, "context")
-    watch = pick(None, c, "watch") or list(LEGACY_WATCH)
-    if fix:
-        new, diff = apply_fix(path, ws, watch)
-        if diff:
-            path.write_text(new)
-        report.log(diff or f"{path.name}: nothing to fix")
-    findings = check(path, ws, ctx, watch)
+    reports = [_one(path, ctx, ws, fix) for path, ctx, ws in _targets(c, dockerfile, context, workspace)]
+    findings = [f for r in reports for f in r.findings]
     if format == "json":
         report.print_json([asdict(f) for f in findings])
     elif format == "sarif":
-        report.print_json(to_sarif(findings, rule_descriptions()))
+        report.print_json(to_sarif(findings))
     else:
-        rows = [(f"{Path(f.file).name}:{f.line}", f.rule, f.severity, f.message, f.fix) for f in findings]
-        print(report.table(rows, ("where", "rule", "severity", "message", "fix"), wrap=(16, 5, 8, 38, 22)) if rows else "no findings")
+        _print_table(reports)
     if failure_threshold != "none":
         limit = SEVERITIES.index(failure_threshold)
         if any(SEVERITIES.index(f.severity) <= limit for f in findings):
             raise Exit(code=EXIT_CHECK_FAILED)
     return findings
+
+
+def _targets(c: Context, dockerfiles: list[str] | None, context: str, workspace: str) -> list[tuple[Path, Path | None, Path | None]]:
+    """Named files are found from the current directory, each with its own project unless
+    --context/--workspace say otherwise; without names, the configured Dockerfile of the workspace."""
+    if dockerfiles:
+        ctx = Path(context).resolve() if context else None
+        ws = Path(workspace).resolve() if workspace else None
+        return [(_near(Path(d), ws), ctx, ws) for d in dockerfiles]
+    ws = workspace_dir(c, workspace)
+    return [(ws / pick(None, c, "dockerfile"), ws / pick(context, c, "context"), ws)]
+
+
+def _near(path: Path, workspace: Path | None) -> Path:
+    """A name that is not there from here is taken relative to --workspace (as the config value is)."""
+    if workspace and not path.is_absolute() and not path.exists():
+        return workspace / path
+    return path
+
+
+def _one(path: Path, context: Path | None, workspace: Path | None, fix: bool) -> Report:
+    if fix:
+        new, diff = apply_fix(path, context, workspace)
+        if diff:
+            path.write_text(new)
+        report.log(diff or f"{path.name}: nothing to fix")
+    return diagnose(path, context, workspace)
+
+
+def _print_table(reports: list[Report]) -> None:
+    rows = [(f"{Path(f.file).name}:{f.line}", f.rule, f.severity, f.message, f.fix) for r in reports for f in r.findings]
+    if rows:
+        print(report.table(rows, ("where", "rule", "severity", "message", "fix"), wrap=(16, 5, 8, 38, 22)))
+    else:
+        print("no findings")
+    for r in reports:
+        for note in r.notes:
+            report.log(f"note: {note}")

@@ -1,0 +1,300 @@
+"""What the Dockerfile does to cargo's view of the sources, instruction by instruction.
+
+The walk follows every stage (a stage built FROM another continues its state; a stage that
+copies a target dir out of another imports that stage's artefacts) and records the *dummies*
+(source files a RUN, `cargo new` or a stand-in COPY created where no real source was), the cargo
+call that compiled each (keyed by target dir, its storage — layer or cache mount —, triple and
+profile: another key shares nothing), the real-source COPYs or bind mounts over them, and the
+refreshes after those: `touch`, `find … touch`, `rm` of artefacts in cargo's own names, `cargo
+clean`.  `cargo chef cook` leaves no dummy: it masks local crate versions and removes its
+compiled dummies itself.  A *hazard* is a compiling call that meets dummy artefacts of its own
+key whose sources were overwritten and not refreshed: cargo keeps the dummy (or, when a cached
+compile is reused, the previous release).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from ..dockerfile_cargo import CargoCall, cargo_calls, compiling_tool
+from ..dockerfile_model import Copy, Instruction, Stage, copy_of, mounts
+from ..dockerfile_shell import Command
+from .names import artefact_miss, new_unit, removes, shell_match, unit_names
+from .project import Project
+
+_VAR = re.compile(r"\$\{?\w+\}?")
+
+
+@dataclass
+class Dummy:
+    path: str  # absolute path pattern in the image
+    created: Instruction
+    package_dir: str
+    compiled: set[tuple[str, str, str | None, str]] = field(default_factory=set)
+    prebuild: CargoCall | None = None
+    overwritten: Copy | None = None
+    copied_to: str = ""  # where that COPY put the source covering this dummy
+    package: str = ""  # cargo package name (known once a hazard is reported)
+    refreshed: bool = False
+    reported: bool = False
+
+
+@dataclass(frozen=True)
+class Hazard:
+    build: CargoCall
+    stage: Stage
+    prebuild: CargoCall
+    stale: tuple[Dummy, ...]
+    attempts: tuple[str, ...]  # refresh steps seen after the source copy (none: FB002)
+    misses: tuple[str, ...]  # why an `rm` of artefacts removed nothing of a dummy
+
+
+@dataclass(frozen=True)
+class RealBuild:
+    call: CargoCall
+    stage: Stage
+    refreshed: bool  # a touch/find/rm/clean ran since the last source copy
+
+
+@dataclass
+class _State:
+    dummies: dict[str, Dummy] = field(default_factory=dict)
+    real: list[tuple[str, str, bool]] = field(default_factory=list)  # (image path, context path, is dir)
+    attempts: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+    copied_sources: bool = False
+    touched_sources: bool = False  # a touch/find refreshed copied sources (dummies or not) since the last COPY
+
+    def clone(self) -> "_State":
+        copy = _State({k: Dummy(**vars(d)) for k, d in self.dummies.items()}, list(self.real))
+        copy.copied_sources = self.copied_sources
+        return copy
+
+    def context_path(self, image_path: str) -> str | None:
+        for target, source, is_dir in reversed(self.real):
+            if image_path == target:
+                return source
+            if is_dir and image_path.startswith(target.rstrip("/") + "/"):
+                return posixpath.normpath(posixpath.join(source, image_path[len(target.rstrip("/")) + 1:]))
+        return None
+
+    def is_real(self, image_path: str) -> bool:
+        return self.context_path(image_path) is not None and image_path not in self.dummies
+
+
+@dataclass
+class Analysis:
+    hazards: list[Hazard] = field(default_factory=list)
+    real_builds: list[RealBuild] = field(default_factory=list)
+    calls: list[CargoCall] = field(default_factory=list)
+
+
+def analyse(project: Project) -> Analysis:
+    result = Analysis()
+    finals: dict[int, _State] = {}
+    df = project.dockerfile
+    for stage in df.stages:
+        parent = df.stage(stage.base)
+        state = finals[parent.index].clone() if parent and parent.index in finals else _State()
+        for ins in stage.instructions:
+            if ins.cmd in ("COPY", "ADD"):
+                _copy(project, state, ins, finals)
+            elif ins.cmd == "RUN":
+                _run(project, state, stage, ins, result)
+        finals[stage.index] = state
+    return result
+
+
+def _copy(project: Project, state: _State, ins: Instruction, finals: dict[int, _State]) -> None:
+    copy = copy_of(ins)
+    if copy is None:
+        return
+    if copy.from_stage is not None:
+        source = project.dockerfile.stage(copy.from_stage)
+        if source is not None and source.index in finals:
+            _import_artefacts(state, finals[source.index], copy)
+        return
+    for src in copy.sources:
+        if copy.heredoc or _stand_in(src, copy):
+            target = copy.target_of(src, False)
+            if target.endswith(".rs"):  # a placeholder source file; other heredocs are not sources
+                state.dummies[target] = Dummy(target, ins, _package_dir(target))
+            continue
+        rel = posixpath.normpath(src.lstrip("/") or ".")  # context paths: `/src` is the context's src
+        is_dir = project.is_dir(rel)
+        _bring(project, state, copy, rel, copy.target_of(src, is_dir), is_dir)
+
+
+def _bring(project: Project, state: _State, copy: Copy, src: str, target: str, is_dir: bool) -> None:
+    """Real sources from the context arrive at `target` (a COPY, or a bind mount for one RUN)."""
+    state.real.append((target, posixpath.normpath(src), is_dir))
+    overwrote = [d for d in state.dummies.values() if _overwrites(project, d.path, src, target, is_dir)]
+    for dummy in overwrote:
+        dummy.overwritten, dummy.copied_to = copy, target if is_dir else ""
+        dummy.refreshed = new_unit(project, state, dummy)
+    if overwrote or posixpath.basename(src) not in ("Cargo.toml", "Cargo.lock"):
+        state.copied_sources = True
+        state.attempts = [a for a in state.attempts if not a.startswith(("touch ", "find "))]  # rm acts on artefacts
+        state.touched_sources = False
+
+
+def _stand_in(src: str, copy: Copy) -> bool:
+    """`COPY dummy.rs src/main.rs`: a file copied in under another name is a placeholder."""
+    dest = copy.dest.rstrip("/")
+    return (src.endswith(".rs") and not any(ch in src for ch in "*?[") and not copy.dest.endswith("/")
+            and len(copy.sources) == 1 and dest.endswith(".rs")
+            and posixpath.basename(src) != posixpath.basename(dest))
+
+
+def _overwrites(project: Project, dummy: str, src: str, target: str, is_dir: bool) -> bool:
+    if not is_dir:
+        return dummy == target or fnmatch.fnmatchcase(target, dummy)
+    if not dummy.startswith(target.rstrip("/") + "/") and target != "/":
+        return False
+    rel = posixpath.join(src, dummy[len(target.rstrip("/")) + 1:])
+    there = project.exists(posixpath.normpath(rel))
+    if there is False and project.exists(posixpath.normpath(src)):
+        return False  # the context has the directory but not this file: the dummy stays a dummy
+    return True
+
+
+def _import_artefacts(state: _State, source: _State, copy: Copy) -> None:
+    """`COPY --from=cook /app/target target`: that stage's compiled dummies come along."""
+    for path, dummy in source.dummies.items():
+        keys = {k for k in dummy.compiled if any(k[0] == s or k[0].startswith(s.rstrip("/") + "/")
+                                                  for s in (posixpath.normpath(x) for x in copy.sources))}
+        if not keys:
+            continue
+        moved = {(copy.target_of(k[0], True), "layer", k[2], k[3]) for k in keys}
+        mine = state.dummies.setdefault(path, Dummy(path, dummy.created, dummy.package_dir))
+        mine.compiled |= moved
+        mine.prebuild = dummy.prebuild
+
+
+def _run(project: Project, state: _State, stage: Stage, ins: Instruction, result: Analysis) -> None:
+    calls = iter(cargo_calls(ins, project.cargo_config))
+    for mount in mounts(ins):
+        source = mount.options.get("source") or mount.options.get("src") or "."
+        if mount.type == "bind" and "from" not in mount.options:
+            copy = Copy(ins, (source,), mount.target, None, False)
+            _bring(project, state, copy, source, mount.target, project.is_dir(source))
+    for command in ins.commands():
+        name = posixpath.basename(command.name)
+        for path in command.writes:
+            _touch_or_create(state, ins, _glob(path))
+        if name == "touch":
+            for word in command.words[1:]:
+                if not word.startswith("-"):
+                    _touch_or_create(state, ins, _glob(command.path(word)))
+        elif name == "find" and _find_touches(command, ins):
+            _find(state, command)
+        elif name == "rm" or (name == "cargo" and command.words[1:2] == ("clean",)):
+            _remove(project, state, command)
+        elif name == "cargo" and command.words[1:2] in (("new",), ("init",)):
+            _cargo_new(state, ins, command)
+        if _is_compile(command):
+            call = next(calls, None)
+            if call is not None:
+                _compile(project, state, stage, call, result)
+
+
+def _is_compile(command: Command) -> bool:
+    return compiling_tool(command.words) is not None
+
+
+def _glob(path: str) -> str:
+    return _VAR.sub("*", path)
+
+
+def _touch_or_create(state: _State, ins: Instruction, path: str) -> None:
+    hits = [d for d in state.dummies.values() if d.overwritten and shell_match(d.path, path)]
+    if hits or state.is_real(path):
+        state.touched_sources = True
+        for dummy in hits:
+            dummy.refreshed = True
+        if hits:
+            state.attempts.append(f"touch {path}")
+    elif path.endswith(".rs") and path not in state.dummies:
+        state.dummies[path] = Dummy(path, ins, _package_dir(path))
+
+
+def _find_touches(command: Command, ins: Instruction) -> bool:
+    words = command.words
+    return "touch" in words or (command.piped and "touch" in ins.text.split("xargs", 1)[-1])
+
+
+def _find(state: _State, command: Command) -> None:
+    roots = []
+    for word in command.words[1:]:
+        if word.startswith("-") or word in ("(", "!"):
+            break
+        roots.append(command.path(word))
+    names = [command.words[i + 1] for i, w in enumerate(command.words[:-1]) if w in ("-name", "-iname")]
+    hit = False
+    state.touched_sources = True
+    for dummy in state.dummies.values():
+        base = posixpath.basename(dummy.path)
+        under = any(dummy.path.startswith(r.rstrip("/") + "/") or r == "/" for r in roots)
+        if dummy.overwritten and under and (not names or any(fnmatch.fnmatch(base, n) for n in names)):
+            dummy.refreshed = hit = True
+    if hit:
+        state.attempts.append("find " + " ".join(roots))
+
+
+def _remove(project: Project, state: _State, command: Command) -> None:
+    whole = command.words[1:2] == ("clean",)
+    packages = set(command.words[command.words.index("-p") + 1:][:1]) if "-p" in command.words else set()
+    patterns = [] if whole else [_glob(command.path(w)) for w in command.words[1:] if not w.startswith("-")]
+    acted = False
+    for dummy in state.dummies.values():
+        if not dummy.compiled:
+            continue
+        units = unit_names(project, state, dummy)
+        for key in list(dummy.compiled):
+            out_dir = posixpath.join(key[0], *([key[2]] if key[2] else []), key[3])
+            if whole and (not packages or units.package in packages) or any(removes(p, out_dir, units) for p in patterns):
+                dummy.compiled.discard(key)
+                acted = True
+    if acted:  # an rm that removes none of cargo's files for a dummy refreshes nothing (FB002, explained)
+        state.attempts.append(" ".join(command.words))
+    elif any("/target" in p or "/deps/" in p or ".fingerprint" in p for p in patterns):
+        state.misses += [m for d in state.dummies.values() if d.compiled
+                         for m in [artefact_miss(patterns, unit_names(project, state, d))] if m]
+
+
+def _cargo_new(state: _State, ins: Instruction, command: Command) -> None:
+    kinds = {"--name", "--vcs", "--edition", "--registry"}
+    words = [w for i, w in enumerate(command.words[2:]) if not w.startswith("-") and command.words[1 + i] not in kinds]
+    root = command.path(words[0] if words else ".")
+    path = posixpath.join(root, "src", "lib.rs" if "--lib" in command.words else "main.rs")
+    if not state.is_real(path):
+        state.dummies[path] = Dummy(path, ins, root)
+
+
+def _package_dir(path: str) -> str:
+    head, sep, _ = path.rpartition("/src/")
+    return head if sep else posixpath.dirname(path)
+
+
+def _compile(project: Project, state: _State, stage: Stage, call: CargoCall, result: Analysis) -> None:
+    result.calls.append(call)
+    if call.chef:
+        return
+    stale = [d for d in state.dummies.values()
+             if call.key in d.compiled and d.overwritten and not d.refreshed and not d.reported]
+    if state.copied_sources:
+        result.real_builds.append(RealBuild(call, stage, bool(state.attempts) or state.touched_sources))
+    if stale:
+        for dummy in stale:
+            dummy.reported, dummy.package = True, unit_names(project, state, dummy).package
+        prebuild = next((d.prebuild for d in stale if d.prebuild), call)
+        result.hazards.append(Hazard(call, stage, prebuild, tuple(stale), tuple(state.attempts), tuple(state.misses)))
+    for dummy in state.dummies.values():
+        if not dummy.overwritten:
+            dummy.compiled.add(call.key)
+            dummy.prebuild = call
+        elif dummy.refreshed or call.key not in dummy.compiled:
+            dummy.compiled.discard(call.key)

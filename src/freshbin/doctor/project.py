@@ -1,0 +1,102 @@
+"""What doctor reads besides the Dockerfile: the build context, its manifests and cargo config.
+
+The workspace is optional: a Dockerfile can be checked from its own text, and manifests only
+add names (which binaries exist, which files cargo writes for a package).  A manifest that
+exists but does not parse is an error (exit 2); a missing one is a note.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..dockerfile_cargo import CargoConfig, read_cargo_config
+from ..dockerfile_model import Dockerfile, parse
+from ..errors import WorkspaceError
+from ..workspace import Workspace, load_workspace
+
+CARGO_CONFIGS = (".cargo/config.toml", ".cargo/config")
+
+
+@dataclass
+class Project:
+    dockerfile: Dockerfile
+    context: Path
+    workspace: Workspace | None
+    cargo_config: CargoConfig
+    notes: list[str] = field(default_factory=list)
+    _manifests: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        return str(self.dockerfile.path)
+
+    def exists(self, rel: str) -> bool | None:
+        """Whether context path `rel` exists (None when it holds a glob or leaves the context)."""
+        if any(ch in rel for ch in "*?[$") or rel.startswith(".."):
+            return None
+        return (self.context / rel).exists()
+
+    def is_dir(self, rel: str) -> bool:
+        """A context path is a directory if it is one; a path that is not there is guessed by its name."""
+        rel = rel.rstrip("/") or "."
+        if rel in (".", "") or (self.context / rel).is_dir():
+            return True
+        if (self.context / rel).exists():
+            return False
+        return "." not in posixpath.basename(rel) and "*" not in rel
+
+    def manifest(self, rel: str) -> dict[str, Any] | None:
+        """The parsed context-relative Cargo.toml `rel`, None if absent; WorkspaceError if unparsable."""
+        if rel not in self._manifests:
+            path = self.context / rel
+            if not rel or not path.is_file():
+                self._manifests[rel] = None
+            else:
+                self._manifests[rel] = _toml(path)
+        return self._manifests[rel]
+
+    def binary_names(self) -> set[str]:
+        """Every binary a manifest under the context can build (workspace ones, nested ones)."""
+        names: set[str] = set(self.workspace.all_binaries()) if self.workspace else set()
+        for path in sorted(self.context.glob("**/Cargo.toml"))[:500]:
+            data = self.manifest(path.relative_to(self.context).as_posix()) or {}
+            package = data.get("package") if isinstance(data.get("package"), dict) else None
+            if package and isinstance(package.get("name"), str):
+                names.add(package["name"])
+            names |= {b["name"] for b in data.get("bin", []) or [] if isinstance(b, dict) and isinstance(b.get("name"), str)}
+            bin_dir = path.parent / "src" / "bin"
+            if bin_dir.is_dir():
+                names |= {p.stem for p in bin_dir.iterdir()}
+        return names
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(f"{path} is not valid TOML ({exc}); fix it so cargo can read it") from exc
+    except OSError as exc:
+        raise WorkspaceError(f"cannot read {path} ({exc.strerror}); check its permissions") from exc
+
+
+def load(dockerfile: Path, context: Path, workspace: Path | None) -> Project:
+    """Parse the Dockerfile (UsageError if unreadable) and read what the context offers."""
+    model = parse(dockerfile)
+    notes: list[str] = []
+    ws = None
+    root = workspace if workspace is not None else context
+    if (root / "Cargo.toml").is_file():
+        ws = load_workspace(root)
+    else:
+        notes.append(f"no Cargo.toml in {root}: names of packages and binaries come from the Dockerfile alone")
+    config = CargoConfig()
+    for rel in CARGO_CONFIGS:
+        if (context / rel).is_file():
+            config = read_cargo_config(_toml(context / rel))
+            break
+    return Project(model, context, ws, config, notes)
