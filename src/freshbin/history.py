@@ -80,9 +80,9 @@ def load(image: str, ledger_path: Path | None, *, tracked_tag: str = "", full: b
     if registry and image:
         try:
             remote, digest, how = _registry_records(image, tracked_tag, full)
-        except oci.RegistryError as exc:
+        except (oci.RegistryError, ValueError, TypeError) as exc:  # unreachable, refused, or not JSON
             how = "unreachable"
-            notes.append(f"deploy history read from the local ledger only: {exc}")
+            notes.append(f"deploy history read from the local ledger only: {_cause(exc)}")
     return History(image, _merge(remote, mine), tracked_tag, digest, how, notes)
 
 
@@ -152,9 +152,15 @@ def publish(image: str, record: dict, *, source: str = "") -> Published:
         if subject is None:
             return Published(None, len(payload), "", LOST_WITHOUT_RECORD.format(reason="the image is gone"))
         desc, via = repo.attach(subject, RECORD_TYPE, payload, annotations(record))
-    except oci.RegistryError as exc:
-        return Published(None, len(payload), "", LOST_WITHOUT_RECORD.format(reason=exc))
+    except (oci.RegistryError, ValueError, TypeError) as exc:
+        return Published(None, len(payload), "", LOST_WITHOUT_RECORD.format(reason=_cause(exc)))
     return Published(desc.digest, len(payload), via)
+
+
+def _cause(exc: Exception) -> str:
+    if isinstance(exc, oci.RegistryError):
+        return str(exc)
+    return f"the registry's answer is not valid JSON ({exc.__class__.__name__})"
 
 
 def registry_record(record: dict, source: str = "") -> dict:

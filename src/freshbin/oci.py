@@ -99,27 +99,27 @@ class Repository:
 
     def __init__(self, image: str):
         self.host, self.name = split_image(image)
-        self.image = image
         self._client = _client(self.host, self.name)
         self._base = f"{'http' if insecure_host(self.host) else 'https'}://" \
                      f"{'registry-1.docker.io' if self.host == 'docker.io' else self.host}/v2/{self.name}"
 
-    # --- transport -------------------------------------------------------------------------
     def _request(self, method: str, path: str, *, data: bytes | None = None, headers: dict | None = None,
                  ok: tuple[int, ...] = (200,), missing_ok: bool = False):
+        import requests  # imported by oras already
+
         url = path if path.startswith("http") else f"{self._base}/{path}"
         try:
             response = self._client.do_request(url, method, data=data, headers=dict(headers or {}))
-        except Exception as exc:  # requests' connection errors, oras' "cannot authenticate"
+        except (requests.RequestException, ValueError, OSError) as exc:  # unreachable, bad answer, helper failed
             raise RegistryError(f"{self.host} did not answer {method} ({_reason(exc)})") from None
         if missing_ok and response.status_code == 404:
             return None
         if response.status_code not in ok:
-            raise RegistryError(f"{self.host} answered {response.status_code} to {method} {_short_path(url)}"
+            where = url.split("/v2/", 1)[-1].split("?")[0][:80]
+            raise RegistryError(f"{self.host} answered {response.status_code} to {method} {where}"
                                 f"{_registry_message(response)}", response.status_code)
         return response
 
-    # --- reading ---------------------------------------------------------------------------
     def resolve(self, reference: str) -> Descriptor | None:
         """The descriptor of the manifest `reference` (tag or digest) names; None when absent."""
         response = self._request("HEAD", f"manifests/{reference}", headers={"Accept": ", ".join(MANIFEST_TYPES)},
@@ -183,7 +183,6 @@ class Repository:
         descriptors = [Descriptor.from_json(m) for m in index.get("manifests") or [] if isinstance(m, dict)]
         return [d for d in descriptors if not artifact_type or d.artifact_type == artifact_type]
 
-    # --- writing ---------------------------------------------------------------------------
     def push_blob(self, data: bytes, media_type: str) -> Descriptor:
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         if self._request("HEAD", f"blobs/{digest}", missing_ok=True) is None:
@@ -268,17 +267,11 @@ def _client(host: str, name: str):
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc.__class__.__name__)
-    if "Connection" in text or "connect" in str(exc).lower():
-        return "connection refused or unreachable"
-    if "Timeout" in text:
+    """A short cause, never the exception's text (it may quote a URL or a header)."""
+    name = exc.__class__.__name__
+    if "Timeout" in name:
         return "timed out"
-    return "authentication failed; run `docker login`" if "authentication" in str(exc).lower() else text
-
-
-def _short_path(url: str) -> str:
-    path = url.split("/v2/", 1)[-1]
-    return path.split("?")[0][:80]
+    return "connection refused or unreachable" if "Connection" in name else name
 
 
 def _registry_message(response) -> str:
