@@ -30,7 +30,7 @@ EMPTY_JSON = b"{}"
 EMPTY = {"mediaType": "application/vnd.oci.empty.v1+json",
          "digest": "sha256:" + hashlib.sha256(EMPTY_JSON).hexdigest(), "size": len(EMPTY_JSON)}
 TIMEOUT = (5, 60)  # connect, read (seconds)
-INDEX_ATTEMPTS = 8
+INDEX_ATTEMPTS = 12
 
 
 class RegistryError(Exception):
@@ -219,27 +219,33 @@ class Repository:
         return desc, "tag schema"
 
     def _add_to_fallback_index(self, subject: str, desc: Descriptor) -> None:
-        """Read-modify-write the shared `sha256-<hex>` index; re-read until our descriptor stays.
+        """Read-modify-write the shared `sha256-<hex>` index until it holds our descriptor and has
+        stayed unchanged for a pause (a few times our own round trip).
 
-        Another writer may have read the index before our write and put it back without us:
-        the re-read after a pause (a few times our own round trip) catches that and adds us again.
+        A writer that read the index before our write may put it back without us; while other
+        writers keep changing it, we keep checking (and re-adding), so a burst of concurrent
+        deploys ends with every record in the index.
         """
         tag = fallback_tag(subject)
-        for attempt in range(INDEX_ATTEMPTS):
+        for _ in range(INDEX_ATTEMPTS):
             started = time.monotonic()
             current = self.manifest(tag)
             manifests = list((current[0].get("manifests") or []) if current else [])
-            if not any(m.get("digest") == desc.digest for m in manifests):
+            if any(m.get("digest") == desc.digest for m in manifests):
+                written = current[1].digest
+            else:
                 manifests.append(desc.to_json())
-                self.push_manifest({"schemaVersion": 2, "mediaType": INDEX, "manifests": manifests}, tag)
-            round_trip = time.monotonic() - started
-            time.sleep(min(1.0, max(0.02, 3 * round_trip)) * (1 + random.random()))
+                written = self.push_manifest({"schemaVersion": 2, "mediaType": INDEX, "manifests": manifests},
+                                             tag)[0].digest
+            pause = min(1.0, max(0.02, 3 * (time.monotonic() - started)))
+            time.sleep(pause * (1 + random.random()))
             check = self.manifest(tag)
-            if check and any(m.get("digest") == desc.digest for m in check[0].get("manifests") or []):
-                return
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-        raise RegistryError(f"the referrers index {tag} kept losing this deploy's record after "
-                            f"{INDEX_ATTEMPTS} writes (too many concurrent writers)")
+            if check and check[1].digest == written:
+                return  # ours, and quiet since
+        final = self.manifest(tag)
+        if not (final and any(m.get("digest") == desc.digest for m in final[0].get("manifests") or [])):
+            raise RegistryError(f"the referrers index {tag} kept losing this deploy's record after "
+                                f"{INDEX_ATTEMPTS} writes (too many concurrent writers)")
 
 
 def _client(host: str, name: str):

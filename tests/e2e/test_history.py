@@ -20,7 +20,7 @@ from freshbin import ledger
 
 from ..conftest import EXAMPLE, FRESHBIN, commit_all, git, set_revision
 from .conftest import unique_image
-from .test_deploy import freshbin_deploy, ok_json
+from .test_deploy import freshbin_deploy
 from .test_faults import auth_registry  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.e2e
@@ -60,6 +60,13 @@ def freshbin(repo: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*FRESHBIN, *args], cwd=repo, capture_output=True, text=True, timeout=600)
 
 
+def expect(proc: subprocess.CompletedProcess, code: int = 0) -> dict:
+    """The deploy's JSON; on a surprise, its reason and notes rather than the build log's tail."""
+    notes = [line for line in proc.stderr.splitlines() if line.startswith(("note:", "freshbin:"))]
+    assert proc.returncode == code, (proc.stdout[-1500:], notes)
+    return json.loads(proc.stdout)
+
+
 def local_commits(repo: Path) -> list[str]:
     return [r["commit"] for r in ledger.read(repo / ".freshbin" / "deploys.jsonl").records]
 
@@ -68,22 +75,22 @@ def test_runners_see_each_others_deploys_and_a_stale_one_is_caught_with_the_othe
     image = unique_image("history-runners")
     a, b = runner(seed, "runner-a"), runner(seed, "runner-b")
     # A ships the dummy worker (the how-to's no-cache deploy of the hazardous Dockerfile): no previous.
-    first = ok_json(freshbin_deploy(a, image, "--strategy", "no-cache"))
+    first = expect(freshbin_deploy(a, image, "--strategy", "no-cache"))
     assert first["previous"] is None and first["history"]["via"] == "tag schema"
     # B, with an empty ledger, sees A's deploy as the base.
     c1 = change(b, "api", "api change")
     detected = json.loads(freshbin(b, "detect", "--image", image, "--json").stdout)
     assert (detected["base"], detected["base_from"]) == (first["commit"], "registry")
-    second = ok_json(freshbin_deploy(b, image))
+    second = expect(freshbin_deploy(b, image))
     assert second["previous"]["commit"] == first["commit"] and second["previous"]["origin"] == "registry"
     # A sees B's.
     c2 = change(a, "worker", "worker change")
-    third = ok_json(freshbin_deploy(a, image))
+    third = expect(freshbin_deploy(a, image))
     assert third["previous"]["commit"] == c1 == second["commit"] and third["fresh"] is True
     # B changes the worker again and deploys the how-to's way: the dummy again. Only A's first
     # record, which B's ledger never held, shows this binary came from other sources.
     c3 = change(b, "worker", "worker change again")
-    stale = ok_json(freshbin_deploy(b, image, "--strategy", "no-cache"), code=1)
+    stale = expect(freshbin_deploy(b, image, "--strategy", "no-cache"), code=1)
     assert stale["fresh"] is False and stale["previous"]["commit"] == c2 == third["commit"]
     assert stale["binary"]["sha256"] == first["binary"]["sha256"] and f"since {first['commit'][:12]}" in stale["reason"]
     assert first["commit"] not in local_commits(b)
@@ -108,7 +115,7 @@ def test_runners_see_each_others_deploys_and_a_stale_one_is_caught_with_the_othe
 def test_eight_concurrent_deploys_from_four_clones_lose_no_record(engine, seed):
     image = unique_image("history-eight")
     clones = [runner(seed, f"runner-{i}") for i in range(4)]
-    warm = ok_json(freshbin_deploy(clones[0], image, "--strategy", "cached", "--tag", "warm"))
+    warm = expect(freshbin_deploy(clones[0], image, "--strategy", "cached", "--tag", "warm"))
     results: dict[str, subprocess.CompletedProcess] = {}
 
     def deploy(repo: Path, tag: str) -> None:
@@ -120,7 +127,7 @@ def test_eight_concurrent_deploys_from_four_clones_lose_no_record(engine, seed):
         t.start()
     for t in threads:
         t.join()
-    pushed = {tag: ok_json(proc) for tag, proc in results.items()}
+    pushed = {tag: expect(proc) for tag, proc in results.items()}
     assert all(r["history"]["via"] == "tag schema" and r["history"]["record"] for r in pushed.values())
     listed = json.loads(freshbin(runner(seed, "reader"), "history", "--image", image, "--json").stdout)
     assert sorted((r["tag"], r["record"]) for r in listed) == sorted(
@@ -150,7 +157,7 @@ def test_basic_auth_registry_through_docker_login_keeps_every_secret_out(engine,
     git(a, "remote", "set-url", "origin", f"https://ci:{token}@git.example.invalid/acme/api.git")
     image = f"{address}/acme/worker"
     deployed = freshbin_deploy(a, image)
-    data = ok_json(deployed)
+    data = expect(deployed)
     assert data["history"]["via"] == "tag schema" and data["history"]["note"] == ""
     b = runner(seed, "runner-b")
     listed = freshbin(b, "history", "--image", image, "--json")

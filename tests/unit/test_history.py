@@ -165,6 +165,19 @@ def test_referrers_api_path(registry):
            {k: found[k] for k in ("commit", "target", "tag", "digest", "fresh", "stale")}
 
 
+@pytest.mark.parametrize("registry", [{"referrers": True}, {"referrers": False}], indirect=True)
+def test_the_tracked_tag_names_the_previous_deploy_even_when_a_newer_record_exists(registry):
+    image = f"{registry.address}/acme/worker"
+    old, new = push_image(image, "old"), push_image(image, "new")
+    history.publish(image, record(image, old.digest, "1" * 40, "2026-01-01T00:00:00+00:00"))
+    history.publish(image, record(image, new.digest, "2" * 40, "2026-01-02T00:00:00+00:00"))
+    oci.Repository(image).push_manifest(json.loads(registry.manifests[old.digest][1]), "latest")
+    assert history.load(image, None).previous("worker")["commit"] == "2" * 40
+    tracked = history.load(image, None, tracked_tag="latest")
+    assert tracked.tracked_digest == old.digest and tracked.previous("worker")["commit"] == "1" * 40
+    assert [r["commit"] for r in tracked.records] == ["2" * 40, "1" * 40]
+
+
 @pytest.mark.parametrize("registry", [{"referrers": False}], indirect=True)
 def test_tag_schema_fallback_and_concurrent_writers_lose_nothing(registry):
     image = f"{registry.address}/acme/worker"
@@ -183,10 +196,11 @@ def test_tag_schema_fallback_and_concurrent_writers_lose_nothing(registry):
         t.start()
     for t in threads:
         t.join()
-    assert not errors and {via for via, _ in digests} == {"tag schema"}
+    assert not errors and [via for via, _ in digests] == ["tag schema"] * 12, (errors, digests)
     past = history.load(image, None)
     assert past.registry == "tag schema"
-    assert sorted(r["record"] for r in past.records) == sorted(d for _, d in digests)
+    missing = {d for _, d in digests} - {r["record"] for r in past.records}
+    assert not missing and len(past.records) == 12, f"records lost from the index: {missing}"
     assert [r["commit"] for r in past.records] == [f"{n:040x}" for n in reversed(range(12))]  # newest first
 
 
