@@ -40,6 +40,8 @@ SCHEMA: tuple[Key, ...] = (
     Key("ledger", ".freshbin/deploys.jsonl", str, "deploy ledger (JSON Lines), relative to the workspace"),
     Key("binary_path", "", str, "path of the shipped binary inside the image (default: entrypoint/cmd)"),
     Key("moving_tags", ["latest"], list, "tags deploy may move to another commit without --force"),
+    Key("tracked_tag", "", str, "tag whose image is the previous deploy (default: freshbin.tag if it is a moving "
+        "tag, else the newest record in the registry)"),
 )
 DEFAULTS: dict[str, Any] = {k.name: k.default for k in SCHEMA}
 KEYS = {k.name: k for k in SCHEMA}

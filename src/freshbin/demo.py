@@ -154,14 +154,28 @@ def commit_all(ws: Path, message: str) -> None:
 def _delete_tags(image: str, ledger_path: Path) -> None:
     """Remove what the demo pushed (the loopback registry allows deletes); best effort."""
     host, _, repository = image.partition("/")
+    base = f"http://{host}/v2/{repository}/manifests"
     for record in ledger.read(ledger_path).records:
-        url = f"http://{host}/v2/{repository}/manifests/{record['digest']}"
-        try:
-            urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=10).close()
-        except (urllib.error.URLError, OSError):
-            pass
+        index = _index_digest(f"{base}/{record['digest'].replace(':', '-')}")  # the deploy records' index
+        for digest in (record["digest"], record.get("record"), index):
+            try:
+                if digest:
+                    urllib.request.urlopen(urllib.request.Request(f"{base}/{digest}", method="DELETE"),
+                                           timeout=10).close()
+            except (urllib.error.URLError, OSError):
+                pass
     subprocess.run(["docker", "image", "rm", *{f"{image}:{r['tag']}" for r in ledger.read(ledger_path).records}],
                    capture_output=True)
+
+
+def _index_digest(url: str) -> str | None:
+    request = urllib.request.Request(url, method="HEAD",
+                                     headers={"Accept": "application/vnd.oci.image.index.v1+json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.headers.get("Docker-Content-Digest")
+    except (urllib.error.URLError, OSError):
+        return None
 
 
 def story(steps: list[Step]) -> dict:

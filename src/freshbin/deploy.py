@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import buildx, gitio, image, ledger, refs, shipped
+from . import buildx, gitio, history, image, ledger, refs, shipped
 from .detect import Detection, detect
 from .errors import EnvironmentProblem, GitError, UsageError, WorkspaceError
 from .guard import MECHANISM as GUARD_MECHANISM, cache_options, guarded_context
@@ -47,6 +47,7 @@ class DeployRequest:
     quiet: bool = False  # do not stream build progress to stderr (the demo)
     force: bool = False  # push over a tag that holds another commit's image
     moving_tags: tuple[str, ...] = ("latest",)  # tags expected to move between commits
+    tracked_tag: str = ""  # whose image is "the previous deploy" (history.tracked)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class DeployResult:
     guard: str | None
     dry_run: bool
     reason: str
+    history: dict | None = None  # where the deploy record went in the registry (history.Published)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -117,14 +119,17 @@ def deploy(req: DeployRequest) -> DeployResult:
         raise UsageError(f"--strategy {req.strategy!r} is unknown; use one of {', '.join(STRATEGIES)}")
     p = prepare(req)
     ref = f"{req.image}:{p.tag}"
-    previous = ledger.last_for(ledger.read(p.ledger_path), req.image, req.target)
     if not req.dry_run:
         ledger.check_writable(p.ledger_path)
-    # The engine probes and the registry lookup are docker CLI round trips: run them while
-    # detect reads git; their errors are then raised in order (engine first).
-    with ThreadPoolExecutor(2) as pool:
+    # The engine probes and the registry lookups are round trips: run them at once, and detect
+    # as soon as the deploy history (registry and ledger) names the base; errors in order.
+    with ThreadPoolExecutor(3) as pool:
+        past_probe = pool.submit(history.load, req.image, p.ledger_path,
+                                 tracked_tag=history.tracked(req.tracked_tag, p.tag, req.moving_tags))
         engine_probe = pool.submit(buildx.preflight, req.builder)
         tag_probe = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
+        past = past_probe.result()
+        previous = past.previous(req.target)
         detection = detect(p.workspace, base=previous["commit"] if previous else None, worktree=p.dirty,
                            watch=list(req.watch))
         engine = engine_probe.result()
@@ -148,7 +153,7 @@ def deploy(req: DeployRequest) -> DeployResult:
         spec = buildx.BuildSpec(
             context=context, dockerfile=dockerfile_in_ctx, target=req.target, platform=req.platform, tags=(ref,),
             metadata_file=meta_dir / "metadata.json", builder=req.builder, build_args=dict(req.build_args),
-            labels=revision_labels(p.commit), no_cache=no_cache, no_cache_filter=filters,
+            labels={**revision_labels(p.commit), **history.labels(p.repo, req.strategy)}, no_cache=no_cache, no_cache_filter=filters,
         )
         command = shlex.join(buildx.build_argv(spec))
         if req.dry_run:
@@ -160,8 +165,8 @@ def deploy(req: DeployRequest) -> DeployResult:
     binary = _pushed_binary(req, p, ref, digest, metadata)
     fresh, reason = judge_freshness(previous, detection, binary)
     if fresh is not False:
-        fresh, reason = _same_binary_as_other_revision(p.workspace, req, p.ledger_path, p.commit, binary,
-                                                       (fresh, reason))
+        fresh, reason = _same_binary_as_other_revision(p.workspace, req, past.for_target(req.target)[::-1],
+                                                       p.commit, binary, (fresh, reason))
     shipped = binary.to_json()
     record = {
         "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -170,12 +175,15 @@ def deploy(req: DeployRequest) -> DeployResult:
         "triggers": [c.path for c in detection.changed if c.binaries][:100],
         "binary": shipped, "fresh": fresh, "stale": fresh is False, "dirty": p.dirty,
     }
+    published = history.publish(req.image, {**record, "reason": reason}, source=history.source_url(p.repo))
+    record["record"] = published.record
     try:
         ledger.append(p.ledger_path, record)
     except EnvironmentProblem as exc:
         raise EnvironmentProblem(f"pushed {ref} ({digest}) but could not record it: {exc}") from exc
     return DeployResult(req.image, p.tag, digest, p.commit, req.strategy, no_cache, shipped,
-                        _previous_json(previous), fresh, str(p.ledger_path), [command], guard_note, False, reason)
+                        _previous_json(previous), fresh, str(p.ledger_path), [command], guard_note, False, reason,
+                        asdict(published))
 
 
 def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metadata: dict) -> image.BinaryFacts:
@@ -225,16 +233,16 @@ def _previous_json(previous: dict | None) -> dict | None:
     if not previous:
         return None
     return {"commit": previous.get("commit"), "digest": previous.get("digest"),
-            "binary_sha256": (previous.get("binary") or {}).get("sha256")}
+            "binary_sha256": (previous.get("binary") or {}).get("sha256"), "origin": previous.get("origin")}
 
 
-def _same_binary_as_other_revision(ws: Path, req: DeployRequest, ledger_path: Path, commit: str,
+def _same_binary_as_other_revision(ws: Path, req: DeployRequest, records: list[dict], commit: str,
                                    binary: image.BinaryFacts, verdict: tuple[bool | None, str]) -> tuple[bool | None, str]:
     """STALE too when this exact binary was deployed before from sources that differ for it.
 
-    Catches the dummy binary of a dependency pre-build coming back after a fresh deploy.
+    Catches the dummy binary of a dependency pre-build coming back after a fresh deploy — from
+    any machine: `records` (oldest first) is the deploy history, registry and ledger merged.
     """
-    records = ledger.read(ledger_path).records
     twin = next((r for r in reversed(records) if r.get("image") == req.image and r.get("target") == req.target
                  and (r.get("binary") or {}).get("sha256") == binary.sha256 and r.get("commit") != commit), None)
     if twin is None:

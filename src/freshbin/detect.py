@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import gitio, ledger
+from . import gitio, history
 from .errors import WorkspaceError
 from .trees import DiskTree, GitTree
 from .workspace import Workspace, load_tree
@@ -32,7 +32,7 @@ class Change:
 class Detection:
     base: str
     head: str
-    base_from: str  # "flag", "ledger" or "parent"
+    base_from: str  # "flag", "registry", "ledger" or "parent"
     changed: list[Change]
     packages: list[str]
     binaries: list[str]
@@ -176,6 +176,7 @@ def detect(
     watch: list[str] | None = None,
     ledger_path: Path | None = None,
     image: str | None = None,
+    tracked_tag: str = "",
 ) -> Detection:
     workspace_dir = Path(workspace_dir).resolve()
     repo = gitio.open_repo(workspace_dir)
@@ -183,7 +184,7 @@ def detect(
     ws_prefix = PurePosixPath(workspace_dir.relative_to(Path(repo.working_tree_dir).resolve())).parts
     head_ws = load_tree(DiskTree(workspace_dir) if worktree else GitTree(repo, head_commit.hexsha, "/".join(ws_prefix)),
                         workspace_dir)
-    base_ref, base_from = _choose_base(repo, head_commit, base, ledger_path, image)
+    base_ref, base_from = _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag)
     base_sha = base_ref if base_ref == gitio.EMPTY_TREE else gitio.resolve(repo, base_ref).hexsha
     base_sha, note = gitio.merge_base_if_diverged(repo, base_sha, head_commit)
     files = gitio.changed_files(repo, base_sha, None if worktree else head_commit.hexsha)
@@ -222,11 +223,11 @@ def _base_workspace(repo, base_sha: str, ws_prefix: tuple[str, ...], root: Path)
         return None, f"the base's workspace cannot be read ({exc}); deleted files are judged by name only"
 
 
-def _choose_base(repo, head_commit, base, ledger_path, image) -> tuple[str, str]:
+def _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag="") -> tuple[str, str]:
     if base:
         return base, "flag"
     if ledger_path is not None and image:
-        last = ledger.last_for(ledger.read(ledger_path), image)
+        last = history.load(image, ledger_path, tracked_tag=tracked_tag).previous()
         if last and last.get("commit"):
-            return last["commit"], "ledger"
+            return last["commit"], "ledger" if last.get("origin") == "ledger" else "registry"
     return gitio.default_base(repo, head_commit), "parent"

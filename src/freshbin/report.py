@@ -78,10 +78,22 @@ def deploy_table(result) -> str:
         ("fresh", {True: "yes", False: paint("NO — STALE", "red"), None: "n/a (first deploy)"}[result.fresh]),
         ("ledger", result.ledger),
     ]
+    if result.history and result.history.get("record"):
+        rows.append(("record", f"{result.history['record'][:19]} in the registry ({result.history['via']})"))
     text = table(rows, ("deploy", ""), width=88)
     if result.dry_run:
         text += "\n\nwould run:\n  " + "\n  ".join(result.commands)
     return text
+
+
+def history_table(records: list[dict]) -> str:
+    """Deploys, newest first: when, what, how, and freshbin's verdict."""
+    verdict = {True: "fresh", False: paint("STALE", "red"), None: "n/a"}
+    rows = [(r.get("time", ""), (r.get("commit") or "")[:12], r.get("tag", ""), r.get("target", ""),
+             r.get("strategy", ""), verdict.get(r.get("fresh"), "n/a"),
+             ((r.get("binary") or {}).get("sha256") or "")[:12], (r.get("digest") or "")[:19], r.get("origin", ""))
+            for r in records]
+    return table(rows, ("time", "commit", "tag", "target", "strategy", "verdict", "binary", "digest", "from"))
 
 
 def verify_tables(result) -> str:

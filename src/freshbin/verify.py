@@ -14,7 +14,7 @@ no-cache build and the reference:
   subject != reference, no-cache == reference stale, cause "build cache" (`--no-cache` fixes it)
   subject != reference, no-cache != reference stale, cause "cargo mtime freshness"
                                               (`--no-cache` does not; `invoke doctor --fix` does)
-`quick` builds nothing: ledger, registry and the deployed binary only.
+`quick` builds nothing: the deploy history (registry and ledger), the registry's tag and the deployed binary.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import buildx, image, ledger, report, runner
+from . import buildx, image, report, runner
 from .deploy import DeployRequest, Prepared, judge_freshness, locate_binary, prepare, revision_labels
 from .detect import detect
 from .errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, EnvironmentProblem, GitError
 from .guard import cache_options, guarded_context
+from .history import load as load_history
 from .layers import FileEntry, differing, image_files
 from .shipped import BinaryLocation
 
@@ -109,8 +110,8 @@ def verify(req: DeployRequest, *, quick: bool = False, push: bool = False, no_ca
             sides["deployed"] = _deployed_side(req, tag, cleanup, locator)
             checks += _deployed_checks(req, p, sides["deployed"], history, quick)
         elif quick:
-            notes.append(f"nothing deployed to check: no ledger record for {req.image} target {req.target} "
-                         "and no --tag; deploy first or pass --tag")
+            notes.append(f"nothing deployed to check: no deploy record (registry or ledger) for {req.image} "
+                         f"target {req.target} and no --tag; deploy first or pass --tag")
         if not quick:
             sides.update(_builds(req, p, engine, push, no_cache_build, sides.get("deployed"), cleanup, notes, locator))
             checks += _build_checks(sides, notes)
@@ -139,11 +140,11 @@ def judge(checks: list[Check], sides: dict[str, Side], quick: bool) -> tuple[str
 # --- the deployed image ---------------------------------------------------------------------
 
 def _deployed_history(req: DeployRequest, p: Prepared) -> list[dict]:
-    """Ledger records of this image and target, oldest first, ending with the deploy to verify."""
+    """Deploy records (registry and ledger) of this image and target, oldest first, ending with
+    the deploy to verify."""
     if not req.image:
         return []
-    history = [r for r in ledger.read(p.ledger_path).records
-               if r.get("image") == req.image and r.get("target") == req.target]
+    history = load_history(req.image, p.ledger_path).for_target(req.target)[::-1]
     if req.tag:
         while history and history[-1].get("tag") != req.tag:
             history.pop()

@@ -9,9 +9,10 @@ from .demo import demo
 from .deploy import deploy
 from .detect import detect
 from .doctor import doctor
+from .history import history
 from .verify import verify
 
-ns = Collection(detect, deploy, verify, doctor, demo, show_config)
+ns = Collection(detect, deploy, verify, history, doctor, demo, show_config)
 ns.add_collection(env.ns)
 ns.add_collection(skill.ns)
 ns.add_collection(bench.ns)

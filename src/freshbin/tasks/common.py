@@ -73,5 +73,5 @@ def build_request(c, *, workspace: str, build_arg: list[str] | None, strategy: s
         workspace=ws, build_args=build_args, strategy=pick(strategy, c, "strategy"), dry_run=dry_run,
         allow_dirty=allow_dirty, watch=tuple(pick(None, c, "watch")), ledger_path=ledger_path(c, ws),
         binary_path=pick(None, c, "binary_path"), force=force,
-        moving_tags=tuple(pick(None, c, "moving_tags")), **{key: pick(value, c, key) for key, value in flags.items()},
+        moving_tags=tuple(pick(None, c, "moving_tags")), tracked_tag=pick(None, c, "tracked_tag"), **{key: pick(value, c, key) for key, value in flags.items()},
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import Exit, task
 
-from .. import report
+from .. import history, report
 from ..detect import detect as run_detect
 from ..errors import EXIT_CHECK_FAILED
 from .common import cli_errors, ledger_path, pick, workspace_dir
@@ -13,7 +13,7 @@ from .common import cli_errors, ledger_path, pick, workspace_dir
 @task(
     auto_shortflags=False,
     help={
-        "base": "start of the range (default: commit of the last deploy of --image in the ledger, else HEAD~1)",
+        "base": "start of the range (default: commit of the last deploy of --image in the registry or ledger, else HEAD~1)",
         "head": "end of the range (default HEAD)",
         "worktree": "include staged, unstaged and untracked changes",
         "image": "image whose last deploy is the default base",
@@ -34,6 +34,7 @@ def detect(c, base="", head="HEAD", worktree=False, image="", workspace="", json
         watch=pick(None, c, "watch"),
         ledger_path=ledger_path(c, ws),
         image=pick(image, c, "image"),
+        tracked_tag=history.tracked(pick(None, c, "tracked_tag"), pick(None, c, "tag"), pick(None, c, "moving_tags")),
     )
     for note in result.notes:
         report.log(f"note: {note}")

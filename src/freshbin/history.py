@@ -1,0 +1,208 @@
+"""The deploy history: the registry is the shared record, the local ledger a cache for offline use.
+
+Every deploy attaches a small JSON record to the image it pushed (an OCI artifact whose `subject`
+is the image manifest; see oci.py for the referrers API and its tag-schema fallback).  The
+artifact's annotations repeat the fields needed to pick "the previous deploy" (commit, target,
+tag, binary sha256, time), so reading the history costs one request per deployed image, and the
+records themselves are fetched only when asked for (`history --json`).
+
+`load` is the one entry point for detect, deploy and verify: the registry's records of an image
+merged with the local ledger's, newest first, and which of them the tracked tag points at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from . import __version__, ledger, oci
+
+RECORD_TYPE = "application/vnd.freshbin.deploy.v1+json"
+SCHEMA = 1
+TRIGGERS_MAX = 100
+CREATED = "org.opencontainers.image.created"
+PREFIX = "dev.freshbin."
+SUMMARY_KEYS = ("commit", "target", "tag", "strategy", "platform", "stale")  # also as annotations
+FALLBACK_TAG = re.compile(r"^sha256-[0-9a-f]{64}$")
+READERS = 8
+LOST_WITHOUT_RECORD = ("the registry refused the deploy record ({reason}); only the image labels record this "
+                       "deploy: other machines will not see its binary, verdict or triggers")
+
+
+@dataclass(frozen=True)
+class History:
+    image: str
+    records: list[dict]  # newest first; each has "origin": registry, ledger or both
+    tracked_tag: str = ""
+    tracked_digest: str | None = None  # the image the tracked tag points at
+    registry: str = ""  # "referrers API", "tag schema", or why the registry was not read
+    notes: list[str] = field(default_factory=list)
+
+    def for_target(self, target: str | None) -> list[dict]:
+        return [r for r in self.records if target is None or r.get("target") == target]
+
+    def previous(self, target: str | None = None) -> dict | None:
+        """The deploy the tracked tag points at, else the newest record (of `target`, when given)."""
+        candidates = self.for_target(target)
+        if self.tracked_digest:
+            tracked = [r for r in candidates if r.get("digest") == self.tracked_digest]
+            if tracked:
+                return tracked[0]
+        return candidates[0] if candidates else None
+
+
+@dataclass(frozen=True)
+class Published:
+    record: str | None  # digest of the record's manifest
+    size: int  # bytes of the JSON record
+    via: str  # "referrers API", "tag schema", or "" when refused
+    note: str = ""
+
+
+def tracked(tracked_tag: str, tag: str, moving_tags) -> str:
+    """The tag whose image is "the previous deploy": the configured one, else the deploy's tag when it
+    moves between commits (e.g. latest), else none (the newest record wins)."""
+    return tracked_tag or (tag if tag and tag in tuple(moving_tags) else "")
+
+
+def load(image: str, ledger_path: Path | None, *, tracked_tag: str = "", full: bool = False,
+         registry: bool = True) -> History:
+    """The image's deploys, registry and ledger merged, newest first.  A registry that cannot be
+    read leaves the ledger's records and a note; `full` fetches every record's JSON too."""
+    local = ledger.read(ledger_path) if ledger_path is not None else ledger.LedgerRead([])
+    mine = [dict(r, origin="ledger") for r in local.records if r.get("image") == image]
+    notes = list(local.problems)
+    remote, digest, how = [], None, "not read"
+    if registry and image:
+        try:
+            remote, digest, how = _registry_records(image, tracked_tag, full)
+        except (oci.RegistryError, ValueError, TypeError) as exc:  # unreachable, refused, or not JSON
+            how = "unreachable"
+            notes.append(f"deploy history read from the local ledger only: {_cause(exc)}")
+    return History(image, _merge(remote, mine), tracked_tag, digest, how, notes)
+
+
+def _registry_records(image: str, tracked_tag: str, full: bool) -> tuple[list[dict], str | None, str]:
+    repo = oci.Repository(image)
+    tags = repo.tags()
+    tracked = repo.resolve(tracked_tag) if tracked_tag and tracked_tag in tags else None
+    api = repo.has_referrers_api()
+    subjects = {"sha256:" + t[len("sha256-"):] for t in tags if FALLBACK_TAG.match(t)}
+    if api:  # records of images that still carry a tag; fallback indexes from before an upgrade too
+        with ThreadPoolExecutor(READERS) as pool:
+            found = pool.map(repo.resolve, [t for t in tags if not FALLBACK_TAG.match(t)])
+            subjects |= {d.digest for d in found if d is not None}
+    with ThreadPoolExecutor(READERS) as pool:
+        per_subject = list(pool.map(lambda s: (s, repo.referrers(s, RECORD_TYPE, api=api)), sorted(subjects)))
+        summaries = [_summary(image, subject, d) for subject, descs in per_subject for d in descs]
+        if full:
+            summaries = list(pool.map(lambda s: _full_record(repo, s), summaries))
+    return summaries, tracked.digest if tracked else None, "referrers API" if api else "tag schema"
+
+
+def _summary(image: str, subject: str, desc: oci.Descriptor) -> dict:
+    """A ledger-shaped record from the artifact's annotations (no extra request)."""
+    a = desc.annotations
+    summary = {key: a.get(PREFIX + key, "") for key in SUMMARY_KEYS}
+    summary.update(image=image, digest=subject, time=a.get(CREATED, ""), record=desc.digest, origin="registry",
+                   binary={"path": a.get(PREFIX + "binary.path", ""), "sha256": a.get(PREFIX + "binary.sha256", "")},
+                   stale=a.get(PREFIX + "stale") == "true",
+                   fresh={"true": True, "false": False}.get(a.get(PREFIX + "fresh", "")))
+    return summary
+
+
+def _full_record(repo: oci.Repository, summary: dict) -> dict:
+    found = repo.manifest(summary["record"])
+    if found is None:
+        return summary
+    layers = [layer for layer in found[0].get("layers") or [] if layer.get("mediaType") == RECORD_TYPE]
+    try:
+        record = json.loads(repo.blob(layers[0]["digest"])) if layers else {}
+    except (ValueError, oci.RegistryError):
+        return summary
+    return {**summary, **record, "record": summary["record"], "origin": "registry"} if isinstance(record, dict) \
+        else summary
+
+
+def _merge(remote: list[dict], local: list[dict]) -> list[dict]:
+    """One entry per deploy, newest first: a ledger line names its registry record ("record"), older
+    lines match by image digest, target, tag and time; the ledger's copy keeps its fields."""
+    merged: dict[object, dict] = {}
+    for record in remote + local:
+        key = record.get("record") or (record.get("digest"), record.get("target"), record.get("tag"),
+                                       record.get("time"))
+        if key in merged:
+            merged[key] = {**merged[key], **record, "record": merged[key].get("record") or record.get("record"),
+                           "origin": "both"}
+        else:
+            merged[key] = record
+    return sorted(merged.values(), key=lambda r: str(r.get("time", "")), reverse=True)
+
+
+def publish(image: str, record: dict, *, source: str = "") -> Published:
+    """Attach `record` to the pushed image; a registry that refuses it leaves a note, not an error."""
+    payload = json.dumps(registry_record(record, source), sort_keys=True, separators=(",", ":")).encode()
+    try:
+        repo = oci.Repository(image)
+        subject = repo.resolve(record["digest"])
+        if subject is None:
+            return Published(None, len(payload), "", LOST_WITHOUT_RECORD.format(reason="the image is gone"))
+        desc, via = repo.attach(subject, RECORD_TYPE, payload, annotations(record))
+    except (oci.RegistryError, ValueError, TypeError) as exc:
+        return Published(None, len(payload), "", LOST_WITHOUT_RECORD.format(reason=_cause(exc)))
+    return Published(desc.digest, len(payload), via)
+
+
+def _cause(exc: Exception) -> str:
+    if isinstance(exc, oci.RegistryError):
+        return str(exc)
+    return f"the registry's answer is not valid JSON ({exc.__class__.__name__})"
+
+
+def registry_record(record: dict, source: str = "") -> dict:
+    """The deploy record as stored in the registry: the ledger's fields, versioned."""
+    out = {key: record.get(key) for key in ("time", "image", "tag", "digest", "commit", "target", "platform",
+                                            "strategy", "no_cache", "builder", "binary", "fresh", "stale", "dirty")}
+    triggers = list(record.get("triggers") or [])
+    out.update(schema=SCHEMA, freshbin=__version__, triggers=triggers[:TRIGGERS_MAX],
+               triggers_total=len(triggers), reason=record.get("reason", ""))
+    if source:
+        out["source"] = source
+    return out
+
+
+def annotations(record: dict) -> dict[str, str]:
+    binary = record.get("binary") or {}
+    out = {CREATED: str(record.get("time", ""))}
+    out.update({PREFIX + key: str(record.get(key, "")).lower() if isinstance(record.get(key), bool)
+                else str(record.get(key, "")) for key in SUMMARY_KEYS})
+    out[PREFIX + "fresh"] = {True: "true", False: "false"}.get(record.get("fresh"), "")
+    out[PREFIX + "binary.path"] = str(binary.get("path", ""))
+    out[PREFIX + "binary.sha256"] = str(binary.get("sha256", ""))
+    return out
+
+
+def labels(repo, strategy: str) -> dict[str, str]:
+    """Image labels every registry keeps, even one that refuses artifacts: where it came from and how."""
+    source = source_url(repo)
+    return {**({"org.opencontainers.image.source": source} if source else {}), PREFIX + "strategy": strategy}
+
+
+def source_url(repo) -> str:
+    """The `origin` remote as an org.opencontainers.image.source value, without credentials;
+    "" for a local path (it names nothing another machine can open)."""
+    try:
+        url = repo.remotes.origin.url
+    except (AttributeError, IndexError, ValueError):
+        return ""
+    if re.match(r"^[\w.-]+@[\w.-]+:", url):  # scp-like git@host:path
+        return url.split("@", 1)[1]
+    parts = urlsplit(url)
+    if not parts.scheme or parts.scheme == "file" or not parts.hostname:
+        return ""
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -1,0 +1,38 @@
+"""`invoke history`: the image's deploys from the registry (any machine's) and the local ledger."""
+
+from __future__ import annotations
+
+from invoke import task
+
+from .. import report
+from ..history import load
+from .common import cli_errors, ledger_path, pick, workspace_dir
+
+
+@task(
+    auto_shortflags=False,
+    help={
+        "image": "image repository (config freshbin.image)",
+        "target": "only deploys of this Dockerfile stage (default: every target)",
+        "limit": "show at most this many deploys (default: all)",
+        "offline": "read the local ledger only, not the registry",
+        "workspace": "Cargo workspace root (default .), where the ledger is",
+        "json": "print the full records as one JSON list instead of a table",
+    },
+)
+@cli_errors
+def history(c, image="", target="", limit=0, offline=False, workspace="", json=False):
+    """The deploys of an image, newest first: commit, tag, strategy, freshbin's verdict, binary."""
+    from ..refs import validate_repository
+
+    image = validate_repository(pick(image, c, "image"))
+    past = load(image, ledger_path(c, workspace_dir(c, workspace)), full=json, registry=not offline)
+    records = past.for_target(target or None)[: int(limit) or None]
+    for note in past.notes:
+        report.log(f"note: {note}")
+    if json:
+        report.print_json(records)
+    else:
+        print(report.history_table(records) if records else f"no deploys of {image} recorded")
+        print(f"{len(records)} deploy(s); registry: {past.registry}")
+    return records
