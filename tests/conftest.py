@@ -85,6 +85,31 @@ RUNTIME = "localhost/rust-runtime:bookworm"
 BUILD_ARGS = {"BUILDER": BUILDER, "RUNTIME": RUNTIME}
 
 
+ENV_DIR = Path(os.environ.get("FRESHBIN_ENV_DIR", "/var/lib/freshbin-env"))
+# FRESHBIN_TEST_ENGINE -> the daemon `testenv.sh up --engine 26 [--containerd-store]` started.
+ENGINES = {"default": "", "26": "docker26", "docker26": "docker26",
+           "26-containerd": "docker26-containerd", "docker26-containerd": "docker26-containerd"}
+
+
+def engine_name() -> str:
+    """The engine the suite runs on: FRESHBIN_TEST_ENGINE (default, 26, 26-containerd)."""
+    name = os.environ.get("FRESHBIN_TEST_ENGINE", "default") or "default"
+    if name not in ENGINES:
+        raise pytest.UsageError(f"FRESHBIN_TEST_ENGINE={name!r} is unknown; use one of {', '.join(ENGINES)}")
+    return ENGINES[name] or "default"
+
+
+def pytest_configure(config):
+    """Point every docker call of the session (tests, freshbin, buildx) at the chosen engine."""
+    name = engine_name()
+    if name != "default":
+        os.environ["DOCKER_HOST"] = f"unix://{ENV_DIR / (name + '.sock')}"
+
+
+def pytest_report_header(config):
+    return f"engine: {engine_name()} (DOCKER_HOST={os.environ.get('DOCKER_HOST', 'unset')})"
+
+
 def _missing() -> str | None:
     checks = [
         (["docker", "info"], "the Docker daemon does not answer"),
@@ -99,7 +124,9 @@ def _missing() -> str | None:
         except (FileNotFoundError, subprocess.TimeoutExpired):
             ok = False
         if not ok:
-            return f"{reason}; run `invoke env.up`"
+            hint = "" if engine_name() == "default" else (
+                " --engine 26" + (" --containerd-store" if "containerd" in engine_name() else ""))
+            return f"{reason} (engine {engine_name()}); run `invoke env.up{hint}`"
     return None
 
 
