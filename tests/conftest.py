@@ -91,19 +91,25 @@ ENGINES = {"default": "", "26": "docker26", "docker26": "docker26",
            "26-containerd": "docker26-containerd", "docker26-containerd": "docker26-containerd"}
 
 
+_CHOSEN: list[str] = []  # the engine read at configure time (the variable is then removed)
+
+
 def engine_name() -> str:
     """The engine the suite runs on: FRESHBIN_TEST_ENGINE (default, 26, 26-containerd)."""
-    name = os.environ.get("FRESHBIN_TEST_ENGINE", "default") or "default"
-    if name not in ENGINES:
-        raise pytest.UsageError(f"FRESHBIN_TEST_ENGINE={name!r} is unknown; use one of {', '.join(ENGINES)}")
-    return ENGINES[name] or "default"
+    return _CHOSEN[0] if _CHOSEN else "default"
 
 
 def pytest_configure(config):
-    """Point every docker call of the session (tests, freshbin, buildx) at the chosen engine."""
-    name = engine_name()
-    if name != "default":
-        os.environ["DOCKER_HOST"] = f"unix://{ENV_DIR / (name + '.sock')}"
+    """Point every docker call of the session (tests, freshbin, buildx) at the chosen engine.
+
+    The variable is removed from the environment: freshbin rejects unknown FRESHBIN_* variables.
+    """
+    name = os.environ.pop("FRESHBIN_TEST_ENGINE", "") or "default"
+    if name not in ENGINES:
+        raise pytest.UsageError(f"FRESHBIN_TEST_ENGINE={name!r} is unknown; use one of {', '.join(ENGINES)}")
+    _CHOSEN[:] = [ENGINES[name] or "default"]
+    if _CHOSEN[0] != "default":
+        os.environ["DOCKER_HOST"] = f"unix://{ENV_DIR / (_CHOSEN[0] + '.sock')}"
 
 
 def pytest_report_header(config):
