@@ -67,12 +67,7 @@ engine26_start() {
         --config-file "$E26_DIR/daemon.json" --data-root "$E26_DIR/data" --exec-root "$E26_DIR/exec" \
         --pidfile "$E26_DIR/dockerd.pid" -H "unix://$E26_SOCK" --iptables=false --ip6tables=false \
         --bridge "$E26_BRIDGE" >"$E26_DIR/dockerd.log" 2>&1 &
-    for _ in $(seq 1 60); do
-        engine26_answers && { touch "$E26_DIR/dockerd.started"; return 0; }
-        sleep 1
-    done
-    tail -n 20 "$E26_DIR/dockerd.log" >&2 || true
-    die "$E26_NAME did not answer within 60 s (log: $E26_DIR/dockerd.log)"
+    await_daemon "$E26_NAME" engine26_answers "$E26_DIR"
 }
 
 # The base images, copied from the default daemon (no pulls: there is nothing to pull them from).

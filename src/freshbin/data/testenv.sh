@@ -108,12 +108,18 @@ start_dockerd() {
     log "starting dockerd"
     # iptables may be unavailable in sandboxes; the registry is reached over loopback only.
     nohup dockerd --pidfile "$STATE_DIR/dockerd.pid" >"$STATE_DIR/dockerd.log" 2>&1 &
+    await_daemon dockerd daemon_up "$STATE_DIR"
+}
+
+# Wait up to 60 s for CHECK to pass; then mark DIR/dockerd.started (for `down`), else show DIR's log.
+await_daemon() {
+    local name=$1 check=$2 dir=$3
     for _ in $(seq 1 60); do
-        daemon_up && { touch "$STATE_DIR/dockerd.started"; return 0; }
+        "$check" && { touch "$dir/dockerd.started"; return 0; }
         sleep 1
     done
-    tail -n 20 "$STATE_DIR/dockerd.log" >&2 || true
-    die "dockerd did not answer within 60 s (log: $STATE_DIR/dockerd.log)"
+    tail -n 20 "$dir/dockerd.log" >&2 || true
+    die "$name did not answer within 60 s (log: $dir/dockerd.log)"
 }
 
 registry_up() { curl -fsS -o /dev/null "http://$REGISTRY_ADDR/v2/" 2>/dev/null; }
