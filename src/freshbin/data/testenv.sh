@@ -13,6 +13,9 @@
 # both on a developer's machine and on a fresh CI machine.  Exit codes: 0 ok, 2 environment
 # cannot be prepared here (not root, not Debian, install failed).
 set -euo pipefail
+# This script manages the default daemon on its default socket (and, with --engine 26, a second
+# one on a socket of its own): a DOCKER_HOST or context pointing elsewhere must not redirect it.
+unset DOCKER_HOST DOCKER_CONTEXT
 
 STATE_DIR=${FRESHBIN_ENV_DIR:-/var/lib/freshbin-env}
 REGISTRY_ADDR=${FRESHBIN_REGISTRY_ADDR:-127.0.0.1:5000}
@@ -270,7 +273,7 @@ cmd_status() {
     printf 'builder:  %s\n' "$(image_exists "$BUILDER_IMAGE" 2>/dev/null && echo "$BUILDER_IMAGE" || echo missing)"
     printf 'runtime:  %s\n' "$(image_exists "$RUNTIME_IMAGE" 2>/dev/null && echo "$RUNTIME_IMAGE" || echo missing)"
     engine26_lib
-    engine_status default "${DOCKER_HOST:-unix:///var/run/docker.sock}"
+    engine_status default unix:///var/run/docker.sock
     for store in classic containerd; do
         STORE=$store engine26_vars
         [ -S "$E26_SOCK" ] && engine_status "$E26_NAME" "unix://$E26_SOCK"
