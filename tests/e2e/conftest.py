@@ -47,6 +47,22 @@ def buildx_push(context: Path, *, dockerfile: str, target: str, ref: str, no_cac
     return json.loads(meta.read_text())
 
 
+def platform_manifest_digest(ref: str, platform: str = "linux/amd64") -> str:
+    """The image manifest's digest: `ref`'s own, or its platform entry's when `ref` is an index.
+
+    On the containerd store a push is an index whose provenance attestation differs per build,
+    so two pushes of one identical image differ in their index digest only.
+    """
+    out = subprocess.run(["docker", "buildx", "imagetools", "inspect", ref, "--format", "{{json .Manifest}}"],
+                         capture_output=True, text=True, check=True).stdout
+    manifest = json.loads(out)
+    os_, arch = platform.split("/")[:2]
+    for entry in manifest.get("manifests") or []:
+        if (entry.get("platform") or {}).get("os") == os_ and entry["platform"].get("architecture") == arch:
+            return entry["digest"]
+    return manifest["digest"]
+
+
 def run_image(ref: str) -> str:
     proc = subprocess.run(["docker", "run", "--rm", ref], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
