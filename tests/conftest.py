@@ -85,6 +85,37 @@ RUNTIME = "localhost/rust-runtime:bookworm"
 BUILD_ARGS = {"BUILDER": BUILDER, "RUNTIME": RUNTIME}
 
 
+ENV_DIR = Path(os.environ.get("FRESHBIN_ENV_DIR", "/var/lib/freshbin-env"))
+# FRESHBIN_TEST_ENGINE -> the daemon `testenv.sh up --engine 26 [--containerd-store]` started.
+ENGINES = {"default": "", "26": "docker26", "docker26": "docker26",
+           "26-containerd": "docker26-containerd", "docker26-containerd": "docker26-containerd"}
+
+
+_CHOSEN: list[str] = []  # the engine read at configure time (the variable is then removed)
+
+
+def engine_name() -> str:
+    """The engine the suite runs on: FRESHBIN_TEST_ENGINE (default, 26, 26-containerd)."""
+    return _CHOSEN[0] if _CHOSEN else "default"
+
+
+def pytest_configure(config):
+    """Point every docker call of the session (tests, freshbin, buildx) at the chosen engine.
+
+    The variable is removed from the environment: freshbin rejects unknown FRESHBIN_* variables.
+    """
+    name = os.environ.pop("FRESHBIN_TEST_ENGINE", "") or "default"
+    if name not in ENGINES:
+        raise pytest.UsageError(f"FRESHBIN_TEST_ENGINE={name!r} is unknown; use one of {', '.join(ENGINES)}")
+    _CHOSEN[:] = [ENGINES[name] or "default"]
+    if _CHOSEN[0] != "default":
+        os.environ["DOCKER_HOST"] = f"unix://{ENV_DIR / (_CHOSEN[0] + '.sock')}"
+
+
+def pytest_report_header(config):
+    return f"engine: {engine_name()} (DOCKER_HOST={os.environ.get('DOCKER_HOST', 'unset')})"
+
+
 def _missing() -> str | None:
     checks = [
         (["docker", "info"], "the Docker daemon does not answer"),
@@ -99,7 +130,9 @@ def _missing() -> str | None:
         except (FileNotFoundError, subprocess.TimeoutExpired):
             ok = False
         if not ok:
-            return f"{reason}; run `invoke env.up`"
+            hint = "" if engine_name() == "default" else (
+                " --engine 26" + (" --containerd-store" if "containerd" in engine_name() else ""))
+            return f"{reason} (engine {engine_name()}); run `invoke env.up{hint}`"
     return None
 
 

@@ -42,8 +42,8 @@ class BuildSpec:
     push: bool = True
     load: bool = False  # into the local image store (when not pushing)
     output: str = ""  # e.g. "type=docker,dest=/tmp/x.tar"; overrides --push/--load
-    source_date_epoch: int | None = None  # honoured by BuildKit >= 0.11 only
-    rewrite_timestamp: bool = False  # BuildKit >= 0.13: clamp layer mtimes to SOURCE_DATE_EPOCH
+    source_date_epoch: int | None = None  # image created time, and what rewrite-timestamp clamps to
+    rewrite_timestamp: bool = False  # clamp layer mtimes to SOURCE_DATE_EPOCH (probe: engines.py)
 
 
 def build_argv(spec: BuildSpec) -> list[str]:
@@ -65,7 +65,8 @@ def build_argv(spec: BuildSpec) -> list[str]:
     for stage in spec.no_cache_filter:
         argv += ["--no-cache-filter", stage]
     if spec.output:
-        argv += ["--output", spec.output]
+        rewrite = spec.rewrite_timestamp and "rewrite-timestamp" not in spec.output
+        argv += ["--output", spec.output + (",rewrite-timestamp=true" if rewrite else "")]
     elif spec.rewrite_timestamp:
         kind = "type=image,push=true" if spec.push else "type=docker"
         argv += ["--output", f"{kind},rewrite-timestamp=true"]
@@ -111,29 +112,6 @@ def preflight(builder: str = "") -> Engine:
         buildkit=facts.get("BuildKit version", facts.get("Buildkit", "")),
         no_cache_filter="--no-cache-filter" in answers["help"].stdout,
     )
-
-
-def buildkit_version(engine: Engine) -> tuple[int, int]:
-    """(major, minor) of the builder's BuildKit, e.g. "v0.8+unknown" -> (0, 8); (0, 0) if unknown."""
-    text = engine.buildkit.lstrip("v")
-    parts = text.replace("+", ".").replace("-", ".").split(".")
-    try:
-        return int(parts[0]), int(parts[1])
-    except (IndexError, ValueError):
-        return 0, 0
-
-
-def reproducibility(engine: Engine) -> tuple[bool, bool, str]:
-    """Whether SOURCE_DATE_EPOCH and rewrite-timestamp work here, and a note saying so."""
-    version = buildkit_version(engine)
-    epoch, rewrite = version >= (0, 11), version >= (0, 13)
-    if rewrite:
-        return True, True, f"BuildKit {engine.buildkit}: SOURCE_DATE_EPOCH and rewrite-timestamp set from the commit time"
-    if epoch:
-        return True, False, (f"BuildKit {engine.buildkit}: SOURCE_DATE_EPOCH set; rewrite-timestamp needs 0.13, "
-                             "so layer timestamps may still make digests differ")
-    return False, False, (f"BuildKit {engine.buildkit or '(unknown)'} predates SOURCE_DATE_EPOCH (0.11) and "
-                          "rewrite-timestamp (0.13): equal inputs give different digests, so files are compared")
 
 
 def _parse_inspect(text: str) -> dict[str, str]:
@@ -235,9 +213,12 @@ def remote_revision(ref: str) -> tuple[bool, str | None]:
             hint = "check the registry address and that the registry is running"
         raise EnvironmentProblem(f"cannot read {ref} from the registry ({last_line(result.stderr) or 'no answer'}); {hint}")
     try:
-        image = json.loads(result.stdout)
+        image = json.loads(result.stdout) or {}
     except json.JSONDecodeError:
-        return True, None  # an index of several platforms: no single config to read
-    labels = ((image or {}).get("config") or {}).get("Labels") or {}
+        return True, None
+    if isinstance(image, dict) and "config" not in image:  # an index of several platforms: {platform: image}
+        images = [v for k, v in sorted(image.items()) if isinstance(v, dict) and not k.startswith("unknown")]
+        image = images[0] if images else {}
+    labels = (image.get("config") or {}).get("Labels") or {}
     return True, labels.get("org.opencontainers.image.revision")
 

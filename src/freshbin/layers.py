@@ -1,9 +1,11 @@
 """Every file of an image with its sha256: `docker save`, layers merged in order, whiteouts applied.
 
-Digests of two builds of one commit almost never match (timestamps in the config and in layer
-tar headers), so "are these images the same program?" is answered file by file: path, kind,
-size and sha256 of the content — never mtimes.  The tarball is parsed with the standard
-library's `tarfile` (docker-archive and OCI layouts both carry a `manifest.json`).
+Digests of two builds of one commit rarely match (timestamps in the config and in layer tar
+headers; only an engine whose OCI exporter honours rewrite-timestamp pins them, see engines.py),
+so "are these images the same program?" is answered file by file: path, kind, size and sha256 of
+the content — never mtimes.  The tarball is parsed with the standard library's `tarfile`:
+`docker save` archives carry a `manifest.json`; BuildKit's OCI exporter writes only an OCI
+layout (`index.json` → manifest → config and layer blobs), read by `oci_image`.
 """
 
 from __future__ import annotations
@@ -58,6 +60,57 @@ def files_of_archive(archive: Path) -> dict[str, FileEntry]:
             with tarfile.open(fileobj=layer, mode="r|*") as tar:
                 apply_layer(files, tar)
     return files
+
+
+def oci_image(archive: Path, platform: str = "linux/amd64") -> tuple[str, dict, dict[str, FileEntry]]:
+    """(manifest digest, image config, files) of the `platform` image in an OCI layout tarball.
+
+    Indexes are followed down to the platform's image manifest; attestation manifests (platform
+    `unknown/unknown`, which buildx adds for provenance) are never chosen.
+    """
+    with tarfile.open(archive) as outer:
+        def blob(digest: str) -> dict:
+            member = outer.extractfile("blobs/" + digest.replace(":", "/", 1))
+            if member is None:
+                raise EnvironmentProblem(f"blob {digest} is missing from the OCI archive {archive}")
+            return json.load(member)
+
+        try:
+            descriptor = {"digest": "", "manifests": json.load(outer.extractfile("index.json"))["manifests"]}
+        except (KeyError, json.JSONDecodeError, TypeError) as exc:
+            raise EnvironmentProblem(f"{archive} is not an OCI layout (no index.json)") from exc
+        for _ in range(4):  # index -> (nested index) -> manifest
+            if "manifests" not in descriptor:
+                break
+            chosen = pick_platform(descriptor["manifests"], platform)
+            if chosen is None:
+                raise EnvironmentProblem(f"the OCI archive {archive} has no {platform} image")
+            descriptor = {**blob(chosen["digest"]), "digest": chosen["digest"]}
+        config = blob(descriptor["config"]["digest"])
+        files: dict[str, FileEntry] = {}
+        for layer in descriptor.get("layers", []):
+            stream = outer.extractfile("blobs/" + layer["digest"].replace(":", "/", 1))
+            if stream is None:
+                raise EnvironmentProblem(f"layer {layer['digest']} is missing from the OCI archive {archive}")
+            with tarfile.open(fileobj=stream, mode="r|*") as tar:
+                apply_layer(files, tar)
+    return descriptor["digest"], config, files
+
+
+def pick_platform(manifests: list[dict], platform: str) -> dict | None:
+    """The descriptor for `platform` (os/arch[/variant]); never an attestation (`unknown/unknown`).
+
+    A descriptor without a platform counts as a match (single-platform layouts often omit it).
+    """
+    wanted = platform.split("/")
+    candidates = [m for m in manifests if (m.get("platform") or {}).get("os") != "unknown"
+                  and "attestation-manifest" not in (m.get("annotations") or {}).values()]
+    for m in candidates:
+        plat = m.get("platform")
+        if plat and [plat.get("os"), plat.get("architecture")] == wanted[:2] and (
+                len(wanted) < 3 or plat.get("variant") == wanted[2]):
+            return m
+    return next((m for m in candidates if not m.get("platform")), None)
 
 
 def apply_layer(files: dict[str, FileEntry], tar: tarfile.TarFile) -> None:

@@ -23,15 +23,16 @@ import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
-from . import buildx, image, report, runner
+from . import buildx, engines, image, report, runner
 from .deploy import DeployRequest, Prepared, judge_freshness, locate_binary, prepare, revision_labels
 from .detect import detect
 from .errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, EnvironmentProblem, GitError
 from .guard import cache_options, guarded_context
 from .history import load as load_history
-from .layers import FileEntry, differing, image_files
+from .layers import FileEntry, differing, image_files, oci_image
 from .shipped import BinaryLocation
 
 Locator = Callable[[dict], BinaryLocation]
@@ -65,6 +66,7 @@ class Side:
     binary_name: str = ""  # the cargo binary's name, for the change rules
     revision: str | None = None
     files: dict[str, FileEntry] = field(default_factory=dict, repr=False)
+    pinned: bool = False  # built with every timestamp pinned: equal inputs give equal digests
 
     def to_json(self) -> dict:
         return {"ref": self.ref, "digest": self.digest, "binary_path": self.binary_path,
@@ -215,21 +217,37 @@ def _propagation_check(req: DeployRequest, p: Prepared, history: list[dict], qui
 
 def _builds(req: DeployRequest, p: Prepared, engine: buildx.Engine, push: bool, always_no_cache: bool,
             deployed: Side | None, cleanup: ExitStack, notes: list[str], locator: Locator) -> dict[str, Side]:
-    """cached, reference, and — when a cause must be named or it is asked for — no-cache."""
-    epoch, rewrite, note = buildx.reproducibility(engine)
-    notes.append(note)
+    """cached, reference, and — when a cause must be named or it is asked for — no-cache.
+
+    Where the engine pins timestamps (engines.py: the OCI exporter with rewrite-timestamp), the
+    builds go to OCI archives with every timestamp pinned, so the how-to's digest comparison
+    decides; elsewhere they are loaded (or pushed) as before.  The pin is PINNED_EPOCH, not the
+    commit time: rewrite-timestamp only clamps times *later* than SOURCE_DATE_EPOCH, and a cached
+    layer built before the commit (an unchanged binary's COPY, a rebuild of known content) keeps
+    its older mtimes while the no-cache build's are clamped — measured on Docker 26.1: same files,
+    different digests.  The created label still names the commit time.
+    """
+    behaviour = engines.behaviour(req.builder)
+    reproducible = not push and behaviour.oci_rewrite
+    notes.append(behaviour.note)
     commit_time = int(p.repo.head.commit.committed_date)
     repository = req.image or LOCAL_REPOSITORY
     tag = req.tag or p.commit[:12]
     meta = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="freshbin-verify-")))
+    labels = revision_labels(p.commit)
+    if reproducible:
+        labels["org.opencontainers.image.created"] = datetime.fromtimestamp(commit_time, timezone.utc).isoformat()
     common = dict(target=req.target, platform=req.platform, builder=req.builder, build_args=dict(req.build_args),
-                  labels=revision_labels(p.commit), source_date_epoch=commit_time if epoch else None,
-                  rewrite_timestamp=rewrite)
+                  labels=labels, source_date_epoch=engines.PINNED_EPOCH if reproducible else None,
+                  rewrite_timestamp=reproducible)
+
+    def archive(name: str) -> str:
+        return f"type=oci,dest={meta / (name + '.tar')}" if reproducible else ""
 
     def how_to_build(name: str, no_cache: bool) -> Side:
         spec = buildx.BuildSpec(context=p.workspace / req.context, dockerfile=p.dockerfile,
                                 tags=(f"{repository}:{tag}-{name}",), metadata_file=meta / f"{name}.json",
-                                no_cache=no_cache, push=push, load=not push, **common)
+                                no_cache=no_cache, push=push, load=not push, output=archive(name), **common)
         return _built_side(name, spec, cleanup, req, locator)
 
     # Order matters on BuildKit v0.8: a --no-cache build can file its result under an existing
@@ -240,7 +258,8 @@ def _builds(req: DeployRequest, p: Prepared, engine: buildx.Engine, push: bool, 
     filters, no_cache, cache_note = cache_options(engine.no_cache_filter, p.dockerfile, req.target)
     spec = buildx.BuildSpec(context=guard.path, dockerfile=guard.workspace / req.dockerfile,
                             tags=(f"{LOCAL_REPOSITORY}:{tag}-reference",), metadata_file=meta / "reference.json",
-                            push=False, load=True, no_cache=no_cache, no_cache_filter=filters, **common)
+                            push=False, load=True, no_cache=no_cache, no_cache_filter=filters,
+                            output=archive("reference"), **common)
     sides["reference"] = _built_side("reference", spec, cleanup, req, locator)
     subject = deployed or sides["cached"]
     if push or always_no_cache or subject.binary_sha256 != sides["reference"].binary_sha256:
@@ -259,15 +278,22 @@ def _built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: Depl
     metadata = buildx.build(spec, stream=not req.quiet)
     digest = metadata["containerimage.digest"]
     ref = spec.tags[0]
+    if spec.output.startswith("type=oci,dest="):  # an archive: read it, the local store never sees it
+        _, config, files = oci_image(Path(spec.output.split("dest=", 1)[1].split(",")[0]), spec.platform)
+        return _side_from(Side(name, ref, digest, pinned=spec.rewrite_timestamp), config.get("config") or {}, files,
+                          locator)
     cleanup.callback(_remove_images, [ref])
     local = image.ensure_local(metadata.get("containerimage.config.digest", digest), ref)
     return _inspect_side(Side(name, ref, digest), local, locator)
 
 
 def _inspect_side(side: Side, local: str, locator: Locator) -> Side:
-    config = image.config_of(local)
+    return _side_from(side, image.config_of(local), image_files(local), locator)
+
+
+def _side_from(side: Side, config: dict, files: dict[str, FileEntry], locator: Locator) -> Side:
     side.revision = (config.get("Labels") or {}).get("org.opencontainers.image.revision")
-    side.files = image_files(local)
+    side.files = files
     location = locator(config)
     present = [c for c in location.candidates if c in side.files]
     found = next((c for c in present if side.files[c].kind == "file"), present[0] if present else None)
@@ -283,11 +309,22 @@ def _build_checks(sides: dict[str, Side], notes: list[str]) -> list[Check]:
     subject = sides.get("deployed") or cached
     twin = sides.get("nocache") or reference  # the how-to's comparison needs two builds of one commit
     files = differing({cached.name: cached.files, twin.name: twin.files})
-    if cached.digest != twin.digest and not files:
+    pinned = "nocache" in sides and cached.pinned and twin.pinned
+    if cached.digest != twin.digest and not files and not pinned:
         notes.append(f"non-reproducible image: {cached.name} and {twin.name} digests differ but every file is "
                      "identical (timestamps/metadata only) — not staleness")
+    digest_ok = None
+    if pinned:
+        # Timestamps pinned: a from-scratch build of this commit must give the cached build's digest,
+        # so equal digests prove the cache changed nothing; differing files prove it did.  Differing
+        # digests over identical files (metadata not pinned) decide nothing.
+        digest_ok = True if cached.digest == twin.digest else (False if files else None)
+        notes.append("digests are reproducible on this engine: cached == no-cache digest decides whether the cache "
+                     "changed the result" + ("" if digest_ok is not None else
+                                             " (here they differ over identical files: metadata, not staleness)"))
     checks = [
-        Check(f"digest cached == {twin.name}", _short(cached.digest, 19), _short(twin.digest, 19), None, False),
+        Check(DIGEST_CHECK if pinned else f"digest cached == {twin.name}", _short(cached.digest, 19),
+              _short(twin.digest, 19), digest_ok, pinned),
         Check(f"files cached == {twin.name}", "same files", f"{len(files)} differ" if files else "same files",
               None, False),
     ]
@@ -310,8 +347,9 @@ def _short(value: str | None, width: int = 16) -> str:
     return value[:width]
 
 
+DIGEST_CHECK = "digest cached == no-cache (reproducible)"
 _CAUSE_OF_CHECK = {"registry tag": CAUSE_TAG_MOVED, "revision label": CAUSE_OTHER_COMMIT,
-                   "change propagation": CAUSE_PROPAGATION}
+                   "change propagation": CAUSE_PROPAGATION, DIGEST_CHECK: CAUSE_CACHE}
 
 
 def exit_code(result: VerifyResult) -> int:

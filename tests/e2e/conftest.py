@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import BUILD_ARGS, REGISTRY, write
+from ..conftest import BUILD_ARGS, REGISTRY, engine_name, write
+
+
+# Measured (docs/engines.md): do two `--no-cache` builds of one commit get one digest when
+# verify builds them (OCI exporter, SOURCE_DATE_EPOCH, rewrite-timestamp, docker driver)?
+REPRODUCIBLE_DIGESTS = {"default": False, "docker26": False, "docker26-containerd": True}
+
+
+def reproducible_digests() -> bool:
+    """What the table says for the engine the suite runs on."""
+    return REPRODUCIBLE_DIGESTS[engine_name()]
 
 
 def unique_image(name: str) -> str:
@@ -35,6 +45,22 @@ def buildx_push(context: Path, *, dockerfile: str, target: str, ref: str, no_cac
     proc = subprocess.run(argv, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(meta.read_text())
+
+
+def platform_manifest_digest(ref: str, platform: str = "linux/amd64") -> str:
+    """The image manifest's digest: `ref`'s own, or its platform entry's when `ref` is an index.
+
+    On the containerd store a push is an index whose provenance attestation differs per build,
+    so two pushes of one identical image differ in their index digest only.
+    """
+    out = subprocess.run(["docker", "buildx", "imagetools", "inspect", ref, "--format", "{{json .Manifest}}"],
+                         capture_output=True, text=True, check=True).stdout
+    manifest = json.loads(out)
+    os_, arch = platform.split("/")[:2]
+    for entry in manifest.get("manifests") or []:
+        if (entry.get("platform") or {}).get("os") == os_ and entry["platform"].get("architecture") == arch:
+            return entry["digest"]
+    return manifest["digest"]
 
 
 def run_image(ref: str) -> str:
@@ -59,3 +85,18 @@ def private_registry(tmp_path):
     yield f"127.0.0.1:{port}", proc
     proc.kill()
     proc.wait()
+
+
+def forget_poisoned_cache() -> None:
+    """Prune the build cache after a test that files two results under one cache record.
+
+    After the how-to's `--no-cache` rebuild of a commit whose cached build compiled the real
+    binary, every later build on Docker 26.1 (both stores) that compiles the dummy — another
+    commit, another clone — ships that commit's *real* binary (measured: a verify test then got
+    "worker revision=poison-…"); BuildKit v0.8 goes the other way (the real binary's build ships
+    the dummy, see test_deploy).
+    Only on the suite's own second engine: the default daemon is shared with concurrent runs,
+    whose warm caches a prune would invalidate mid-test.
+    """
+    if engine_name() != "default":
+        subprocess.run(["docker", "buildx", "prune", "--all", "--force"], capture_output=True, timeout=300)

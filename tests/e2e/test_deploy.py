@@ -13,7 +13,7 @@ import pytest
 from freshbin import ledger
 
 from ..conftest import FRESHBIN, commit_all, set_revision, write
-from .conftest import BUILD_ARGS, buildx_push, run_image, unique_image
+from .conftest import BUILD_ARGS, buildx_push, forget_poisoned_cache, run_image, unique_image
 
 pytestmark = pytest.mark.e2e
 
@@ -115,13 +115,14 @@ def test_two_concurrent_deploys_both_recorded(engine, example_repo):
     assert sorted(json.loads(line)["tag"] for line in raw) == ["one", "two"]
 
 
-def test_guard_after_the_how_tos_no_cache_build_of_the_same_commit_ships_the_change(engine, example_repo):
+def test_guard_after_the_how_tos_no_cache_build_of_the_same_commit_ships_the_change(engine, example_repo, request):
     """BuildKit v0.8: a --no-cache build can file the dummy under the real binary's COPY --from key.
 
     Without `--no-cache-filter` on the artefact-only stage, the guard deploy below compiles the
     real binary and still ships the dummy (measured before the filter was added).
     """
     image = unique_image("deploy-poison")
+    request.addfinalizer(forget_poisoned_cache)
     ok_json(freshbin_deploy(example_repo, image, "--strategy", "cached", "--tag", "warm"))  # deps built now
     revision = f"poison-{uuid.uuid4().hex[:8]}"
     set_revision(example_repo, "worker", revision)

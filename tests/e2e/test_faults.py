@@ -25,7 +25,7 @@ import pytest
 
 from freshbin import ledger
 
-from ..conftest import FRESHBIN, commit_all, set_revision, write
+from ..conftest import FRESHBIN, commit_all, engine_name, set_revision, write
 from .conftest import BUILD_ARGS, unique_image
 from .test_deploy import ok_json
 
@@ -207,8 +207,12 @@ def test_ctrl_c_during_build_and_during_push(engine, example_repo, private_regis
 
 
 def test_daemon_stopped_mid_build(engine, example_repo):
-    pidfile = STATE / "dockerd.pid"
-    if not (STATE / "dockerd.started").exists() or not pidfile.exists():
+    # The daemon under test — never the default one while the suite runs on the second engine.
+    name = engine_name()
+    state = STATE if name == "default" else STATE / name
+    up_args = [] if name == "default" else ["--engine", "26"] + (["--containerd-store"] if "containerd" in name else [])
+    pidfile = state / "dockerd.pid"
+    if not (state / "dockerd.started").exists() or not pidfile.exists():
         pytest.skip("dockerd was not started by `freshbin env.up`; not stopping someone else's daemon")
     slow_dockerfile(example_repo)
     before = snapshot()
@@ -226,7 +230,7 @@ def test_daemon_stopped_mid_build(engine, example_repo):
                 break
             time.sleep(0.5)
         script = Path(__file__).resolve().parents[2] / "src" / "freshbin" / "data" / "testenv.sh"
-        restarted = subprocess.run(["bash", str(script), "up"], capture_output=True, text=True)
+        restarted = subprocess.run(["bash", str(script), "up", *up_args], capture_output=True, text=True)
         assert restarted.returncode == 0, restarted.stderr
     line = one_line_error(result)
     assert "daemon" in line.lower() or "failed" in line

@@ -110,11 +110,7 @@ def test_build_argv_load_epoch_and_rewrite():
     assert "--push" not in pushed
 
 
-@pytest.mark.parametrize("text, version, epoch, rewrite", [
-    ("v0.8+unknown", (0, 8), False, False), ("v0.12.5", (0, 12), True, False), ("v0.13.0", (0, 13), True, True),
-    ("", (0, 0), False, False),
-])
-def test_reproducibility_probe_from_the_buildkit_version(text, version, epoch, rewrite):
-    engine = buildx.Engine("0.13", "default", "docker", text, True)
-    assert buildx.buildkit_version(engine) == version
-    assert buildx.reproducibility(engine)[:2] == (epoch, rewrite)
+def test_build_argv_oci_output_with_rewrite_timestamp():
+    argv = buildx.build_argv(spec(output="type=oci,dest=/t/x.tar", rewrite_timestamp=True, source_date_epoch=5))
+    assert argv[argv.index("--output") + 1] == "type=oci,dest=/t/x.tar,rewrite-timestamp=true"
+    assert "SOURCE_DATE_EPOCH=5" in argv and "--push" not in argv and "--load" not in argv

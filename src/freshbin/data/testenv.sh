@@ -2,14 +2,20 @@
 # freshbin test environment: Docker engine, buildx, a loopback registry and a Rust builder image.
 #
 #   scripts/testenv.sh up      install what is missing, start what is not running (idempotent)
-#   scripts/testenv.sh down    stop only what `up` started (by pid file)
-#   scripts/testenv.sh status  print what is installed and running
+#   scripts/testenv.sh up --engine 26 [--containerd-store]
+#                              also a second dockerd: Debian 13's docker.io 26 (see engine26.sh)
+#   scripts/testenv.sh down [--engine 26 [--containerd-store]]
+#                              stop only what `up` started (by pid file)
+#   scripts/testenv.sh status  print what is installed and running, engine by engine
 #   scripts/testenv.sh deps-image   build localhost/rust-builder-deps:bookworm (benchmarks)
 #
 # Why a script and not Python: it must run before the kit (and its Python deps) is installed,
 # both on a developer's machine and on a fresh CI machine.  Exit codes: 0 ok, 2 environment
 # cannot be prepared here (not root, not Debian, install failed).
 set -euo pipefail
+# This script manages the default daemon on its default socket (and, with --engine 26, a second
+# one on a socket of its own): a DOCKER_HOST or context pointing elsewhere must not redirect it.
+unset DOCKER_HOST DOCKER_CONTEXT
 
 STATE_DIR=${FRESHBIN_ENV_DIR:-/var/lib/freshbin-env}
 REGISTRY_ADDR=${FRESHBIN_REGISTRY_ADDR:-127.0.0.1:5000}
@@ -105,12 +111,18 @@ start_dockerd() {
     log "starting dockerd"
     # iptables may be unavailable in sandboxes; the registry is reached over loopback only.
     nohup dockerd --pidfile "$STATE_DIR/dockerd.pid" >"$STATE_DIR/dockerd.log" 2>&1 &
+    await_daemon dockerd daemon_up "$STATE_DIR"
+}
+
+# Wait up to 60 s for CHECK to pass; then mark DIR/dockerd.started (for `down`), else show DIR's log.
+await_daemon() {
+    local name=$1 check=$2 dir=$3
     for _ in $(seq 1 60); do
-        daemon_up && { touch "$STATE_DIR/dockerd.started"; return 0; }
+        "$check" && { touch "$dir/dockerd.started"; return 0; }
         sleep 1
     done
-    tail -n 20 "$STATE_DIR/dockerd.log" >&2 || true
-    die "dockerd did not answer within 60 s (log: $STATE_DIR/dockerd.log)"
+    tail -n 20 "$dir/dockerd.log" >&2 || true
+    die "$name did not answer within 60 s (log: $dir/dockerd.log)"
 }
 
 registry_up() { curl -fsS -o /dev/null "http://$REGISTRY_ADDR/v2/" 2>/dev/null; }
@@ -222,6 +234,15 @@ stop_pidfile() {
     rm -f "$pidfile"
 }
 
+# The second engine (Docker 26 from Debian 13) lives in engine26.sh beside this file.
+engine26_lib() {
+    local lib
+    lib="$(dirname "${BASH_SOURCE[0]}")/engine26.sh"
+    [ -f "$lib" ] || die "engine26.sh is missing beside $0; run the script from its directory in the package"
+    # shellcheck source=engine26.sh
+    . "$lib"
+}
+
 cmd_up() {
     require_root_debian
     apt_install docker.io docker-registry debootstrap curl ca-certificates git tini
@@ -231,9 +252,13 @@ cmd_up() {
     build_builder_image
     build_runtime_image
     log "ready: $(docker buildx version | head -n1); registry http://$REGISTRY_ADDR; images $BUILDER_IMAGE $RUNTIME_IMAGE"
+    [ -z "$ENGINE" ] || { engine26_lib; engine26_up; }
 }
 
 cmd_down() {
+    engine26_lib
+    if [ -n "$ENGINE" ]; then engine26_down; return 0; fi
+    for store in classic containerd; do STORE=$store engine26_down; done
     stop_pidfile registry "$STATE_DIR/registry.pid"
     if [ -f "$STATE_DIR/dockerd.started" ]; then
         stop_pidfile dockerd "$STATE_DIR/dockerd.pid"
@@ -242,18 +267,43 @@ cmd_down() {
 }
 
 cmd_status() {
-    printf 'docker:   %s\n' "$(docker --version 2>/dev/null || echo missing)"
+    printf 'client:   %s\n' "$(docker --version 2>/dev/null || echo missing)"
     printf 'buildx:   %s\n' "$(docker buildx version 2>/dev/null | head -n1 || echo missing)"
-    printf 'daemon:   %s\n' "$(daemon_up && echo running || echo down)"
     printf 'registry: %s\n' "$(registry_up && echo "running on $REGISTRY_ADDR" || echo down)"
     printf 'builder:  %s\n' "$(image_exists "$BUILDER_IMAGE" 2>/dev/null && echo "$BUILDER_IMAGE" || echo missing)"
     printf 'runtime:  %s\n' "$(image_exists "$RUNTIME_IMAGE" 2>/dev/null && echo "$RUNTIME_IMAGE" || echo missing)"
+    engine26_lib
+    engine_status default unix:///var/run/docker.sock
+    for store in classic containerd; do
+        STORE=$store engine26_vars
+        [ -S "$E26_SOCK" ] && engine_status "$E26_NAME" "unix://$E26_SOCK"
+    done
+    return 0
 }
 
-case "${1:-}" in
+ACTION=${1:-}
+shift || true
+ENGINE="" STORE=classic
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --engine) ENGINE=${2:-}; shift 2 || true ;;
+        --engine=*) ENGINE=${1#--engine=}; shift ;;
+        --containerd-store) STORE=containerd; shift ;;
+        *) echo "testenv: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+case "$ENGINE" in
+    ""|26) ;;
+    *) echo "testenv: --engine $ENGINE is not automated; use --engine 26 (Debian 13's docker.io)" >&2; exit 2 ;;
+esac
+if [ "$STORE" = containerd ] && [ -z "$ENGINE" ]; then
+    echo "testenv: --containerd-store needs --engine 26 (the default engine stays as it is)" >&2; exit 2
+fi
+
+case "$ACTION" in
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
     deps-image) require_root_debian; start_dockerd; build_deps_image ;;
-    *) echo "usage: $0 up|down|status|deps-image" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|status|deps-image [--engine 26 [--containerd-store]]" >&2; exit 2 ;;
 esac

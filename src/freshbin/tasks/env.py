@@ -1,4 +1,9 @@
-"""`invoke env.up|down|status`: the real Docker engine, buildx, registry and builder images."""
+"""`invoke env.up|down|status`: the real Docker engine, buildx, registry and builder images.
+
+`--engine 26` adds a second daemon (Debian 13's docker.io 26) beside the default one, with its
+own socket under /var/lib/freshbin-env; `--containerd-store` gives it the containerd image store.
+The default engine stays the default: tests reach the second one with FRESHBIN_TEST_ENGINE.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +12,42 @@ from importlib import resources
 
 from invoke import Collection, Exit, task
 
+ENGINE_HELP = {
+    "engine": "also run a second engine: 26 (Debian 13's docker.io) beside the default one",
+    "containerd_store": "with --engine 26: the containerd image store instead of the classic one",
+}
 
-def _script(action: str) -> int:
+
+def _script(action: str, engine: str = "", containerd_store: bool = False) -> int:
+    args = [action]
+    if engine:
+        args += ["--engine", str(engine)]
+    if containerd_store:
+        args.append("--containerd-store")
     script = resources.files("freshbin") / "data" / "testenv.sh"
     with resources.as_file(script) as path:
-        return subprocess.call(["bash", str(path), action])
+        return subprocess.call(["bash", str(path), *args])
 
 
-@task
-def up(c):
+@task(help=ENGINE_HELP)
+def up(c, engine="", containerd_store=False):
     """Install and start Docker, buildx, a registry on 127.0.0.1:5000 and the builder images."""
-    code = _script("up")
+    code = _script("up", engine, containerd_store)
     if code:
         raise Exit(code=code)
 
 
-@task
-def down(c):
-    """Stop the registry and dockerd, if env.up started them."""
-    code = _script("down")
+@task(help=ENGINE_HELP)
+def down(c, engine="", containerd_store=False):
+    """Stop what env.up started: the registry and dockerd, or only the --engine 26 daemon."""
+    code = _script("down", engine, containerd_store)
     if code:
         raise Exit(code=code)
 
 
 @task
 def status(c):
-    """Show what is installed and running."""
+    """Show what is installed and running: each engine's version, image store, BuildKit and builders."""
     _script("status")
 
 

@@ -1,0 +1,127 @@
+"""What the engine does, found by trying it — never by reading version strings.
+
+Debian's builds of Docker 26 report their embedded BuildKit as `v0.0.0+unknown`, and the classic
+and containerd image stores of one engine version behave differently, so each behaviour freshbin
+relies on is probed with a tiny build (`FROM scratch`, one copied file, no base image, no push):
+
+  store         `docker info`: the containerd snapshotter or a classic graph driver
+  oci_rewrite   two `--no-cache` builds to the OCI exporter with SOURCE_DATE_EPOCH and
+                `rewrite-timestamp=true`, the copied file's mtime moved in between: the same
+                manifest digest means the engine pins every timestamp (measured: Docker 26.1
+                yes on both stores; Docker 20.10 / BuildKit v0.8 no)
+
+The answer is cached per engine (socket or context, server version, builder) for a day, in
+$XDG_CACHE_HOME/freshbin/engines.json, because a probe costs two builds (about 2 s).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import runner
+
+CACHE_SECONDS = 24 * 3600
+# SOURCE_DATE_EPOCH for pinned builds: earlier than any layer a cache can hold (see verify._builds).
+PINNED_EPOCH = 1
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    server: str  # the daemon's version string, for the record only
+    store: str  # "containerd" or "classic"
+    oci_rewrite: bool  # two no-cache OCI builds with rewrite-timestamp have one digest
+    note: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def behaviour(builder: str = "") -> Behaviour:
+    """The probed behaviour of the engine DOCKER_HOST/the current context reaches (cached)."""
+    info = runner.run(["docker", "info", "--format", "{{.ServerVersion}}|{{json .DriverStatus}}"],
+                      check=False, timeout=30)
+    server, _, status = info.stdout.strip().partition("|")
+    store = "containerd" if "io.containerd.snapshotter" in status else "classic"
+    key = hashlib.sha256(json.dumps([os.environ.get("DOCKER_HOST", ""), os.environ.get("DOCKER_CONTEXT", ""),
+                                     server, store, builder]).encode()).hexdigest()[:16]
+    cached = _cache_read(key)
+    if cached is not None:
+        return cached
+    rewrite = probe_oci_rewrite(builder)
+    note = (f"Docker {server}, {store} image store: the OCI exporter pins timestamps (rewrite-timestamp), so two "
+            "builds of one commit have one digest" if rewrite else
+            f"Docker {server}, {store} image store: two builds of one commit get different digests "
+            "(no working rewrite-timestamp), so files and binaries are compared instead")
+    found = Behaviour(server, store, rewrite, note)
+    _cache_write(key, found)
+    return found
+
+
+def probe_oci_rewrite(builder: str = "") -> bool:
+    """Two `--no-cache` OCI builds of one file whose mtime differs: one digest?"""
+    with tempfile.TemporaryDirectory(prefix="freshbin-probe-") as tmp:
+        root = Path(tmp)
+        contexts = []
+        for index, mtime in enumerate((PINNED_EPOCH + 10, PINNED_EPOCH + 20_000)):
+            ctx = root / f"ctx{index}"
+            ctx.mkdir()
+            (ctx / "Dockerfile").write_text("FROM scratch\nCOPY probe /probe\n")
+            (ctx / "probe").write_text("freshbin probe\n")
+            os.utime(ctx / "probe", (mtime, mtime))
+            contexts.append(ctx)
+        with ThreadPoolExecutor(2) as pool:
+            digests = list(pool.map(lambda ctx: _oci_digest(ctx, builder), contexts))
+    return digests[0] is not None and digests[0] == digests[1]
+
+
+def _oci_digest(ctx: Path, builder: str) -> str | None:
+    meta = ctx.parent / f"{ctx.name}.json"
+    argv = ["docker", "buildx", "build", *(["--builder", builder] if builder else []), "--no-cache",
+            "--build-arg", f"SOURCE_DATE_EPOCH={PINNED_EPOCH}",
+            "--output", f"type=oci,dest={ctx.parent / (ctx.name + '.tar')},rewrite-timestamp=true",
+            "--metadata-file", str(meta), "--progress", "quiet", str(ctx)]
+    if runner.run(argv, check=False, timeout=300).returncode != 0:
+        return None
+    try:
+        return json.loads(meta.read_text()).get("containerimage.digest")
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _cache_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "freshbin" / "engines.json"
+
+
+def _cache_read(key: str) -> Behaviour | None:
+    try:
+        entry = json.loads(_cache_path().read_text()).get(key)
+        if entry and time.time() - entry.pop("at", 0) < CACHE_SECONDS:
+            return Behaviour(**entry)
+    except (OSError, json.JSONDecodeError, TypeError, AttributeError):
+        pass
+    return None
+
+
+def _cache_write(key: str, found: Behaviour) -> None:
+    path = _cache_path()
+    try:
+        data = json.loads(path.read_text()) if path.exists() else {}
+        data = data if isinstance(data, dict) else {}
+    except (OSError, json.JSONDecodeError):
+        data = {}
+    data[key] = {**found.to_json(), "at": time.time()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home: probe again next time
