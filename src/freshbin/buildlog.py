@@ -62,10 +62,12 @@ class BuildRecord:
         return [s for s in self.steps if s.instruction.startswith("RUN ") and _CARGO_COMPILE.search(s.instruction)
                 and not _CHEF_COOK.search(s.instruction)]
 
-    def final_compile(self) -> Step | None:
-        """The last cargo compile of the build stage: the step whose output ships."""
+    def final_compile(self, stage_order: list[str] | None = None) -> Step | None:
+        """The last cargo compile of the build: the step whose output ships.  `stage_order` (the
+        Dockerfile's stage names, first to last) ranks a `FROM deps AS builder` stage after `deps`."""
+        rank = {name: i for i, name in enumerate(stage_order or [])}
         steps = self.compile_steps()
-        return max(steps, key=lambda s: (s.position or 0, s.id)) if steps else None
+        return max(steps, key=lambda s: (rank.get(s.stage or "", -1), s.position or 0, s.id)) if steps else None
 
 
 def parse_plain(text: str) -> BuildRecord:

@@ -127,23 +127,30 @@ PUSH_ATTEMPTS = 3
 
 
 def build(spec: BuildSpec, *, stream: bool = True) -> dict:
-    """Run the build; return the metadata file's JSON.
+    """Run the build; return the metadata file's JSON."""
+    return build_logged(spec, stream=stream)[0]
+
+
+def build_logged(spec: BuildSpec, *, stream: bool = True) -> tuple[dict, str]:
+    """Run the build; return the metadata file's JSON and the progress log (the build's own
+    record of which steps ran, see buildlog.py).
 
     A push that the registry answers with a 5xx is retried (the build itself is cached by then,
     so a retry costs the push): a distribution registry answers 500 when concurrent pushes race
     on the same blob (measured with eight concurrent deploys).
     """
     argv = build_argv(spec)
+    log = ""
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         try:
-            runner.run(argv, stream=stream)
+            log = runner.run(argv, stream=stream).stderr
             break
         except CommandFailed as exc:
             if spec.push and attempt < PUSH_ATTEMPTS and _registry_5xx(exc.stderr):
                 time.sleep(attempt)
                 continue
             raise CommandFailed(argv, exc.returncode, exc.stderr, hint=_hint(exc.stderr)) from None
-    return read_metadata(spec.metadata_file)
+    return read_metadata(spec.metadata_file), log
 
 
 def _registry_5xx(stderr: str) -> bool:

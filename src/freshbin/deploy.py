@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import buildx, gitio, history, image, ledger, refs, shipped
+from . import buildx, evidence, gitio, history, image, ledger, refs, shipped
 from .detect import Detection, detect
 from .errors import EnvironmentProblem, GitError, UsageError, WorkspaceError
 from .guard import MECHANISM as GUARD_MECHANISM, cache_options, guarded_context
@@ -67,6 +67,7 @@ class DeployResult:
     dry_run: bool
     reason: str
     history: dict | None = None  # where the deploy record went in the registry (history.Published)
+    evidence: dict | None = None  # what the build's own record says (evidence.BuildEvidence)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -160,13 +161,16 @@ def deploy(req: DeployRequest) -> DeployResult:
             return DeployResult(req.image, p.tag, None, p.commit, req.strategy, no_cache, None,
                                 _previous_json(previous), None, str(p.ledger_path), [command], guard_note, True,
                                 f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed")
-        metadata = buildx.build(spec, stream=not req.quiet)
+        metadata, log = buildx.build_logged(spec, stream=not req.quiet)
     digest = metadata["containerimage.digest"]
     binary = _pushed_binary(req, p, ref, digest, metadata)
+    proof = evidence.judge(log, detection, binary.name or Path(binary.path).name, p.dockerfile)
     fresh, reason = judge_freshness(previous, detection, binary)
     if fresh is not False:
         fresh, reason = _same_binary_as_other_revision(p.workspace, req, past.for_target(req.target)[::-1],
                                                        p.commit, binary, (fresh, reason))
+    if fresh is not False and proof.stale:  # no history needed: the build says cargo skipped a change
+        fresh, reason = False, evidence.stale_reason(proof, binary.name or Path(binary.path).name)
     shipped = binary.to_json()
     record = {
         "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -174,6 +178,7 @@ def deploy(req: DeployRequest) -> DeployResult:
         "no_cache": no_cache, "platform": req.platform, "target": req.target, "builder": engine.builder,
         "triggers": [c.path for c in detection.changed if c.binaries][:100],
         "binary": shipped, "fresh": fresh, "stale": fresh is False, "dirty": p.dirty,
+        "evidence": {k: v for k, v in proof.to_json().items() if k in ("step", "ran", "not_compiled", "cause")},
     }
     published = history.publish(req.image, {**record, "reason": reason}, source=history.source_url(p.repo))
     record["record"] = published.record
@@ -183,7 +188,7 @@ def deploy(req: DeployRequest) -> DeployResult:
         raise EnvironmentProblem(f"pushed {ref} ({digest}) but could not record it: {exc}") from exc
     return DeployResult(req.image, p.tag, digest, p.commit, req.strategy, no_cache, shipped,
                         _previous_json(previous), fresh, str(p.ledger_path), [command], guard_note, False, reason,
-                        asdict(published))
+                        asdict(published), proof.to_json())
 
 
 def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metadata: dict) -> image.BinaryFacts:

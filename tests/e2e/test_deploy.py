@@ -42,8 +42,10 @@ def ledger_lines(repo: Path) -> list[dict]:
 
 def test_no_cache_strategy_follows_detect_and_dry_run_changes_nothing(engine, example_repo):
     image = unique_image("deploy-nocache")
-    first = ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"))
-    assert first["no_cache"] is True  # root commit: everything is new
+    # A fresh clone, no history: the build's own record shows cargo never compiled the real worker.
+    first = ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"), code=1)
+    assert first["no_cache"] is True and first["previous"] is None  # root commit: everything is new
+    assert first["evidence"]["not_compiled"] == ["worker"] and first["evidence"]["cause"] == "cargo mtime freshness"
     set_revision(example_repo, "worker", f"w-{uuid.uuid4().hex[:6]}")
     commit_all(example_repo, "worker change")
     dry = ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache", "--dry-run", "--tag", "dry"))
@@ -63,7 +65,7 @@ def test_no_cache_strategy_follows_detect_and_dry_run_changes_nothing(engine, ex
 
 def test_hazardous_no_cache_deploys_are_flagged_stale_and_guard_ships_the_change(engine, example_repo):
     image = unique_image("deploy-stale")
-    ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"))
+    ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"), code=1)
     revision = f"worker-{uuid.uuid4().hex[:8]}"
     set_revision(example_repo, "worker", revision)
     commit_all(example_repo, "worker change")

@@ -118,8 +118,9 @@ def test_guard_ships_every_change_and_the_how_to_is_flagged(engine, tmp_path, la
         assert run_image(f"{image}:{guarded['tag']}") == f"{binary} revision={revision}", f"guard, date {date}"
         assert guarded["fresh"] is True
     commit_revision(repo, main, binary)
-    how_to = result(deploy(repo, image, "--strategy", "no-cache"), 0)
+    how_to = result(deploy(repo, image, "--strategy", "no-cache"), 1)  # a new dummy: no earlier twin
     assert how_to["no_cache"] is True  # the source change triggers it, wherever the package lives
+    assert how_to["evidence"]["not_compiled"] == [binary] and how_to["fresh"] is False
     assert run_image(f"{image}:{how_to['tag']}") == "dummy"
     commit_revision(repo, main, binary)
     again = result(deploy(repo, image, "--strategy", "no-cache"), 1)
@@ -174,10 +175,10 @@ def test_runtime_stages_real_images_use(engine, runtime_repo, shape):
     assert guarded["fresh"] is True and run_image(f"{image}:{guarded['tag']}") == f"worker revision={revision}"
     fresh = verify(runtime_repo, image, shape)
     assert fresh["verdict"] == "fresh" and fresh["deployed"]["binary_path"] == path
-    for step in range(2):  # the how-to's way, twice: the dummy ships, the second is caught
+    for step in range(2):  # the how-to's way, twice: the dummy ships; the build record catches both
         set_revision(runtime_repo, "worker", f"worker-howto-{step}-{uuid.uuid4().hex[:6]}")
         commit_all(runtime_repo, "how-to")
-        how_to = result(deploy(runtime_repo, image, "--strategy", "no-cache", target=shape), step)
+        how_to = result(deploy(runtime_repo, image, "--strategy", "no-cache", target=shape), 1)
     assert how_to["fresh"] is False and run_image(f"{image}:{how_to['tag']}") == "dummy"
     stale = verify(runtime_repo, image, shape)
     assert stale["verdict"] == "stale" and stale["deployed"]["binary_path"] == path

@@ -5,6 +5,7 @@ from pathlib import Path
 from freshbin.buildlog import parse_plain
 
 LOGS = Path(__file__).resolve().parents[1] / "data" / "buildlogs"
+EXAMPLE_DOCKERFILE = Path(__file__).resolve().parents[2] / "examples" / "workspace" / "Dockerfile"
 
 
 def test_a_cached_build_after_a_worker_change_compiles_worker():
@@ -43,3 +44,33 @@ def test_registry_crates_chef_cook_and_unknown_text():
     assert [s.id for s in record.compile_steps()] == [6]  # the cook is not the real compile
     assert record.final_compile().compiled() == {"app"}  # registry crates carry no path
     assert not parse_plain("Step 1/9 : FROM rust\n ---> Using cache\n").readable  # the legacy builder's format
+
+
+def _detection(*changes):
+    from freshbin.detect import Change, Detection
+    return Detection("b", "h", "parent", list(changes), [], [], True, False, "")
+
+
+def test_evidence_names_the_package_cargo_skipped(tmp_path):
+    from freshbin.detect import Change
+    from freshbin.evidence import judge, stale_reason
+    dockerfile = EXAMPLE_DOCKERFILE
+    worker = Change("bin/worker/src/main.rs", "modified", "source", "worker", ("worker",))
+    readme = Change("README.md", "modified", "other", None, ())
+    hazard = (LOGS / "v0.8-lock-change-ships-dummy.log").read_text()
+    proof = judge(hazard, _detection(worker, readme), "worker", dockerfile)
+    assert proof.stale and proof.not_compiled == ["worker"] and proof.cause == "cargo mtime freshness"
+    assert "[builder 11]" in proof.step and "did not compile it" in stale_reason(proof, "worker")
+    cached = (LOGS / "v0.8-cached-worker-change.log").read_text()
+    assert not judge(cached, _detection(worker), "worker", dockerfile).stale
+    assert not judge(hazard, _detection(readme), "worker", dockerfile).stale  # nothing reaching worker changed
+    unreadable = judge("Step 1/9 : FROM rust\n", _detection(worker), "worker", dockerfile)
+    assert not unreadable.readable and not unreadable.stale and "could not be read" in unreadable.note
+
+
+def test_the_deps_stage_ranks_before_the_builder_stage():
+    log = "\n".join([
+        "#4 [deps 5/5] RUN cargo build --release", "#4 0.1    Compiling app v0.1.0 (/app)", "#4 DONE 1.0s",
+        "#6 [builder 2/3] RUN cargo build --release", "#6 0.1    Finished release", "#6 DONE 1.0s",
+    ])
+    assert parse_plain(log).final_compile(["deps", "builder", "runtime"]).id == 6

@@ -33,8 +33,9 @@ def deploy(c, image="", tag="", platform="", target="", dockerfile="", context="
         c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
         context=context, builder=builder, build_arg=build_arg, strategy=strategy, dry_run=dry_run,
         allow_dirty=allow_dirty, force=force))
-    if (result.history or {}).get("note"):
-        report.log(f"note: {result.history['note']}")
+    for source in (result.history, result.evidence):
+        if (source or {}).get("note"):
+            report.log(f"note: {source['note']}")
     if json:
         report.print_json(result.to_json())
     else:

@@ -1,0 +1,78 @@
+"""Judge a build from its own record: did cargo compile what changed?
+
+A deploy's freshness check used to compare the shipped binary with the previous deploy's, so it
+was blind on a first deploy (every fresh CI runner) and when the dummy of a dependency pre-build
+differs from every earlier binary.  The build log knows better: in the real compile step cargo
+prints `Compiling <package> …` for every local package it rebuilds.  A package whose sources
+changed since the base and that reaches the shipped binary, but that the compile step did not
+compile, means cargo judged old (or dummy) artefacts fresh — the binary is stale, history or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .buildlog import parse_plain
+from .detect import WORKSPACE_PACKAGE, Detection
+from .dockerfile_model import parse as parse_dockerfile
+from .errors import FreshbinError
+
+CAUSE_MTIME = "cargo mtime freshness"
+CAUSE_CACHE_MOUNT = "cache mount"
+
+
+@dataclass(frozen=True)
+class BuildEvidence:
+    readable: bool
+    step: str | None = None  # "[builder 11/11] RUN …", the compile step judged
+    ran: bool | None = None  # False: BuildKit served the step from its cache
+    compiled: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # changed packages that reach the binary
+    not_compiled: list[str] = field(default_factory=list)
+    cause: str | None = None
+    note: str | None = None
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.not_compiled)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def judge(log: str, detection: Detection, binary_name: str, dockerfile: Path) -> BuildEvidence:
+    """What the build's record says about the packages that changed and reach `binary_name`."""
+    record = parse_plain(log)
+    if not record.readable:
+        return BuildEvidence(False, note="the build's record could not be read (progress format unknown); "
+                                         "freshness is judged from the deploy history only")
+    changed = sorted({c.package for c in detection.changed if c.kind == "source" and c.package
+                      and c.package != WORKSPACE_PACKAGE and binary_name in c.binaries})
+    step = record.final_compile(_stage_order(dockerfile))
+    if step is None:
+        return BuildEvidence(True, changed=changed, note="no cargo compile step in the build's record")
+    header = f"[{step.stage} {step.position}] {step.instruction}"[:200]
+    compiled = sorted(step.compiled())
+    if not step.ran:
+        return BuildEvidence(True, header, False, compiled, changed,
+                             note="the compile step came from the build cache; the deploy history decides")
+    missing = [p for p in changed if p not in compiled]
+    cause = None
+    if missing:
+        cause = CAUSE_CACHE_MOUNT if "--mount=type=cache" in step.instruction else CAUSE_MTIME
+    return BuildEvidence(True, header, True, compiled, changed, missing, cause)
+
+
+def stale_reason(evidence: BuildEvidence, binary_name: str) -> str:
+    return (f"STALE: {', '.join(evidence.not_compiled)} changed and reach{'es' if len(evidence.not_compiled) == 1 else ''} "
+            f"{binary_name}, but the build's compile step ({evidence.step}) did not compile "
+            f"{'it' if len(evidence.not_compiled) == 1 else 'them'}: {evidence.cause} — cargo kept older (or "
+            "dummy) artefacts; run `freshbin doctor` and deploy with --strategy guard")
+
+
+def _stage_order(dockerfile: Path) -> list[str]:
+    try:
+        return [s.name for s in parse_dockerfile(dockerfile).stages]
+    except FreshbinError:
+        return []
