@@ -7,7 +7,6 @@ import os
 import sys
 from typing import Any, Iterable, Sequence
 
-from tabulate import tabulate
 
 MAX_CELL = 48
 
@@ -36,6 +35,8 @@ def shorten(value: Any, width: int = MAX_CELL) -> str:
 def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], width: int = MAX_CELL,
           wrap: Sequence[int] | None = None) -> str:
     """A plain table; `wrap` gives per-column widths to wrap prose instead of shortening it."""
+    from tabulate import tabulate  # 20 ms: only when a table is drawn
+
     if wrap:
         return tabulate([list(row) for row in rows], headers=headers, tablefmt="simple", maxcolwidths=list(wrap))
     return tabulate([[shorten(c, width) for c in row] for row in rows], headers=headers, tablefmt="simple")

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,17 @@ def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch):
     assert report.paint("x", "red", open(os.devnull, "w")) == "x"
     monkeypatch.setenv("NO_COLOR", "")
     assert report.paint("x", "red", _Tty()) == "x"
+
+
+def test_doctor_task_severities_match_the_rules():
+    from freshbin.doctor.rule import SEVERITIES
+    from freshbin.tasks.doctor import SEVERITIES as TASK_SEVERITIES
+    assert TASK_SEVERITIES == SEVERITIES
+
+
+def test_help_imports_neither_git_nor_the_deploy_machinery():
+    code = ("import sys; from freshbin.main import program; program.run(['freshbin', 'detect', '--help'], exit=False);"
+            "heavy = [m for m in ('git', 'freshbin.deploy', 'freshbin.doctor', 'tabulate', 'oras') if m in sys.modules];"
+            "print(heavy, file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr

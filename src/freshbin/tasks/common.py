@@ -6,11 +6,15 @@ import functools
 import os
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from invoke import Exit
 
 from .. import config, refs
-from ..deploy import DeployRequest
 from ..errors import EXIT_INTERRUPTED, FreshbinError
+
+if TYPE_CHECKING:  # the deploy machinery (git, engine) loads when a task runs, not for --help
+    from ..deploy import DeployRequest
 
 
 BUILD_HELP = {
@@ -69,6 +73,8 @@ def build_request(c, *, workspace: str, build_arg: list[str] | None, strategy: s
     ws = workspace_dir(c, workspace)
     build_args = dict(pick(None, c, "build_args"))
     build_args.update(refs.validate_build_arg(a) for a in (build_arg or []))
+    from ..deploy import DeployRequest
+
     return DeployRequest(
         workspace=ws, build_args=build_args, strategy=pick(strategy, c, "strategy"), dry_run=dry_run,
         allow_dirty=allow_dirty, watch=tuple(pick(None, c, "watch")), ledger_path=ledger_path(c, ws),

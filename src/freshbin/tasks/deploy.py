@@ -5,7 +5,6 @@ from __future__ import annotations
 from invoke import Exit, task
 
 from .. import report
-from ..deploy import deploy as run_deploy
 from ..errors import EXIT_CHECK_FAILED
 from .common import BUILD_HELP, build_request, cli_errors
 
@@ -29,6 +28,8 @@ from .common import BUILD_HELP, build_request, cli_errors
 def deploy(c, image="", tag="", platform="", target="", dockerfile="", context="", builder="", build_arg=None,
            strategy="", dry_run=False, allow_dirty=False, force=False, workspace="", json=False):
     """Build and push TARGET with buildx, record it in the ledger, fail (exit 1) if the binary is stale."""
+    from ..deploy import deploy as run_deploy  # loaded when the task runs: --help stays fast
+
     result = run_deploy(build_request(
         c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
         context=context, builder=builder, build_arg=build_arg, strategy=strategy, dry_run=dry_run,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from invoke import Exit, task
 
-from .. import history, report
-from ..detect import detect as run_detect
+from .. import report
 from ..errors import EXIT_CHECK_FAILED
 from .common import cli_errors, ledger_path, pick, workspace_dir
 
@@ -26,6 +25,9 @@ from .common import cli_errors, ledger_path, pick, workspace_dir
 def detect(c, base="", head="HEAD", worktree=False, image="", workspace="", json=False, check=False):
     """Which watched files changed, which packages/binaries they affect, and whether to bust the cache."""
     ws = workspace_dir(c, workspace)
+    from .. import history  # loaded when the task runs: --help stays fast
+    from ..detect import detect as run_detect
+
     result = run_detect(
         ws,
         base=base or None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from invoke import task
 
 from .. import report
-from ..history import load
 from .common import cli_errors, ledger_path, pick, workspace_dir
 
 
@@ -26,6 +25,8 @@ def history(c, image="", target="", limit=0, offline=False, workspace="", json=F
     from ..refs import validate_repository
 
     image = validate_repository(pick(image, c, "image"))
+    from ..history import load  # loaded when the task runs
+
     past = load(image, ledger_path(c, workspace_dir(c, workspace)), full=json, registry=not offline)
     records = past.for_target(target or None)[: int(limit) or None]
     for note in past.notes:
