@@ -8,6 +8,7 @@ reference build's (the mtime-proof build verify uses).
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 import json
 import os
 import platform
@@ -21,8 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from freshbin import buildx, gitio, image, shipped  # noqa: E402
-from freshbin.guard import cache_options, guarded_context  # noqa: E402
+from freshbin import buildx, image, shipped, strategies  # noqa: E402
+from freshbin.pipeline import BuildRequest, prepare  # noqa: E402
+
+FRESHBIN = [sys.executable, "-m", "freshbin"]  # the code of this clone, not whatever is on PATH
 
 REGISTRY = "127.0.0.1:5000"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -59,15 +62,16 @@ def runs_revision(ref: str, revision: str, binary: str = "worker") -> bool:
 
 def reference_sha(ws: Path, args: dict[str, str], *, target: str = "worker") -> str:
     """The binary of the mtime-proof reference build of HEAD (not timed)."""
-    repo = gitio.open_repo(ws)
-    engine = buildx.preflight()
+    req = BuildRequest(workspace=ws, image="", target=target, build_args=args)
+    situation = strategies.Situation(req, prepare(req, image_required=False), buildx.preflight())
+    guard = strategies.get("guard")  # the reference is the guard strategy's build, as in verify
     tag = f"localhost/freshbin-bench:ref-{uuid.uuid4().hex[:8]}"
-    with guarded_context(repo, repo.head.commit.hexsha, ws, ws, ["crates/", "bin/"]) as guard, \
-            tempfile.TemporaryDirectory() as tmp:
-        filters, no_cache, _ = cache_options(engine.no_cache_filter, ws / "Dockerfile", target)
-        spec = buildx.BuildSpec(context=guard.path, dockerfile=guard.workspace / "Dockerfile", target=target,
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        plan, ctx = guard.cache_plan(situation), guard.context(situation, stack, dry_run=False)
+        spec = buildx.BuildSpec(context=ctx.path, dockerfile=ctx.dockerfile, target=target,
                                 platform="linux/amd64", tags=(tag,), metadata_file=Path(tmp) / "m.json",
-                                build_args=args, no_cache=no_cache, no_cache_filter=filters, push=False, load=True)
+                                build_args=args, no_cache=plan.no_cache, no_cache_filter=plan.no_cache_filter,
+                                push=False, load=True)
         buildx.build(spec, stream=False)
     try:
         return binary_sha(tag)

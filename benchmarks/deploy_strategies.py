@@ -1,8 +1,9 @@
 """Deploy strategies side by side after the same one-line change in bin/: time and freshness.
 
 Rows: a plain cached build; the how-to's `--no-cache`; `--no-cache-filter builder` (where the
-engine has it); `freshbin deploy --strategy guard` on the hazardous Dockerfile; `freshbin deploy
---strategy cached` on the Dockerfile after `freshbin doctor --fix`.  Every measurement first
+engine has it); `freshbin deploy --strategy S` on the hazardous Dockerfile for every strategy in
+freshbin's strategy table; `freshbin deploy --strategy cached` on the Dockerfile after `freshbin
+doctor --fix`.  Every measurement first
 commits a fresh one-line change, so each row deploys a change of its own; a warm-up round is not
 counted; rows alternate within a run so ratios hold on a noisy machine.  Measures, never asserts.
 
@@ -21,6 +22,7 @@ from tabulate import tabulate
 
 import benchlib
 import workload
+from freshbin import strategies
 
 
 def rows(ws: Path, image: str, args: dict[str, str], engine_filter: bool) -> dict:
@@ -36,7 +38,7 @@ def rows(ws: Path, image: str, args: dict[str, str], engine_filter: bool) -> dic
 
     def freshbin(*extra: str):
         def run(tag: str):
-            argv = ["freshbin", "deploy", "--image", image, "--tag", tag, "--target", "worker", "--json",
+            argv = [*benchlib.FRESHBIN, "deploy", "--image", image, "--tag", tag, "--target", "worker", "--json",
                     *build_args, *extra]
             wall, _ = benchlib.timed(argv, ws, ok_codes=(0, 1))  # 1: deploy itself flagged the binary stale
             return wall, f"{image}:{tag}"
@@ -48,7 +50,8 @@ def rows(ws: Path, image: str, args: dict[str, str], engine_filter: bool) -> dic
     }
     if engine_filter:
         table["--no-cache-filter builder"] = buildx("--no-cache-filter", "builder")
-    table["freshbin deploy --strategy guard"] = freshbin("--strategy", "guard")
+    for name in strategies.names():  # every strategy in the table, the new ones included
+        table[f"freshbin deploy --strategy {name}"] = freshbin("--strategy", name)
     table["freshbin deploy, Dockerfile after doctor --fix"] = freshbin("--strategy", "cached", "--dockerfile",
                                                                        "Dockerfile.doctored")
     return table
@@ -62,7 +65,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="freshbin-bench-") as tmp:
         ws = workload.make_workload(Path(tmp) / "ws", small=opts.smoke)
         shutil.copy(ws / "Dockerfile", ws / "Dockerfile.doctored")
-        subprocess.run(["freshbin", "doctor", "--fix", "--dockerfile", "Dockerfile.doctored"], cwd=ws,
+        subprocess.run([*benchlib.FRESHBIN, "doctor", "--fix", "--dockerfile", "Dockerfile.doctored"], cwd=ws,
                        capture_output=True, check=False)
         workload.commit_all(ws, "doctor --fix")
         table = rows(ws, image, args, engine.no_cache_filter)

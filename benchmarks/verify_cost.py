@@ -33,12 +33,12 @@ def main() -> None:
 
         def deployed() -> None:
             workload.one_line_change(ws)
-            benchlib.timed(["freshbin", "deploy", "--image", image, "--target", "worker", *build_args], ws, (0, 1))
+            benchlib.timed([*benchlib.FRESHBIN, "deploy", "--image", image, "--target", "worker", *build_args], ws, (0, 1))
 
         def verify(*extra: str):
             def run() -> tuple[float, str]:
                 deployed()
-                wall, proc = benchlib.timed(["freshbin", "verify", "--image", image, "--target", "worker", "--json",
+                wall, proc = benchlib.timed([*benchlib.FRESHBIN, "verify", "--image", image, "--target", "worker", "--json",
                                              *build_args, *extra], ws, ok_codes=(0, 1, 2))
                 return wall, json.loads(proc.stdout)["verdict"]
             return run

@@ -36,7 +36,7 @@ SCHEMA: tuple[Key, ...] = (
     Key("context", ".", str, "build context, relative to the workspace"),
     Key("builder", "", str, "buildx builder name (default: the current builder)"),
     Key("build_args", {}, dict, "build arguments, NAME: value"),
-    Key("strategy", "guard", str, "deploy strategy: guard, no-cache or cached"),
+    Key("strategy", "guard", str, "deploy strategy: guard, no-cache, cached or no-cache-filter"),
     Key("ledger", ".freshbin/deploys.jsonl", str, "deploy ledger (JSON Lines), relative to the workspace"),
     Key("binary_path", "", str, "path of the shipped binary inside the image (default: entrypoint/cmd)"),
     Key("moving_tags", ["latest"], list, "tags deploy may move to another commit without --force"),

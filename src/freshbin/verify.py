@@ -27,10 +27,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import buildx, engines, image, report, runner
-from .deploy import DeployRequest, Prepared, judge_freshness, locate_binary, prepare, revision_labels
+from . import strategies
+from .freshness import judge_freshness
+from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
 from .detect import detect
 from .errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, EnvironmentProblem, GitError
-from .guard import cache_options, guarded_context
 from .history import load as load_history
 from .layers import FileEntry, differing, image_files, oci_image
 from .shipped import BinaryLocation
@@ -38,6 +39,7 @@ from .shipped import BinaryLocation
 Locator = Callable[[dict], BinaryLocation]
 
 LOCAL_REPOSITORY = "localhost/freshbin-verify"
+REFERENCE_STRATEGY = "guard"  # the mtime-proof build whose binary is the truth
 CAUSE_CACHE = "build cache"
 CAUSE_MTIME = "cargo mtime freshness"
 CAUSE_TAG_MOVED = "tag moved"
@@ -95,7 +97,7 @@ class VerifyResult:
         }
 
 
-def verify(req: DeployRequest, *, quick: bool = False, push: bool = False, no_cache_build: bool = False) -> VerifyResult:
+def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cache_build: bool = False) -> VerifyResult:
     p = prepare(req, image_required=quick or push)
     notes: list[str] = []
     checks: list[Check] = []
@@ -141,7 +143,7 @@ def judge(checks: list[Check], sides: dict[str, Side], quick: bool) -> tuple[str
 
 # --- the deployed image ---------------------------------------------------------------------
 
-def _deployed_history(req: DeployRequest, p: Prepared) -> list[dict]:
+def _deployed_history(req: BuildRequest, p: Prepared) -> list[dict]:
     """Deploy records (registry and ledger) of this image and target, oldest first, ending with
     the deploy to verify."""
     if not req.image:
@@ -153,7 +155,7 @@ def _deployed_history(req: DeployRequest, p: Prepared) -> list[dict]:
     return history
 
 
-def _deployed_side(req: DeployRequest, tag: str, cleanup: ExitStack, locator: Locator) -> Side:
+def _deployed_side(req: BuildRequest, tag: str, cleanup: ExitStack, locator: Locator) -> Side:
     ref = f"{req.image}:{tag}"
     digest = buildx.registry_digest(ref)
     local = f"{req.image}@{digest}"
@@ -162,7 +164,7 @@ def _deployed_side(req: DeployRequest, tag: str, cleanup: ExitStack, locator: Lo
     return _inspect_side(Side("deployed", ref, digest), local, locator)
 
 
-def _deployed_checks(req: DeployRequest, p: Prepared, side: Side, history: list[dict], quick: bool) -> list[Check]:
+def _deployed_checks(req: BuildRequest, p: Prepared, side: Side, history: list[dict], quick: bool) -> list[Check]:
     checks = []
     record = history[-1] if history else None
     if record is None:
@@ -178,7 +180,7 @@ def _deployed_checks(req: DeployRequest, p: Prepared, side: Side, history: list[
     return checks
 
 
-def _revision_check(req: DeployRequest, p: Prepared, side: Side) -> Check:
+def _revision_check(req: BuildRequest, p: Prepared, side: Side) -> Check:
     """The label must name the verified commit, or a commit whose sources compile to the same binary."""
     name = "revision label"
     if not side.revision:
@@ -195,7 +197,7 @@ def _revision_check(req: DeployRequest, p: Prepared, side: Side) -> Check:
     return Check(name, p.commit[:12], actual, not relevant)
 
 
-def _propagation_check(req: DeployRequest, p: Prepared, history: list[dict], quick: bool) -> Check:
+def _propagation_check(req: BuildRequest, p: Prepared, history: list[dict], quick: bool) -> Check:
     """The ledger rule: sources compiled into the binary changed since the deploy before, binary did not."""
     name = "change propagation"
     record = history[-1]
@@ -215,7 +217,7 @@ def _propagation_check(req: DeployRequest, p: Prepared, history: list[dict], qui
 
 # --- the three builds ----------------------------------------------------------------------
 
-def _builds(req: DeployRequest, p: Prepared, engine: buildx.Engine, push: bool, always_no_cache: bool,
+def _builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, always_no_cache: bool,
             deployed: Side | None, cleanup: ExitStack, notes: list[str], locator: Locator) -> dict[str, Side]:
     """cached, reference, and — when a cause must be named or it is asked for — no-cache.
 
@@ -253,12 +255,14 @@ def _builds(req: DeployRequest, p: Prepared, engine: buildx.Engine, push: bool, 
     # Order matters on BuildKit v0.8: a --no-cache build can file its result under an existing
     # cache record (see guard.py), so it runs last, after the builds it could mislead.
     sides = {"cached": how_to_build("cached", False)}
-    guard = cleanup.enter_context(guarded_context(p.repo, p.commit, p.workspace, p.workspace / req.context,
-                                                  list(req.watch), from_worktree=p.dirty))
-    filters, no_cache, cache_note = cache_options(engine.no_cache_filter, p.dockerfile, req.target)
-    spec = buildx.BuildSpec(context=guard.path, dockerfile=guard.workspace / req.dockerfile,
+    # The reference is the guard strategy's build, taken from the one strategy table.
+    guard = strategies.get(REFERENCE_STRATEGY)
+    situation = strategies.Situation(req, p, engine)
+    plan = guard.cache_plan(situation)
+    ctx = guard.context(situation, cleanup, dry_run=False)
+    spec = buildx.BuildSpec(context=ctx.path, dockerfile=ctx.dockerfile,
                             tags=(f"{LOCAL_REPOSITORY}:{tag}-reference",), metadata_file=meta / "reference.json",
-                            push=False, load=True, no_cache=no_cache, no_cache_filter=filters,
+                            push=False, load=True, no_cache=plan.no_cache, no_cache_filter=plan.no_cache_filter,
                             output=archive("reference"), **common)
     sides["reference"] = _built_side("reference", spec, cleanup, req, locator)
     subject = deployed or sides["cached"]
@@ -267,12 +271,11 @@ def _builds(req: DeployRequest, p: Prepared, engine: buildx.Engine, push: bool, 
     else:
         notes.append(f"no-cache build skipped: the {subject.name} binary equals the reference, so there is no "
                      "cause to name (pass --no-cache-build to run the how-to's comparison anyway)")
-    notes.append(f"reference build: {guard.mechanism} ({guard.files_refreshed} files, {guard.nonce_dirs} dirs); "
-                 f"{cache_note}")
+    notes.append(f"reference build ({guard.name}): {ctx.note}; {(plan.note or '').split('; ', 1)[-1]}")
     return sides
 
 
-def _built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: DeployRequest, locator: Locator) -> Side:
+def _built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: BuildRequest, locator: Locator) -> Side:
     if not req.quiet:
         report.log(f"freshbin verify: {name} build ({'pushing' if spec.push else 'loading'} {spec.tags[0]})")
     metadata = buildx.build(spec, stream=not req.quiet)

@@ -17,7 +17,8 @@ from .common import BUILD_HELP, build_request, cli_errors
         "image": "image repository, e.g. 127.0.0.1:5000/acme/api (config freshbin.image)",
         "tag": "image tag (default: the short commit)",
         "target": "Dockerfile stage to ship (default api)",
-        "strategy": "guard (default: mtime-proof context, cached deps), no-cache (the how-to's rule) or cached",
+        "strategy": "guard (default: mtime-proof context, cached deps), no-cache (the how-to's rule), cached or "
+                    "no-cache-filter (compile stage uncached)",
         "dry_run": "print the exact build command; build, push and record nothing",
         "allow_dirty": "deploy a tree with uncommitted changes (the revision label then names HEAD)",
         "force": "push over a tag that holds another commit's image (see freshbin.moving_tags)",

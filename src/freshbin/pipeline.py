@@ -1,0 +1,104 @@
+"""The build pipeline deploy and verify share: the request, its checked inputs, labels, and where
+the shipped binary is.  deploy.py orchestrates a deploy on top of it; verify.py three builds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import git
+
+from . import buildx, gitio, refs, shipped
+from .errors import GitError, UsageError, WorkspaceError
+from .workspace import load_workspace
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What to build and where it goes: everything a deploy and a verify have in common."""
+
+    workspace: Path
+    image: str
+    tag: str = ""
+    platform: str = "linux/amd64"
+    target: str = "api"
+    dockerfile: str = "Dockerfile"
+    context: str = "."
+    builder: str = ""
+    build_args: dict[str, str] = field(default_factory=dict)
+    allow_dirty: bool = False
+    watch: tuple[str, ...] = ()  # what triggers a no-cache rebuild; empty: every package's sources
+    ledger_path: Path | None = None
+    binary_path: str = ""
+    quiet: bool = False  # do not stream build progress to stderr (the demo)
+    tracked_tag: str = ""  # whose image is "the previous deploy" (history.tracked)
+    moving_tags: tuple[str, ...] = ("latest",)  # tags expected to move between commits
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The checked inputs of a build: shared by deploy and verify."""
+
+    workspace: Path
+    repo: git.Repo
+    commit: str
+    tag: str
+    dirty: bool
+    dockerfile: Path
+    ledger_path: Path
+
+
+def prepare(req: BuildRequest, *, image_required: bool = True) -> Prepared:
+    """Validate the image, tag, tree, Dockerfile and target before anything is built."""
+    if image_required or req.image:
+        refs.validate_repository(req.image)
+    ws = Path(req.workspace).resolve()
+    repo = gitio.open_repo(ws)
+    ledger_path = (req.ledger_path or ws / ".freshbin" / "deploys.jsonl").resolve()
+    dirty = bool(gitio.dirty_paths(repo, _repo_relative(repo, ledger_path.parent)))
+    if dirty and not req.allow_dirty:
+        raise GitError(
+            "the working tree has uncommitted changes, which the image's revision label would not name; "
+            "commit or stash them, or pass --allow-dirty"
+        )
+    commit = repo.head.commit.hexsha
+    tag = refs.validate_tag(req.tag or commit[:12])
+    dockerfile = ws / req.dockerfile
+    stages = buildx.dockerfile_stages(dockerfile)
+    if req.target not in stages:
+        raise UsageError(f"{dockerfile.name} has no stage {req.target!r} (stages: {', '.join(stages) or 'none'}); pass --target")
+    return Prepared(ws, repo, commit, tag, dirty, dockerfile, ledger_path)
+
+
+def revision_labels(commit: str) -> dict[str, str]:
+    return {
+        "org.opencontainers.image.revision": commit,
+        "org.opencontainers.image.created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def revision_labels(commit: str) -> dict[str, str]:
+    return {
+        "org.opencontainers.image.revision": commit,
+        "org.opencontainers.image.created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def locate_binary(req: BuildRequest, p: Prepared, config: dict[str, Any]) -> shipped.BinaryLocation:
+    """Where the shipped binary is in an image built from this request (see shipped.py)."""
+    try:
+        binaries = frozenset(load_workspace(p.workspace).all_binaries())
+    except WorkspaceError:
+        binaries = frozenset()
+    return shipped.locate(config, override=req.binary_path, dockerfile=p.dockerfile, target=req.target,
+                          binaries=binaries, build_args=dict(req.build_args))
+
+
+def _repo_relative(repo: git.Repo, path: Path) -> tuple[str, ...]:
+    try:
+        return (path.relative_to(Path(str(repo.working_tree_dir)).resolve()).as_posix(),)
+    except ValueError:
+        return ()  # the ledger lives outside the repository

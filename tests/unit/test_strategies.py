@@ -1,0 +1,84 @@
+"""The strategy table: each strategy's cache plan and context, and the docs and flags that name them."""
+
+import re
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from freshbin import strategies
+from freshbin.buildx import Engine
+from freshbin.detect import detect
+from freshbin.errors import UsageError
+from freshbin.pipeline import BuildRequest, prepare
+
+from ..conftest import REPO_ROOT, write
+
+WITH_FILTER = Engine("0.13", "default", "docker", "v0.8", no_cache_filter=True)
+WITHOUT_FILTER = Engine("0.9", "default", "docker", "v0.8", no_cache_filter=False)
+SPLIT_STAGES = """ARG BUILDER=rust
+FROM ${BUILDER} AS deps
+WORKDIR /app
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir -p bin/worker/src && echo 'fn main() {}' > bin/worker/src/main.rs && cargo build --release
+FROM deps AS builder
+COPY . .
+RUN cargo build --release
+FROM scratch AS worker
+COPY --from=builder /app/target/release/worker /worker
+"""
+
+
+def situation(repo: Path, engine: Engine = WITH_FILTER, dockerfile: str = "Dockerfile", target: str = "worker"):
+    req = BuildRequest(workspace=repo, image="", target=target, dockerfile=dockerfile)
+    return strategies.Situation(req, prepare(req, image_required=False), engine, detect(repo))
+
+
+def test_the_table_names_every_strategy_once_and_unknown_names_are_one_error():
+    assert strategies.names() == ("guard", "no-cache", "cached", "no-cache-filter")
+    assert strategies.DEFAULT in strategies.ALL
+    with pytest.raises(UsageError, match="use one of guard, no-cache, cached, no-cache-filter"):
+        strategies.get("fast")
+
+
+def test_docs_config_and_help_name_every_strategy():
+    deploy_doc = (REPO_ROOT / "docs" / "deploy.md").read_text()
+    assert re.findall(r"^- \*\*([\w-]+)\*\*", deploy_doc, flags=re.M) == list(strategies.names())
+    from freshbin import config
+    described = next(k.help for k in config.SCHEMA if k.name == "strategy")
+    task_source = (REPO_ROOT / "src" / "freshbin" / "tasks" / "deploy.py").read_text()  # invoke pops task.help
+    helped = task_source.split('"strategy":', 1)[1].split('",\n        "', 1)[0]
+    for name in strategies.names():
+        assert name in described and name in helped, name
+
+
+def test_guard_builds_an_export_and_rebuilds_only_the_artefact_stage(example_repo):
+    s = situation(example_repo)
+    plan = strategies.get("guard").cache_plan(s)
+    assert (plan.no_cache, plan.no_cache_filter) == (False, ("worker",)) and "future mtimes" in plan.note
+    with ExitStack() as stack:
+        ctx = strategies.get("guard").context(s, stack, dry_run=False)
+        assert ctx.path != example_repo and (ctx.path / "bin" / "worker" / ".freshbin-guard").is_file()
+    assert not ctx.path.exists()  # the export is gone with the stack
+    assert strategies.get("guard").cache_plan(situation(example_repo, WITHOUT_FILTER)).no_cache is True
+
+
+def test_no_cache_follows_detect_and_cached_changes_nothing(example_repo):
+    s = situation(example_repo)  # the root commit: every source is new
+    assert strategies.get("no-cache").cache_plan(s).no_cache is True
+    assert strategies.get("cached").cache_plan(s) == strategies.CachePlan()
+    with ExitStack() as stack:
+        assert strategies.get("cached").context(s, stack, dry_run=False).path == example_repo.resolve()
+
+
+def test_no_cache_filter_targets_the_compile_stage(example_repo):
+    write(example_repo / "Dockerfile.split", SPLIT_STAGES)
+    import subprocess
+    subprocess.run(["git", "-C", str(example_repo), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(example_repo), "commit", "-qm", "split"], check=True)
+    split = strategies.get("no-cache-filter").cache_plan(situation(example_repo, dockerfile="Dockerfile.split"))
+    assert split.no_cache_filter == ("builder", "worker") and "every dependency" not in split.note
+    shared = strategies.get("no-cache-filter").cache_plan(situation(example_repo))  # pre-build in `builder`
+    assert shared.no_cache_filter == ("builder", "worker") and "every dependency is rebuilt" in shared.note
+    fallback = strategies.get("no-cache-filter").cache_plan(situation(example_repo, WITHOUT_FILTER))
+    assert fallback.no_cache is True and "--no-cache instead" in fallback.note
