@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,22 @@ def set_revision(repo: Path, binary: str, revision: str) -> None:
         for ln in main.read_text().splitlines()
     ]
     main.write_text("\n".join(lines) + "\n")
+
+
+def unique_dummy(repo: Path, dockerfile: str = "Dockerfile") -> None:
+    """Make the pre-build's dummy binary unique to this test (it still prints `dummy`).
+
+    BuildKit v0.8 keys `COPY --from=builder …/worker` by the copied file's content and can file a
+    later build's result under an existing record; every test building the example compiles the
+    same dummy bytes, so one test's record could answer another's.  A unique string in the dummy
+    keeps each test's cache records its own.
+    """
+    path = repo / dockerfile
+    nonce = uuid.uuid4().hex[:12]
+    path.write_text(path.read_text().replace(
+        'fn main() { println!("dummy"); }',
+        f'fn main() {{ if std::env::var_os("FRESHBIN_NONCE_{nonce}").is_some() {{ return; }} println!("dummy"); }}'))
+    commit_all(repo, "unique dummy")
 
 
 def in_ci() -> bool:

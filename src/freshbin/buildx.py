@@ -7,6 +7,7 @@ streamed to stderr.  Digests come from `--metadata-file`, never from parsing pro
 from __future__ import annotations
 
 import json
+import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -123,7 +124,7 @@ def _parse_inspect(text: str) -> dict[str, str]:
     return facts
 
 
-PUSH_ATTEMPTS = 3
+PUSH_ATTEMPTS = 5
 
 
 def build(spec: BuildSpec, *, stream: bool = True) -> dict:
@@ -147,15 +148,18 @@ def build_logged(spec: BuildSpec, *, stream: bool = True) -> tuple[dict, str]:
             break
         except CommandFailed as exc:
             if spec.push and attempt < PUSH_ATTEMPTS and _registry_5xx(exc.stderr):
-                time.sleep(attempt)
+                time.sleep(attempt + random.random())  # jitter: racing pushes must not retry in step
                 continue
             raise CommandFailed(argv, exc.returncode, exc.stderr, hint=_hint(exc.stderr)) from None
     return read_metadata(spec.metadata_file), log
 
 
 def _registry_5xx(stderr: str) -> bool:
+    """A registry's transient answer to racing pushes of the same blobs: a 5xx, or (distribution
+    2.8, eight concurrent pushes) a manifest naming a blob whose racing upload it then dropped."""
     text = stderr.lower()
-    return any(f"http status: {code}" in text for code in ("500", "502", "503", "504"))
+    return (any(f"http status: {code}" in text for code in ("500", "502", "503", "504"))
+            or "blob unknown to registry" in text)
 
 
 DEFAULT_HINT = "see the build log above"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import EXAMPLE, FRESHBIN, clone, commit_all, seeded_clone, set_revision, write
+from ..conftest import EXAMPLE, FRESHBIN, clone, commit_all, seeded_clone, set_revision, unique_dummy, write
 from .conftest import BUILD_ARGS, run_image, unique_image
 
 pytestmark = pytest.mark.e2e
@@ -151,7 +151,9 @@ def runtime_repo(tmp_path):
     for name, (stage, _rule, _path) in RUNTIMES.items():
         dockerfile += f"\nFROM ${{RUNTIME}} AS {name}\n{stage}"
     (source / "Dockerfile").write_text(dockerfile)
-    return seeded_clone(tmp_path, source, "repo")
+    repo = seeded_clone(tmp_path, source, "repo")
+    unique_dummy(repo)  # its how-to builds must not answer other tests' (see conftest.unique_dummy)
+    return repo
 
 
 def verify(repo: Path, image: str, target: str, *args: str) -> dict:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import FRESHBIN, commit_all, set_revision, write
+from ..conftest import FRESHBIN, commit_all, set_revision, unique_dummy, write
 from .conftest import BUILD_ARGS, buildx_push, reproducible_digests, run_image, unique_image
 from .test_deploy import freshbin_deploy, ok_json
 
@@ -49,6 +49,7 @@ def bump_worker_manifest(repo: Path) -> None:
 
 def test_hazardous_worker_change_is_stale_by_cargo_mtime_and_fixed_dockerfile_is_fresh(engine, example_repo):
     image = unique_image("verify-mtime")
+    unique_dummy(example_repo)
     revision = f"worker-{uuid.uuid4().hex[:8]}"
     set_revision(example_repo, "worker", revision)
     bump_worker_manifest(example_repo)
