@@ -80,13 +80,6 @@ def revision_labels(commit: str) -> dict[str, str]:
     }
 
 
-def revision_labels(commit: str) -> dict[str, str]:
-    return {
-        "org.opencontainers.image.revision": commit,
-        "org.opencontainers.image.created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
 def locate_binary(req: BuildRequest, p: Prepared, config: dict[str, Any]) -> shipped.BinaryLocation:
     """Where the shipped binary is in an image built from this request (see shipped.py)."""
     try:

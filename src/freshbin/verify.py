@@ -22,7 +22,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,70 +31,18 @@ from . import strategies
 from .freshness import judge_freshness
 from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
 from .detect import detect
-from .errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, EnvironmentProblem, GitError
+from .errors import EnvironmentProblem, GitError
 from .history import load as load_history
 from .layers import FileEntry, differing, image_files, oci_image
+from .verdicts import DIGEST_CHECK, Cause, Check, Side, Verdict, VerifyResult, exit_code, judge, short as _short
+
+__all__ = ["Cause", "Check", "Side", "Verdict", "VerifyResult", "exit_code", "judge", "verify"]
 from .shipped import BinaryLocation
 
 Locator = Callable[[dict], BinaryLocation]
 
 LOCAL_REPOSITORY = "localhost/freshbin-verify"
 REFERENCE_STRATEGY = "guard"  # the mtime-proof build whose binary is the truth
-CAUSE_CACHE = "build cache"
-CAUSE_MTIME = "cargo mtime freshness"
-CAUSE_TAG_MOVED = "tag moved"
-CAUSE_OTHER_COMMIT = "deployed from another commit"
-CAUSE_PROPAGATION = "binary unchanged although its sources changed"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    expected: str
-    actual: str
-    ok: bool | None  # None: informational, does not decide the verdict
-    decisive: bool = True
-
-
-@dataclass
-class Side:
-    """One image taking part: where it came from, its digest and its shipped binary."""
-
-    name: str
-    ref: str = ""
-    digest: str | None = None
-    binary_path: str | None = None
-    binary_sha256: str | None = None
-    binary_name: str = ""  # the cargo binary's name, for the change rules
-    revision: str | None = None
-    files: dict[str, FileEntry] = field(default_factory=dict, repr=False)
-    pinned: bool = False  # built with every timestamp pinned: equal inputs give equal digests
-
-    def to_json(self) -> dict:
-        return {"ref": self.ref, "digest": self.digest, "binary_path": self.binary_path,
-                "binary_sha256": self.binary_sha256, "revision": self.revision}
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    verdict: str  # fresh | stale | inconclusive
-    cause: str | None
-    commit: str
-    target: str
-    quick: bool
-    checks: list[Check]
-    sides: dict[str, Side]
-    differing_files: list[dict]
-    notes: list[str]
-
-    def to_json(self) -> dict:
-        return {
-            "verdict": self.verdict, "cause": self.cause, "commit": self.commit, "target": self.target,
-            "quick": self.quick, "checks": [asdict(c) for c in self.checks],
-            **{name: (side.to_json() if side else None)
-               for name, side in ((n, self.sides.get(n)) for n in ("cached", "nocache", "reference", "deployed"))},
-            "differing_files": self.differing_files, "notes": self.notes,
-        }
 
 
 def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cache_build: bool = False) -> VerifyResult:
@@ -122,23 +70,6 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
     verdict, cause = judge(checks, sides, quick)
     files = differing({n: s.files for n, s in sides.items() if s.files}) if not quick else []
     return VerifyResult(verdict, cause, p.commit, req.target, quick, checks, sides, files, notes)
-
-
-def judge(checks: list[Check], sides: dict[str, Side], quick: bool) -> tuple[str, str | None]:
-    """The verdict and its cause; see the module docstring for the table."""
-    for check in checks:
-        if check.decisive and check.ok is False and check.name in _CAUSE_OF_CHECK:
-            return "stale", _CAUSE_OF_CHECK[check.name]
-    if quick:
-        decided = [c for c in checks if c.decisive and c.ok is not None]
-        return ("fresh", None) if decided else ("inconclusive", None)
-    reference = sides["reference"].binary_sha256
-    subject = sides.get("deployed") or sides["cached"]
-    if subject.binary_sha256 == reference:
-        return "fresh", None
-    if sides["nocache"].binary_sha256 == reference:  # built whenever subject != reference
-        return "stale", CAUSE_CACHE
-    return "stale", CAUSE_MTIME
 
 
 # --- the deployed image ---------------------------------------------------------------------
@@ -342,18 +273,3 @@ def _build_checks(sides: dict[str, Side], notes: list[str]) -> list[Check]:
 
 def _remove_images(refs: list[str]) -> None:
     runner.run(["docker", "image", "rm", *refs], check=False)
-
-
-def _short(value: str | None, width: int = 16) -> str:
-    if not value:
-        return "(none)"
-    return value[:width]
-
-
-DIGEST_CHECK = "digest cached == no-cache (reproducible)"
-_CAUSE_OF_CHECK = {"registry tag": CAUSE_TAG_MOVED, "revision label": CAUSE_OTHER_COMMIT,
-                   "change propagation": CAUSE_PROPAGATION, DIGEST_CHECK: CAUSE_CACHE}
-
-
-def exit_code(result: VerifyResult) -> int:
-    return {"fresh": EXIT_OK, "stale": EXIT_CHECK_FAILED}.get(result.verdict, EXIT_USAGE)

@@ -1,0 +1,112 @@
+"""What verify decides and how it says it: the checks, the images taking part, the verdict.
+
+Verdicts and causes are string enums: the JSON and the tables show exactly the strings they
+always did, and code compares members, not free text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
+from .layers import FileEntry
+
+
+class Verdict(StrEnum):
+    FRESH = "fresh"
+    STALE = "stale"
+    INCONCLUSIVE = "inconclusive"
+
+
+class Cause(StrEnum):
+    CACHE = "build cache"
+    MTIME = "cargo mtime freshness"
+    TAG_MOVED = "tag moved"
+    OTHER_COMMIT = "deployed from another commit"
+    PROPAGATION = "binary unchanged although its sources changed"
+
+
+CAUSE_CACHE, CAUSE_MTIME = Cause.CACHE, Cause.MTIME
+CAUSE_TAG_MOVED, CAUSE_OTHER_COMMIT, CAUSE_PROPAGATION = Cause.TAG_MOVED, Cause.OTHER_COMMIT, Cause.PROPAGATION
+DIGEST_CHECK = "digest cached == no-cache (reproducible)"
+CAUSE_OF_CHECK = {"registry tag": Cause.TAG_MOVED, "revision label": Cause.OTHER_COMMIT,
+                  "change propagation": Cause.PROPAGATION, DIGEST_CHECK: Cause.CACHE}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    expected: str
+    actual: str
+    ok: bool | None  # None: informational, does not decide the verdict
+    decisive: bool = True
+
+
+@dataclass
+class Side:
+    """One image taking part: where it came from, its digest and its shipped binary."""
+
+    name: str
+    ref: str = ""
+    digest: str | None = None
+    binary_path: str | None = None
+    binary_sha256: str | None = None
+    binary_name: str = ""  # the cargo binary's name, for the change rules
+    revision: str | None = None
+    files: dict[str, FileEntry] = field(default_factory=dict, repr=False)
+    pinned: bool = False  # built with every timestamp pinned: equal inputs give equal digests
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ref": self.ref, "digest": self.digest, "binary_path": self.binary_path,
+                "binary_sha256": self.binary_sha256, "revision": self.revision}
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    verdict: Verdict
+    cause: Cause | None
+    commit: str
+    target: str
+    quick: bool
+    checks: list[Check]
+    sides: dict[str, Side]
+    differing_files: list[dict[str, Any]]
+    notes: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict, "cause": self.cause, "commit": self.commit, "target": self.target,
+            "quick": self.quick, "checks": [asdict(c) for c in self.checks],
+            **{name: (side.to_json() if side else None)
+               for name, side in ((n, self.sides.get(n)) for n in ("cached", "nocache", "reference", "deployed"))},
+            "differing_files": self.differing_files, "notes": self.notes,
+        }
+
+
+def judge(checks: list[Check], sides: dict[str, Side], quick: bool) -> tuple[Verdict, Cause | None]:
+    """The verdict and its cause; see the module docstring for the table."""
+    for check in checks:
+        if check.decisive and check.ok is False and check.name in CAUSE_OF_CHECK:
+            return Verdict.STALE, CAUSE_OF_CHECK[check.name]
+    if quick:
+        decided = [c for c in checks if c.decisive and c.ok is not None]
+        return (Verdict.FRESH, None) if decided else (Verdict.INCONCLUSIVE, None)
+    reference = sides["reference"].binary_sha256
+    subject = sides.get("deployed") or sides["cached"]
+    if subject.binary_sha256 == reference:
+        return Verdict.FRESH, None
+    if sides["nocache"].binary_sha256 == reference:  # built whenever subject != reference
+        return Verdict.STALE, Cause.CACHE
+    return Verdict.STALE, Cause.MTIME
+
+
+def exit_code(result: VerifyResult) -> int:
+    return {Verdict.FRESH: EXIT_OK, Verdict.STALE: EXIT_CHECK_FAILED}.get(result.verdict, EXIT_USAGE)
+
+
+def short(value: str | None, width: int = 16) -> str:
+    if not value:
+        return "(none)"
+    return value[:width]
