@@ -50,6 +50,7 @@ class DeployResult:
     reason: str
     history: dict[str, Any] | None = None  # where the deploy record went in the registry (history.Published)
     evidence: dict[str, Any] | None = None  # what the build's own record says (evidence.BuildEvidence)
+    notes: list[str] | None = None  # detect's notes (e.g. the previous deploy's commit is not in this clone)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,7 +71,7 @@ def deploy(req: DeployRequest) -> DeployResult:
         tag_probe = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
         past = past_probe.result()
         previous = past.previous(req.target)
-        detection = detect(p.workspace, base=previous["commit"] if previous else None, worktree=p.dirty,
+        detection = detect(p.workspace, base_hint=previous["commit"] if previous else None, worktree=p.dirty,
                            watch=list(req.watch))
         engine = engine_probe.result()
         if tag_probe is not None:
@@ -90,7 +91,8 @@ def deploy(req: DeployRequest) -> DeployResult:
         if req.dry_run:
             return DeployResult(req.image, p.tag, None, p.commit, req.strategy, plan.no_cache, None,
                                 previous_json(previous), None, str(p.ledger_path), [command], plan.note, True,
-                                f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed")
+                                f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed",
+                                notes=list(detection.notes))
         metadata, log = buildx.build_logged(spec, stream=not req.quiet)
     digest = metadata["containerimage.digest"]
     binary = _pushed_binary(req, p, ref, digest, metadata)
@@ -119,7 +121,7 @@ def deploy(req: DeployRequest) -> DeployResult:
         raise EnvironmentProblem(f"pushed {ref} ({digest}) but could not record it: {exc}") from exc
     return DeployResult(req.image, p.tag, digest, p.commit, req.strategy, plan.no_cache, binary.to_json(),
                         previous_json(previous), fresh, str(p.ledger_path), [command], plan.note, False, reason,
-                        asdict(published), proof.to_json())
+                        asdict(published), proof.to_json(), list(detection.notes))
 
 
 def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metadata: dict[str, Any]) -> image.BinaryFacts:

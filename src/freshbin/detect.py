@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import gitio, history
-from .errors import WorkspaceError
+from .errors import GitError, WorkspaceError
 from .trees import DiskTree, GitTree
 from .workspace import Workspace, load_tree
 
@@ -177,18 +177,22 @@ def detect(
     ledger_path: Path | None = None,
     image: str | None = None,
     tracked_tag: str = "",
+    base_hint: str | None = None,
 ) -> Detection:
+    """`base` is strict (an unknown ref is an error); a base from the deploy history (`base_hint`,
+    or the ledger/registry record of `image`) is used when this clone has its commit, else the
+    parent is, with a note: a shallow CI clone or another repository's record must not stop a deploy."""
     workspace_dir = Path(workspace_dir).resolve()
     repo = gitio.open_repo(workspace_dir)
     head_commit = gitio.resolve(repo, head)
     ws_prefix = PurePosixPath(workspace_dir.relative_to(Path(repo.working_tree_dir).resolve())).parts
     head_ws = load_tree(DiskTree(workspace_dir) if worktree else GitTree(repo, head_commit.hexsha, "/".join(ws_prefix)),
                         workspace_dir)
-    base_ref, base_from = _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag)
+    base_ref, base_from, base_note = _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag, base_hint)
     base_sha = base_ref if base_ref == gitio.EMPTY_TREE else gitio.resolve(repo, base_ref).hexsha
     base_sha, note = gitio.merge_base_if_diverged(repo, base_sha, head_commit)
     files = gitio.changed_files(repo, base_sha, None if worktree else head_commit.hexsha)
-    notes = [note] if note else []
+    notes = [n for n in (base_note, note) if n]
     if worktree and head_commit.hexsha != repo.head.commit.hexsha:
         # The work tree sits on HEAD; anything between --head and HEAD is part of the change too.
         notes.append("with --worktree the range ends at the work tree of HEAD")
@@ -223,11 +227,21 @@ def _base_workspace(repo, base_sha: str, ws_prefix: tuple[str, ...], root: Path)
         return None, f"the base's workspace cannot be read ({exc}); deleted files are judged by name only"
 
 
-def _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag="") -> tuple[str, str]:
+def _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag="",
+                 hint=None) -> tuple[str, str, str | None]:
+    """(base ref, where it came from, note)."""
     if base:
-        return base, "flag"
-    if ledger_path is not None and image:
+        return base, "flag", None
+    recorded, source = (hint, "history") if hint else (None, "")
+    if recorded is None and ledger_path is not None and image:
         last = history.load(image, ledger_path, tracked_tag=tracked_tag).previous()
         if last and last.get("commit"):
-            return last["commit"], "ledger" if last.get("origin") == "ledger" else "registry"
-    return gitio.default_base(repo, head_commit), "parent"
+            recorded, source = last["commit"], "ledger" if last.get("origin") == "ledger" else "registry"
+    if recorded:
+        try:
+            return gitio.resolve(repo, recorded).hexsha, source, None
+        except GitError as exc:
+            note = (f"the previous deploy's commit {recorded[:12]} is not in this clone ({exc}); "
+                    "judging the change from the parent commit instead")
+            return gitio.default_base(repo, head_commit), "parent", note
+    return gitio.default_base(repo, head_commit), "parent", None

@@ -227,3 +227,17 @@ def test_cli_json_and_check_exit_code(example_repo):
     proc = subprocess.run([*FRESHBIN, "detect", "--base", "nope"], cwd=example_repo, capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == ["freshbin: error: unknown git revision 'nope'; check the name with `git log --oneline`"]
+
+
+def test_a_history_base_this_clone_lacks_falls_back_to_the_parent_with_a_note(example_repo):
+    set_revision(example_repo, "worker", "w2")
+    commit_all(example_repo, "worker")
+    missing = "0123456789abcdef0123456789abcdef01234567"  # another repository's deploy record
+    result = detect(example_repo, base_hint=missing)
+    assert result.base_from == "parent" and result.binaries == ["worker"]
+    assert "not in this clone" in result.notes[0] and missing[:12] in result.notes[0]
+    path = example_repo / ".freshbin" / "deploys.jsonl"
+    ledger.append(path, {"image": "reg/x", "commit": missing, "target": "worker"})
+    assert detect(example_repo, ledger_path=path, image="reg/x").base_from == "parent"
+    with pytest.raises(GitError, match="unknown git revision"):
+        detect(example_repo, base=missing)  # a --base the user typed stays strict

@@ -38,6 +38,8 @@ def deploy(c, image="", tag="", platform="", target="", dockerfile="", context="
     for source in (result.history, result.evidence):
         if (source or {}).get("note"):
             report.log(f"note: {source['note']}")
+    for note in result.notes or []:
+        report.log(f"note: {note}")
     if json:
         report.print_json(result.to_json())
     else:
