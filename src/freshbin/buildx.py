@@ -1,7 +1,7 @@
 """The buildx runner: engine preflight and feature probes, argv construction, metadata.
 
 `build_argv` is pure (unit-tested); `build` runs it through the one runner with progress
-streamed to stderr.  Digests come from `--metadata-file`, never from parsing progress output.
+streamed to a callback (the tasks render it on stderr).  Digests come from `--metadata-file`, never from parsing progress output.
 """
 
 from __future__ import annotations
@@ -126,14 +126,18 @@ def _parse_inspect(text: str) -> dict[str, str]:
 PUSH_ATTEMPTS = 3
 
 
-def build(spec: BuildSpec, *, stream: bool = True) -> dict:
+def build(spec: BuildSpec, *, stream: bool = True, on_line: runner.LineCallback | None = None) -> dict:
     """Run the build; return the metadata file's JSON."""
-    return build_logged(spec, stream=stream)[0]
+    return build_logged(spec, stream=stream, on_line=on_line)[0]
 
 
-def build_logged(spec: BuildSpec, *, stream: bool = True) -> tuple[dict, str]:
+def build_logged(spec: BuildSpec, *, stream: bool = True,
+                 on_line: runner.LineCallback | None = None) -> tuple[dict, str]:
     """Run the build; return the metadata file's JSON and the progress log (the build's own
     record of which steps ran, see buildlog.py).
+
+    Progress lines go to `on_line`; without one, `stream` sends them to the renderer the tasks
+    installed (runner.progress_to), and nothing is shown when none is.
 
     A push that the registry answers with a 5xx is retried (the build itself is cached by then,
     so a retry costs the push): a distribution registry answers 500 when concurrent pushes race
@@ -143,7 +147,7 @@ def build_logged(spec: BuildSpec, *, stream: bool = True) -> tuple[dict, str]:
     log = ""
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         try:
-            log = runner.run(argv, stream=stream).stderr
+            log = runner.run(argv, stream=stream, on_line=on_line).stderr
             break
         except CommandFailed as exc:
             if spec.push and attempt < PUSH_ATTEMPTS and _registry_5xx(exc.stderr):

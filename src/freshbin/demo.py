@@ -11,7 +11,6 @@ images verify makes and the registry tags the demo pushed are removed at the end
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import ledger
+from . import ledger, runner
 from .deploy import DeployRequest, deploy
 from .doctor import check, fix
 from .errors import UsageError
@@ -131,7 +130,7 @@ def _check_text(check) -> str:
 
 
 def _run(ref: str) -> str:
-    proc = subprocess.run(["docker", "run", "--rm", ref], capture_output=True, text=True, timeout=120)
+    proc = runner.run(["docker", "run", "--rm", ref], check=False, timeout=120)
     return proc.stdout.strip() or proc.stderr.strip()[-200:]
 
 
@@ -143,7 +142,7 @@ def set_revision(ws: Path, revision: str, binary: str = "worker") -> None:
 
 
 def git(ws: Path, *args: str) -> None:
-    subprocess.run(["git", *GIT_IDENTITY, *args], cwd=ws, check=True, capture_output=True)
+    runner.run(["git", *GIT_IDENTITY, *args], cwd=str(ws))
 
 
 def commit_all(ws: Path, message: str) -> None:
@@ -164,8 +163,8 @@ def _delete_tags(image: str, ledger_path: Path) -> None:
                                            timeout=10).close()
             except (urllib.error.URLError, OSError):
                 pass
-    subprocess.run(["docker", "image", "rm", *{f"{image}:{r['tag']}" for r in ledger.read(ledger_path).records}],
-                   capture_output=True)
+    runner.run(["docker", "image", "rm", *{f"{image}:{r['tag']}" for r in ledger.read(ledger_path).records}],
+               check=False)
 
 
 def _index_digest(url: str) -> str | None:

@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import subprocess
 import tarfile
 from dataclasses import dataclass
 
@@ -54,7 +53,7 @@ def read_binary(image: str, location: BinaryLocation) -> BinaryFacts:
     cid = created.stdout.strip()
     try:
         for candidate in location.candidates:
-            proc = subprocess.run(["docker", "cp", "-L", f"{cid}:{candidate}", "-"], capture_output=True)
+            proc = runner.run_b(["docker", "cp", "-L", f"{cid}:{candidate}", "-"], check=False)
             if proc.returncode == 0:
                 facts = _hash_from_tar(proc.stdout, candidate)
                 if facts is not None:

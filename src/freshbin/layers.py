@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
-import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CommandFailed, EnvironmentProblem
+from . import runner
+from .errors import EnvironmentProblem
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -38,10 +38,7 @@ def image_files(image: str) -> dict[str, FileEntry]:
     with tempfile.TemporaryDirectory(prefix="freshbin-save-") as tmp:
         archive = Path(tmp) / "image.tar"
         with open(archive, "wb") as out:
-            proc = subprocess.run(["docker", "save", image], stdout=out, stderr=subprocess.PIPE)
-        if proc.returncode != 0:
-            raise CommandFailed(["docker", "save", image], proc.returncode, proc.stderr.decode(errors="replace"),
-                                hint="the image must be in the local store")
+            runner.run_b(["docker", "save", image], stdout_to=out, hint="the image must be in the local store")
         return files_of_archive(archive)
 
 

@@ -57,6 +57,13 @@ def log(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def progress(line: str) -> None:
+    """A streamed command's progress line (a build's log), as it comes: the tasks install this
+    as the runner's renderer (`runner.progress_to`), the core never writes to the terminal."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def detection_table(detection) -> str:
     rows = [
         (c.status, c.path if not c.old_path else f"{c.old_path} -> {c.path}", c.kind, c.package or "",

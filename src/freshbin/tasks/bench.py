@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 from invoke import Collection, Exit, task
+
+from .. import runner
+
 
 def _script(name: str, *args: str) -> None:
     roots = [Path(__file__).resolve().parents[3], Path.cwd(), *Path.cwd().parents]
@@ -14,7 +16,7 @@ def _script(name: str, *args: str) -> None:
                   Path("benchmarks") / name)
     if not script.is_file():
         raise Exit(f"freshbin: error: {script} not found; the benchmarks run from a clone of freshbin", code=2)
-    code = subprocess.call([sys.executable, str(script), *args])
+    code = runner.call([sys.executable, str(script), *args])
     if code:
         raise Exit(code=code)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from invoke import Exit
 
-from .. import config, refs
+from .. import config, refs, report, runner
 from ..errors import EXIT_INTERRUPTED, FreshbinError
 
 if TYPE_CHECKING:  # the deploy machinery (git, engine) loads when a task runs, not for --help
@@ -30,13 +30,15 @@ BUILD_HELP = {
 def cli_errors(body):
     """Turn FreshbinError into `Exit(message, code)` and Ctrl-C into exit 130: no tracebacks.
 
+    The task edge also installs the renderer of streamed progress (a build's log on stderr).
     Set FRESHBIN_DEBUG=1 to see the traceback of a FreshbinError.
     """
 
     @functools.wraps(body)
     def wrapper(*args, **kwargs):
         try:
-            return body(*args, **kwargs)
+            with runner.progress_to(report.progress):
+                return body(*args, **kwargs)
         except FreshbinError as exc:
             if os.environ.get("FRESHBIN_DEBUG"):
                 raise

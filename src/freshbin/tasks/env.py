@@ -7,10 +7,11 @@ The default engine stays the default: tests reach the second one with FRESHBIN_T
 
 from __future__ import annotations
 
-import subprocess
 from importlib import resources
 
 from invoke import Collection, Exit, task
+
+from .. import runner
 
 ENGINE_HELP = {
     "engine": "also run a second engine: 26 (Debian 13's docker.io) beside the default one",
@@ -26,7 +27,7 @@ def _script(action: str, engine: str = "", containerd_store: bool = False) -> in
         args.append("--containerd-store")
     script = resources.files("freshbin") / "data" / "testenv.sh"
     with resources.as_file(script) as path:
-        return subprocess.call(["bash", str(path), *args])
+        return runner.call(["bash", str(path), *args])
 
 
 @task(help=ENGINE_HELP)
