@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .buildlog import parse_plain
-from .detect import WORKSPACE_PACKAGE, Detection
+from .detect import WORKSPACE_PACKAGE, ChangeKind, Detection
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import FreshbinError
 
@@ -47,7 +47,7 @@ def judge(log: str, detection: Detection, binary_name: str, dockerfile: Path) ->
     if not record.readable:
         return BuildEvidence(False, note="the build's record could not be read (progress format unknown); "
                                          "freshness is judged from the deploy history only")
-    changed = sorted({c.package for c in detection.changed if c.kind == "source" and c.package
+    changed = sorted({c.package for c in detection.changed if c.kind == ChangeKind.SOURCE and c.package
                       and c.package != WORKSPACE_PACKAGE and binary_name in c.binaries})
     step = record.final_compile(_stage_order(dockerfile))
     if step is None:

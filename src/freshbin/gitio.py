@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import git
@@ -19,14 +20,27 @@ from .errors import EnvironmentProblem, GitError, last_line
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 SUBMODULE_MODE = "160000"
-STATUS_NAMES = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "C": "added", "T": "type-changed"}
+
+
+class ChangeStatus(StrEnum):
+    """A changed file's status; the value is what the JSON says."""
+
+    ADDED = "added"
+    MODIFIED = "modified"
+    DELETED = "deleted"
+    RENAMED = "renamed"
+    TYPE_CHANGED = "type-changed"
+
+
+STATUS_NAMES = {"A": ChangeStatus.ADDED, "M": ChangeStatus.MODIFIED, "D": ChangeStatus.DELETED,
+                "R": ChangeStatus.RENAMED, "C": ChangeStatus.ADDED, "T": ChangeStatus.TYPE_CHANGED}
 _SAFE_REF = re.compile(r"^[^\s\x00-\x1f\x7f]+$")  # git itself judges the rest
 
 
 @dataclass(frozen=True)
 class FileChange:
     path: str
-    status: str  # added, modified, deleted, renamed, type-changed
+    status: ChangeStatus
     old_path: str | None = None
     submodule: bool = False
 
@@ -172,7 +186,7 @@ def parse_raw_diff(raw: bytes) -> list[FileChange]:
         changes.append(
             FileChange(
                 path=new,
-                status=STATUS_NAMES.get(letter, "modified"),
+                status=STATUS_NAMES.get(letter, ChangeStatus.MODIFIED),
                 old_path=old if letter == "R" else None,
                 submodule=SUBMODULE_MODE in (old_mode, new_mode),
             )
@@ -192,7 +206,7 @@ def changed_files(repo: git.Repo, base: str, head: str | None) -> list[FileChang
     changes = parse_raw_diff(raw)
     if head is None:
         untracked = repo.git.ls_files("--others", "--exclude-standard", "-z", stdout_as_string=False)
-        changes += [FileChange(path=_decode(p), status="added") for p in untracked.split(b"\0") if p]
+        changes += [FileChange(path=_decode(p), status=ChangeStatus.ADDED) for p in untracked.split(b"\0") if p]
     return changes
 
 

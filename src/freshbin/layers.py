@@ -16,6 +16,7 @@ import posixpath
 import tarfile
 import tempfile
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from . import runner
@@ -25,10 +26,15 @@ WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 
 
+class EntryKind(StrEnum):
+    FILE = "file"
+    SYMLINK = "symlink"  # directories are not listed
+
+
 @dataclass(frozen=True)
 class FileEntry:
     path: str  # absolute, e.g. /usr/local/bin/api
-    kind: str  # file, symlink, dir is not listed
+    kind: EntryKind
     size: int
     sha256: str  # of the content; for a symlink, of its target string
 
@@ -126,9 +132,9 @@ def apply_layer(files: dict[str, FileEntry], tar: tarfile.TarFile) -> None:
             continue
         _remove_under(files, path)  # a file replaces whatever was there, directory included
         if member.isfile():
-            files[path] = FileEntry(path, "file", member.size, _sha256(tar.extractfile(member)))
+            files[path] = FileEntry(path, EntryKind.FILE, member.size, _sha256(tar.extractfile(member)))
         elif member.issym():
-            files[path] = FileEntry(path, "symlink", len(member.linkname),
+            files[path] = FileEntry(path, EntryKind.SYMLINK, len(member.linkname),
                                     hashlib.sha256(member.linkname.encode()).hexdigest())
         elif member.islnk():
             hardlinks.append((path, _absolute(member.linkname)))
