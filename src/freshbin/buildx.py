@@ -11,6 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import runner
 from .dockerfile_model import parse as parse_dockerfile
@@ -126,13 +127,13 @@ def _parse_inspect(text: str) -> dict[str, str]:
 PUSH_ATTEMPTS = 3
 
 
-def build(spec: BuildSpec, *, stream: bool = True, on_line: runner.LineCallback | None = None) -> dict:
+def build(spec: BuildSpec, *, stream: bool = True, on_line: runner.LineCallback | None = None) -> dict[str, Any]:
     """Run the build; return the metadata file's JSON."""
     return build_logged(spec, stream=stream, on_line=on_line)[0]
 
 
 def build_logged(spec: BuildSpec, *, stream: bool = True,
-                 on_line: runner.LineCallback | None = None) -> tuple[dict, str]:
+                 on_line: runner.LineCallback | None = None) -> tuple[dict[str, Any], str]:
     """Run the build; return the metadata file's JSON and the progress log (the build's own
     record of which steps ran, see buildlog.py).
 
@@ -181,7 +182,7 @@ def _hint(stderr: str) -> str:
     return DEFAULT_HINT
 
 
-def read_metadata(path: Path) -> dict:
+def read_metadata(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError as exc:
@@ -201,7 +202,8 @@ def registry_digest(ref: str) -> str:
     if result.returncode != 0:
         raise EnvironmentProblem(f"the registry does not serve {ref}: {last_line(result.stderr) or 'no answer'}")
     try:
-        return json.loads(result.stdout)["digest"]
+        digest: str = json.loads(result.stdout)["digest"]
+        return digest
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise EnvironmentProblem(f"cannot read the manifest digest of {ref} from imagetools") from exc
 

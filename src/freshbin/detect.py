@@ -7,12 +7,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
+from typing import Any
+
+import git
 
 from . import gitio, history
-from .gitio import ChangeStatus
 from .errors import WorkspaceError
+from .gitio import ChangeStatus
 from .trees import DiskTree, GitTree
-from .workspace import Workspace, load_tree
+from .workspace import Package, Workspace, load_tree
 
 WORKSPACE_PACKAGE = "(workspace)"
 
@@ -64,7 +67,7 @@ class Detection:
     reason: str
     notes: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["changed"] = [
             {k: c[k] for k in ("path", "old_path", "status", "kind", "package", "old_package", "binaries")}
@@ -140,7 +143,7 @@ def _side(ws: Workspace | None, repo_path: str, ws_prefix: tuple[str, ...], subm
     return kind, pkg.name, tuple(ws.binaries_affected_by({pkg.name}))
 
 
-def _workspace_wide(ws_path: str | None, pkg, ws: Workspace) -> bool:
+def _workspace_wide(ws_path: str | None, pkg: Package, ws: Workspace) -> bool:
     """Root-level Cargo.lock, toolchain and .cargo/config reach every binary; the root Cargo.toml
     does when it holds [workspace] (profiles, shared dependencies), else it is the lone package's."""
     if pkg.dir != "." or ws_path is None:
@@ -204,7 +207,7 @@ def detect(
     workspace_dir = Path(workspace_dir).resolve()
     repo = gitio.open_repo(workspace_dir)
     head_commit = gitio.resolve(repo, head)
-    ws_prefix = PurePosixPath(workspace_dir.relative_to(Path(repo.working_tree_dir).resolve())).parts
+    ws_prefix = PurePosixPath(workspace_dir.relative_to(gitio.work_tree(repo))).parts
     head_ws = load_tree(DiskTree(workspace_dir) if worktree else GitTree(repo, head_commit.hexsha, "/".join(ws_prefix)),
                         workspace_dir)
     base_ref, base_from = _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag)
@@ -233,7 +236,7 @@ def detect(
     )
 
 
-def _base_workspace(repo, base_sha: str, ws_prefix: tuple[str, ...], root: Path) -> tuple[Workspace | None, str | None]:
+def _base_workspace(repo: git.Repo, base_sha: str, ws_prefix: tuple[str, ...], root: Path) -> tuple[Workspace | None, str | None]:
     """The base commit's workspace graph; None (with a note) when the base has none or a broken one."""
     if base_sha == gitio.EMPTY_TREE:
         return None, None
@@ -246,7 +249,8 @@ def _base_workspace(repo, base_sha: str, ws_prefix: tuple[str, ...], root: Path)
         return None, f"the base's workspace cannot be read ({exc}); deleted files are judged by name only"
 
 
-def _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag="") -> tuple[str, str]:
+def _choose_base(repo: git.Repo, head_commit: git.Commit, base: str | None, ledger_path: Path | None, image: str | None,
+                 tracked_tag: str = "") -> tuple[str, BaseFrom]:
     if base:
         return base, BaseFrom.FLAG
     if ledger_path is not None and image:

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from . import runner
 
@@ -47,7 +48,7 @@ class Behaviour:
     oci_rewrite: bool  # two no-cache OCI builds with rewrite-timestamp have one digest
     note: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -98,7 +99,8 @@ def _oci_digest(ctx: Path, builder: str) -> str | None:
     if runner.run(argv, check=False, timeout=300).returncode != 0:
         return None
     try:
-        return json.loads(meta.read_text()).get("containerimage.digest")
+        digest: str | None = json.loads(meta.read_text()).get("containerimage.digest")
+        return digest
     except (OSError, json.JSONDecodeError):
         return None
 

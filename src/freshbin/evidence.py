@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .buildlog import parse_plain
 from .detect import WORKSPACE_PACKAGE, ChangeKind, Detection
@@ -37,7 +38,7 @@ class BuildEvidence:
     def stale(self) -> bool:
         return bool(self.not_compiled)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 

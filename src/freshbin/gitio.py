@@ -45,7 +45,7 @@ class FileChange:
     submodule: bool = False
 
 
-def open_repo(path: str | os.PathLike) -> git.Repo:
+def open_repo(path: str | os.PathLike[str]) -> git.Repo:
     """The non-bare repository containing `path`, with at least one commit."""
     if shutil.which("git") is None:
         raise EnvironmentProblem("git is not installed or not on PATH; install git (Debian: apt-get install git)")
@@ -62,10 +62,18 @@ def open_repo(path: str | os.PathLike) -> git.Repo:
     return repo
 
 
+def work_tree(repo: git.Repo) -> Path:
+    """The resolved root of the work tree (open_repo has refused bare repositories)."""
+    if repo.working_tree_dir is None:
+        raise GitError(f"{repo.git_dir} is a bare repository; run from a checkout with a work tree")
+    return Path(repo.working_tree_dir).resolve()
+
+
 def is_shallow(repo: git.Repo) -> bool:
     """git's own answer (a linked worktree keeps the list in the common dir, not its git dir)."""
     try:
-        return repo.git.rev_parse("--is-shallow-repository").strip() == "true"
+        answer: str = repo.git.rev_parse("--is-shallow-repository")
+        return answer.strip() == "true"
     except git.GitCommandError:
         return (Path(repo.common_dir) / "shallow").is_file()
 
@@ -147,7 +155,7 @@ def default_base(repo: git.Repo, head: git.Commit) -> str:
 def merge_base_if_diverged(repo: git.Repo, base: str, head: git.Commit) -> tuple[str, str | None]:
     """(base to diff from, note) — the merge-base when `base` is not an ancestor of head."""
     try:
-        if base == EMPTY_TREE or repo.is_ancestor(base, head.hexsha):
+        if base == EMPTY_TREE or repo.is_ancestor(base, head.hexsha):  # type: ignore[arg-type]  # typed Commit; takes any revision
             return base, None
         bases = repo.merge_base(base, head.hexsha)
     except git.GitCommandError as exc:

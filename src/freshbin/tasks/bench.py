@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from invoke import Collection, Exit, task
+from invoke import Collection, Context, Exit, task
 
 from .. import runner
 
@@ -26,25 +26,25 @@ def _common(runs: int, smoke: bool) -> list[str]:
 
 
 @task(name="deploy", help={"runs": "measured runs per row (default 3)", "smoke": "small example, one run"})
-def deploy_bench(c, runs=0, smoke=False):
+def deploy_bench(c: Context, runs: int = 0, smoke: bool = False) -> None:
     """Deploy strategies side by side after a one-line change (needs `freshbin env.deps-image`)."""
     _script("deploy_strategies.py", *_common(runs, smoke))
 
 
 @task(name="verify", help={"runs": "measured runs per row (default 3)", "smoke": "small example, one run"})
-def verify_bench(c, runs=0, smoke=False):
+def verify_bench(c: Context, runs: int = 0, smoke: bool = False) -> None:
     """verify, verify --quick and the how-to's two-build verification."""
     _script("verify_cost.py", *_common(runs, smoke))
 
 
 @task(name="detect", help={"runs": "runs per command (default 5)", "smoke": "tiny repository, one run"})
-def detect_bench(c, runs=0, smoke=False):
+def detect_bench(c: Context, runs: int = 0, smoke: bool = False) -> None:
     """detect vs git diff --name-only on 20k files / 5k commits."""
     _script("detect_scale.py", *_common(runs, smoke))
 
 
 @task(name="report")
-def report_bench(c):
+def report_bench(c: Context) -> None:
     """Render docs/benchmarks.md and the chart from benchmarks/results/*.json."""
     _script("report.py")
 
