@@ -1,7 +1,7 @@
 """The buildx runner: engine preflight and feature probes, argv construction, metadata.
 
 `build_argv` is pure (unit-tested); `build` runs it through the one runner with progress
-streamed to stderr.  Digests come from `--metadata-file`, never from parsing progress output.
+streamed to a callback (the tasks render it on stderr).  Digests come from `--metadata-file`, never from parsing progress output.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import runner
 from .dockerfile_model import parse as parse_dockerfile
@@ -127,14 +128,18 @@ def _parse_inspect(text: str) -> dict[str, str]:
 PUSH_ATTEMPTS = 5
 
 
-def build(spec: BuildSpec, *, stream: bool = True) -> dict:
+def build(spec: BuildSpec, *, stream: bool = True, on_line: runner.LineCallback | None = None) -> dict[str, Any]:
     """Run the build; return the metadata file's JSON."""
-    return build_logged(spec, stream=stream)[0]
+    return build_logged(spec, stream=stream, on_line=on_line)[0]
 
 
-def build_logged(spec: BuildSpec, *, stream: bool = True) -> tuple[dict, str]:
+def build_logged(spec: BuildSpec, *, stream: bool = True,
+                 on_line: runner.LineCallback | None = None) -> tuple[dict[str, Any], str]:
     """Run the build; return the metadata file's JSON and the progress log (the build's own
     record of which steps ran, see buildlog.py).
+
+    Progress lines go to `on_line`; without one, `stream` sends them to the renderer the tasks
+    installed (runner.progress_to), and nothing is shown when none is.
 
     A push that the registry answers with a 5xx is retried (the build itself is cached by then,
     so a retry costs the push): a distribution registry answers 500 when concurrent pushes race
@@ -144,7 +149,7 @@ def build_logged(spec: BuildSpec, *, stream: bool = True) -> tuple[dict, str]:
     log = ""
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         try:
-            log = runner.run(argv, stream=stream).stderr
+            log = runner.run(argv, stream=stream, on_line=on_line).stderr
             break
         except CommandFailed as exc:
             if spec.push and attempt < PUSH_ATTEMPTS and _registry_5xx(exc.stderr):
@@ -181,7 +186,7 @@ def _hint(stderr: str) -> str:
     return DEFAULT_HINT
 
 
-def read_metadata(path: Path) -> dict:
+def read_metadata(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError as exc:
@@ -201,7 +206,8 @@ def registry_digest(ref: str) -> str:
     if result.returncode != 0:
         raise EnvironmentProblem(f"the registry does not serve {ref}: {last_line(result.stderr) or 'no answer'}")
     try:
-        return json.loads(result.stdout)["digest"]
+        digest: str = json.loads(result.stdout)["digest"]
+        return digest
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise EnvironmentProblem(f"cannot read the manifest digest of {ref} from imagetools") from exc
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .errors import UsageError
+
+if TYPE_CHECKING:
+    from invoke import Config, Context
 
 
 @dataclass(frozen=True)
@@ -110,14 +113,14 @@ def _example(kind: type) -> str:
     return '["crates/", "bin/"]' if kind is list else '{"BUILDER": "localhost/rust-builder:bookworm"}'
 
 
-def settings(ctx) -> dict[str, Any]:
+def settings(ctx: Context | None) -> dict[str, Any]:
     """The validated `freshbin` settings: invoke's merged config, then FRESHBIN_* env vars."""
     section = dict(ctx.config.get("freshbin", {})) if ctx is not None else {}
     section.update(env_overrides())
     return validate(section)
 
 
-def explain(ctx) -> list[dict[str, Any]]:
+def explain(ctx: Context) -> list[dict[str, Any]]:
     """Every key's effective value and the layer it came from (for `freshbin config`)."""
     values = settings(ctx)
     layers = _layers(ctx)
@@ -136,7 +139,7 @@ LEVELS = (("system", "system file"), ("user", "user file"), ("project", "project
 FILE_LEVELS = ("system", "user", "project", "runtime")
 
 
-def level_sections(cfg) -> list[tuple[str, str | None, Any]]:
+def level_sections(cfg: Config) -> list[tuple[str, str | None, Any]]:
     """(level, file path or None, raw `freshbin` section or None) of invoke's config levels,
     lowest first.  invoke keeps them in private attributes — private, but stable since 1.0."""
     out = []
@@ -147,7 +150,7 @@ def level_sections(cfg) -> list[tuple[str, str | None, Any]]:
     return out
 
 
-def _layers(ctx) -> list[tuple[str, dict]]:
+def _layers(ctx: Context) -> list[tuple[str, dict[str, Any]]]:
     """(label, freshbin section) of every layer that sets something, lowest first."""
     labels = dict(LEVELS)
     out = [(f"{labels[level]} {path}" if path else labels[level], section)

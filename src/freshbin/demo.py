@@ -11,20 +11,19 @@ images verify makes and the registry tags the demo pushed are removed at the end
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 import urllib.error
 import urllib.request
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from . import ledger
-from .deploy import DeployRequest, deploy
+from . import ledger, runner
+from .deploy import DeployRequest, DeployResult, deploy
 from .doctor import check, fix
 from .errors import UsageError
-from .verify import verify
+from .verify import Check, VerifyResult, verify
 
 EXAMPLE = Path("examples") / "workspace"
 DEFAULT_BUILD_ARGS = {"BUILDER": "localhost/rust-builder:bookworm", "RUNTIME": "localhost/rust-runtime:bookworm"}
@@ -36,7 +35,7 @@ class Step:
     number: int
     title: str
     rows: list[tuple[str, str]]
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def example_dir() -> Path:
@@ -103,12 +102,12 @@ def run_demo(registry: str, build_args: dict[str, str], on_step: Callable[[Step]
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _deploy_step(number: int, title: str, result, revision: str, image: str) -> Step:
+def _deploy_step(number: int, title: str, result: DeployResult, revision: str, image: str) -> Step:
     ref = f"{image}:{result.tag}"
     runs = _run(ref)
     flags = " --no-cache" if result.no_cache else ""
     rows = [("command", f"docker buildx build --target worker{flags} … --push (strategy {result.strategy})"),
-            ("pushed", f"{ref} {result.digest[:19]}"),
+            ("pushed", f"{ref} {(result.digest or '')[:19]}"),
             ("commit says", f"worker revision={revision}"), ("container says", runs),
             ("ledger", result.reason)]
     return Step(number, title, rows, {"fresh": runs == f"worker revision={revision}", "ledger_fresh": result.fresh,
@@ -116,13 +115,13 @@ def _deploy_step(number: int, title: str, result, revision: str, image: str) -> 
                                       "image": image, "tag": result.tag})
 
 
-def _verify_step(number: int, title: str, result) -> Step:
+def _verify_step(number: int, title: str, result: VerifyResult) -> Step:
     rows = [(c.name, _check_text(c)) for c in result.checks]
     rows.append(("verdict", result.verdict.upper() + (f" — cause: {result.cause}" if result.cause else "")))
     return Step(number, title, rows, {"verdict": result.verdict, "cause": result.cause})
 
 
-def _check_text(check) -> str:
+def _check_text(check: Check) -> str:
     if check.ok is None:
         return f"{check.expected} vs {check.actual} (info)"
     if check.ok:
@@ -131,7 +130,7 @@ def _check_text(check) -> str:
 
 
 def _run(ref: str) -> str:
-    proc = subprocess.run(["docker", "run", "--rm", ref], capture_output=True, text=True, timeout=120)
+    proc = runner.run(["docker", "run", "--rm", ref], check=False, timeout=120)
     return proc.stdout.strip() or proc.stderr.strip()[-200:]
 
 
@@ -143,7 +142,7 @@ def set_revision(ws: Path, revision: str, binary: str = "worker") -> None:
 
 
 def git(ws: Path, *args: str) -> None:
-    subprocess.run(["git", *GIT_IDENTITY, *args], cwd=ws, check=True, capture_output=True)
+    runner.run(["git", *GIT_IDENTITY, *args], cwd=str(ws))
 
 
 def commit_all(ws: Path, message: str) -> None:
@@ -164,8 +163,8 @@ def _delete_tags(image: str, ledger_path: Path) -> None:
                                            timeout=10).close()
             except (urllib.error.URLError, OSError):
                 pass
-    subprocess.run(["docker", "image", "rm", *{f"{image}:{r['tag']}" for r in ledger.read(ledger_path).records}],
-                   capture_output=True)
+    runner.run(["docker", "image", "rm", *{f"{image}:{r['tag']}" for r in ledger.read(ledger_path).records}],
+               check=False)
 
 
 def _index_digest(url: str) -> str | None:
@@ -173,12 +172,13 @@ def _index_digest(url: str) -> str | None:
                                      headers={"Accept": "application/vnd.oci.image.index.v1+json"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.headers.get("Docker-Content-Digest")
+            digest: str | None = response.headers.get("Docker-Content-Digest")
+            return digest
     except (urllib.error.URLError, OSError):
         return None
 
 
-def story(steps: list[Step]) -> dict:
+def story(steps: list[Step]) -> dict[str, Any]:
     """The JSON summary the tests assert on: stale -> fixed -> fresh."""
     by_number = {s.number: s for s in steps}
     return {

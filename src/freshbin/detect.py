@@ -5,23 +5,50 @@ and whether the next deploy needs a cache-busting build (and is exposed to the m
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path, PurePosixPath
+from typing import Any
+
+import git
 
 from . import gitio, history
 from .errors import GitError, WorkspaceError
+from .gitio import ChangeStatus
 from .trees import DiskTree, GitTree
-from .workspace import Workspace, load_tree
+from .workspace import Package, Workspace, load_tree
 
 WORKSPACE_PACKAGE = "(workspace)"
-TRIGGER_KINDS = ("source", "manifest", "submodule")
+
+
+class ChangeKind(StrEnum):
+    """What a changed file is to the build; the value is what the JSON says."""
+
+    SOURCE = "source"  # compiled into a package's targets
+    MANIFEST = "manifest"  # Cargo.toml, Cargo.lock, build.rs, toolchain, .cargo/config
+    BUILD_DEFINITION = "build-definition"  # Dockerfile, .dockerignore
+    SUBMODULE = "submodule"
+    OTHER = "other"
+
+
+class BaseFrom(StrEnum):
+    """Where the range's base commit came from."""
+
+    FLAG = "flag"
+    REGISTRY = "registry"
+    LEDGER = "ledger"
+    PARENT = "parent"
+    HISTORY = "history"  # the deploy history deploy passed in (registry and ledger merged)
+
+
+TRIGGER_KINDS = (ChangeKind.SOURCE, ChangeKind.MANIFEST, ChangeKind.SUBMODULE)
 NOT_SHIPPED = ("tests", "benches", "examples")  # package dirs whose targets never ship
 
 
 @dataclass(frozen=True)
 class Change:
     path: str
-    status: str
-    kind: str  # source, manifest, build-definition, submodule, other
+    status: ChangeStatus
+    kind: ChangeKind
     package: str | None
     binaries: tuple[str, ...]
     old_path: str | None = None
@@ -32,7 +59,7 @@ class Change:
 class Detection:
     base: str
     head: str
-    base_from: str  # "flag", "registry", "ledger" or "parent"
+    base_from: BaseFrom
     changed: list[Change]
     packages: list[str]
     binaries: list[str]
@@ -41,7 +68,7 @@ class Detection:
     reason: str
     notes: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["changed"] = [
             {k: c[k] for k in ("path", "old_path", "status", "kind", "package", "old_package", "binaries")}
@@ -50,7 +77,7 @@ class Detection:
         return data
 
 
-def classify(ws_path: str | None, repo_path: str, submodule: bool = False, pkg_path: str | None = None) -> str:
+def classify(ws_path: str | None, repo_path: str, submodule: bool = False, pkg_path: str | None = None) -> ChangeKind:
     """The kind of one changed file.
 
     `ws_path` is workspace-relative (None outside the workspace); `pkg_path` is relative to the
@@ -60,14 +87,14 @@ def classify(ws_path: str | None, repo_path: str, submodule: bool = False, pkg_p
     """
     name = repo_path.rsplit("/", 1)[-1]  # git paths are normalised posix paths; pathlib is too slow here
     if submodule:
-        return "submodule"
+        return ChangeKind.SUBMODULE
     if ws_path is not None and (_is_workspace_manifest(ws_path) or pkg_path in ("Cargo.toml", "build.rs")):
-        return "manifest"
+        return ChangeKind.MANIFEST
     if name.startswith("Dockerfile") or name.lower().endswith(".dockerfile") or name.endswith(".dockerignore"):
-        return "build-definition"
+        return ChangeKind.BUILD_DEFINITION
     if pkg_path is not None and _is_package_source(pkg_path):
-        return "source"
-    return "other"
+        return ChangeKind.SOURCE
+    return ChangeKind.OTHER
 
 
 def _is_workspace_manifest(ws_path: str) -> bool:
@@ -98,7 +125,7 @@ def _workspace_relative(repo_path: str, ws_prefix: tuple[str, ...]) -> str | Non
     return repo_path[len(prefix):] if repo_path.startswith(prefix) else None
 
 
-def _side(ws: Workspace | None, repo_path: str, ws_prefix: tuple[str, ...], submodule: bool) -> tuple[str, str | None, tuple[str, ...]]:
+def _side(ws: Workspace | None, repo_path: str, ws_prefix: tuple[str, ...], submodule: bool) -> tuple[ChangeKind, str | None, tuple[str, ...]]:
     """(kind, package, binaries) of one path judged by one side's workspace graph."""
     ws_path = _workspace_relative(repo_path, ws_prefix)
     pkg = ws.owner_of(ws_path) if ws is not None and ws_path is not None else None
@@ -108,7 +135,7 @@ def _side(ws: Workspace | None, repo_path: str, ws_prefix: tuple[str, ...], subm
     kind = classify(ws_path, repo_path, submodule, pkg_path)
     if ws is None or kind not in TRIGGER_KINDS:
         return kind, None, ()
-    if kind == "manifest" and ws_path is not None and _is_workspace_manifest(ws_path) and (
+    if kind == ChangeKind.MANIFEST and ws_path is not None and _is_workspace_manifest(ws_path) and (
             pkg is None or _workspace_wide(ws_path, pkg, ws)):
         # the workspace's Cargo.toml / Cargo.lock / .cargo/config / toolchain: everything
         return kind, WORKSPACE_PACKAGE, tuple(ws.all_binaries())
@@ -117,7 +144,7 @@ def _side(ws: Workspace | None, repo_path: str, ws_prefix: tuple[str, ...], subm
     return kind, pkg.name, tuple(ws.binaries_affected_by({pkg.name}))
 
 
-def _workspace_wide(ws_path: str | None, pkg, ws: Workspace) -> bool:
+def _workspace_wide(ws_path: str | None, pkg: Package, ws: Workspace) -> bool:
     """Root-level Cargo.lock, toolchain and .cargo/config reach every binary; the root Cargo.toml
     does when it holds [workspace] (profiles, shared dependencies), else it is the lone package's."""
     if pkg.dir != "." or ws_path is None:
@@ -133,12 +160,12 @@ def map_changes(files: list[gitio.FileChange], head_ws: Workspace, base_ws: Work
     path) by the base commit's workspace, everything else by the head's."""
     changes = []
     for f in files:
-        kind, package, binaries = _side(None if f.status == "deleted" else head_ws, f.path, ws_prefix, f.submodule)
-        old = f.old_path or (f.path if f.status == "deleted" else None)
+        kind, package, binaries = _side(None if f.status == ChangeStatus.DELETED else head_ws, f.path, ws_prefix, f.submodule)
+        old = f.old_path or (f.path if f.status == ChangeStatus.DELETED else None)
         old_package = None
         if old is not None and base_ws is not None:
             old_kind, old_package, old_bins = _side(base_ws, old, ws_prefix, f.submodule)
-            if f.status == "deleted" or (kind not in TRIGGER_KINDS and old_kind in TRIGGER_KINDS):
+            if f.status == ChangeStatus.DELETED or (kind not in TRIGGER_KINDS and old_kind in TRIGGER_KINDS):
                 kind = old_kind  # moved out of the compiled sources: what it was still counts
             if package is None:
                 package, old_package = old_package, None
@@ -151,9 +178,9 @@ def map_changes(files: list[gitio.FileChange], head_ws: Workspace, base_ws: Work
 
 def verdict(changes: list[Change], watch: list[str], ws_prefix: tuple[str, ...] = ()) -> tuple[bool, bool, str]:
     """(no_cache_required, hazard, reason) — the how-to's rule and the mtime hazard."""
-    triggers = [c for c in changes if c.kind in ("source", "submodule") and c.binaries
+    triggers = [c for c in changes if c.kind in (ChangeKind.SOURCE, ChangeKind.SUBMODULE) and c.binaries
                 and under_watch(_workspace_relative(c.path, ws_prefix) or c.path, watch)]
-    manifests = [c for c in changes if c.kind == "manifest"]
+    manifests = [c for c in changes if c.kind == ChangeKind.MANIFEST]
     hazard = bool(manifests)
     bins = sorted({b for c in triggers + manifests for b in c.binaries})
     if triggers or (manifests and bins):
@@ -162,7 +189,7 @@ def verdict(changes: list[Change], watch: list[str], ws_prefix: tuple[str, ...] 
         if hazard:
             reason += "; a manifest changed, so the dependency pre-build re-runs after the checkout (mtime hazard)"
         return True, hazard, reason
-    if any(c.kind == "build-definition" for c in changes):
+    if any(c.kind == ChangeKind.BUILD_DEFINITION for c in changes):
         return False, hazard, "only build definitions changed; no shipped binary's sources changed"
     return False, hazard, "no watched source affecting a binary changed"
 
@@ -185,7 +212,7 @@ def detect(
     workspace_dir = Path(workspace_dir).resolve()
     repo = gitio.open_repo(workspace_dir)
     head_commit = gitio.resolve(repo, head)
-    ws_prefix = PurePosixPath(workspace_dir.relative_to(Path(repo.working_tree_dir).resolve())).parts
+    ws_prefix = PurePosixPath(workspace_dir.relative_to(gitio.work_tree(repo))).parts
     head_ws = load_tree(DiskTree(workspace_dir) if worktree else GitTree(repo, head_commit.hexsha, "/".join(ws_prefix)),
                         workspace_dir)
     base_ref, base_from, base_note = _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag, base_hint)
@@ -214,7 +241,7 @@ def detect(
     )
 
 
-def _base_workspace(repo, base_sha: str, ws_prefix: tuple[str, ...], root: Path) -> tuple[Workspace | None, str | None]:
+def _base_workspace(repo: git.Repo, base_sha: str, ws_prefix: tuple[str, ...], root: Path) -> tuple[Workspace | None, str | None]:
     """The base commit's workspace graph; None (with a note) when the base has none or a broken one."""
     if base_sha == gitio.EMPTY_TREE:
         return None, None
@@ -227,21 +254,22 @@ def _base_workspace(repo, base_sha: str, ws_prefix: tuple[str, ...], root: Path)
         return None, f"the base's workspace cannot be read ({exc}); deleted files are judged by name only"
 
 
-def _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag="",
-                 hint=None) -> tuple[str, str, str | None]:
+def _choose_base(repo: git.Repo, head_commit: git.Commit, base: str | None, ledger_path: Path | None, image: str | None,
+                 tracked_tag: str = "", hint: str | None = None) -> tuple[str, BaseFrom, str | None]:
     """(base ref, where it came from, note)."""
     if base:
-        return base, "flag", None
-    recorded, source = (hint, "history") if hint else (None, "")
+        return base, BaseFrom.FLAG, None
+    recorded, source = (hint, BaseFrom.HISTORY) if hint else (None, BaseFrom.PARENT)
     if recorded is None and ledger_path is not None and image:
         last = history.load(image, ledger_path, tracked_tag=tracked_tag).previous()
         if last and last.get("commit"):
-            recorded, source = last["commit"], "ledger" if last.get("origin") == "ledger" else "registry"
+            recorded = last["commit"]
+            source = BaseFrom.LEDGER if last.get("origin") == "ledger" else BaseFrom.REGISTRY
     if recorded:
         try:
             return gitio.resolve(repo, recorded).hexsha, source, None
         except GitError as exc:
             note = (f"the previous deploy's commit {recorded[:12]} is not in this clone ({exc}); "
                     "judging the change from the parent commit instead")
-            return gitio.default_base(repo, head_commit), "parent", note
-    return gitio.default_base(repo, head_commit), "parent", None
+            return gitio.default_base(repo, head_commit), BaseFrom.PARENT, note
+    return gitio.default_base(repo, head_commit), BaseFrom.PARENT, None

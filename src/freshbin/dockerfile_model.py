@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import dockerfile as parser  # type: ignore[import-not-found]
+import dockerfile as parser
 
 from .dockerfile_shell import Command, absolute, commands
 from .errors import UsageError

@@ -23,7 +23,9 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from . import runner
 
@@ -32,14 +34,21 @@ CACHE_SECONDS = 24 * 3600
 PINNED_EPOCH = 1
 
 
+class ImageStore(StrEnum):
+    """The engine's image store: it decides how images, indexes and digests behave."""
+
+    CLASSIC = "classic"  # a graph driver (overlay2)
+    CONTAINERD = "containerd"  # the containerd snapshotter
+
+
 @dataclass(frozen=True)
 class Behaviour:
     server: str  # the daemon's version string, for the record only
-    store: str  # "containerd" or "classic"
+    store: ImageStore
     oci_rewrite: bool  # two no-cache OCI builds with rewrite-timestamp have one digest
     note: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -48,7 +57,7 @@ def behaviour(builder: str = "") -> Behaviour:
     info = runner.run(["docker", "info", "--format", "{{.ServerVersion}}|{{json .DriverStatus}}"],
                       check=False, timeout=30)
     server, _, status = info.stdout.strip().partition("|")
-    store = "containerd" if "io.containerd.snapshotter" in status else "classic"
+    store = ImageStore.CONTAINERD if "io.containerd.snapshotter" in status else ImageStore.CLASSIC
     key = hashlib.sha256(json.dumps([os.environ.get("DOCKER_HOST", ""), os.environ.get("DOCKER_CONTEXT", ""),
                                      server, store, builder]).encode()).hexdigest()[:16]
     cached = _cache_read(key)
@@ -90,7 +99,8 @@ def _oci_digest(ctx: Path, builder: str) -> str | None:
     if runner.run(argv, check=False, timeout=300).returncode != 0:
         return None
     try:
-        return json.loads(meta.read_text()).get("containerimage.digest")
+        digest: str | None = json.loads(meta.read_text()).get("containerimage.digest")
+        return digest
     except (OSError, json.JSONDecodeError):
         return None
 
@@ -104,8 +114,8 @@ def _cache_read(key: str) -> Behaviour | None:
     try:
         entry = json.loads(_cache_path().read_text()).get(key)
         if entry and time.time() - entry.pop("at", 0) < CACHE_SECONDS:
-            return Behaviour(**entry)
-    except (OSError, json.JSONDecodeError, TypeError, AttributeError):
+            return Behaviour(**{**entry, "store": ImageStore(entry["store"])})
+    except (OSError, json.JSONDecodeError, TypeError, AttributeError, KeyError, ValueError):
         pass
     return None
 

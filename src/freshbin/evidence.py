@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .buildlog import parse_plain
-from .detect import WORKSPACE_PACKAGE, Detection
+from .detect import WORKSPACE_PACKAGE, ChangeKind, Detection
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import FreshbinError
 
@@ -37,7 +38,7 @@ class BuildEvidence:
     def stale(self) -> bool:
         return bool(self.not_compiled)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -47,7 +48,7 @@ def judge(log: str, detection: Detection, binary_name: str, dockerfile: Path) ->
     if not record.readable:
         return BuildEvidence(False, note="the build's record could not be read (progress format unknown); "
                                          "freshness is judged from the deploy history only")
-    changed = sorted({c.package for c in detection.changed if c.kind == "source" and c.package
+    changed = sorted({c.package for c in detection.changed if c.kind == ChangeKind.SOURCE and c.package
                       and c.package != WORKSPACE_PACKAGE and binary_name in c.binaries})
     step = record.final_compile(_stage_order(dockerfile))
     if step is None:

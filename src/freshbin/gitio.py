@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import git
@@ -19,19 +20,32 @@ from .errors import EnvironmentProblem, GitError, last_line
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 SUBMODULE_MODE = "160000"
-STATUS_NAMES = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "C": "added", "T": "type-changed"}
+
+
+class ChangeStatus(StrEnum):
+    """A changed file's status; the value is what the JSON says."""
+
+    ADDED = "added"
+    MODIFIED = "modified"
+    DELETED = "deleted"
+    RENAMED = "renamed"
+    TYPE_CHANGED = "type-changed"
+
+
+STATUS_NAMES = {"A": ChangeStatus.ADDED, "M": ChangeStatus.MODIFIED, "D": ChangeStatus.DELETED,
+                "R": ChangeStatus.RENAMED, "C": ChangeStatus.ADDED, "T": ChangeStatus.TYPE_CHANGED}
 _SAFE_REF = re.compile(r"^[^\s\x00-\x1f\x7f]+$")  # git itself judges the rest
 
 
 @dataclass(frozen=True)
 class FileChange:
     path: str
-    status: str  # added, modified, deleted, renamed, type-changed
+    status: ChangeStatus
     old_path: str | None = None
     submodule: bool = False
 
 
-def open_repo(path: str | os.PathLike) -> git.Repo:
+def open_repo(path: str | os.PathLike[str]) -> git.Repo:
     """The non-bare repository containing `path`, with at least one commit."""
     if shutil.which("git") is None:
         raise EnvironmentProblem("git is not installed or not on PATH; install git (Debian: apt-get install git)")
@@ -48,10 +62,18 @@ def open_repo(path: str | os.PathLike) -> git.Repo:
     return repo
 
 
+def work_tree(repo: git.Repo) -> Path:
+    """The resolved root of the work tree (open_repo has refused bare repositories)."""
+    if repo.working_tree_dir is None:
+        raise GitError(f"{repo.git_dir} is a bare repository; run from a checkout with a work tree")
+    return Path(repo.working_tree_dir).resolve()
+
+
 def is_shallow(repo: git.Repo) -> bool:
     """git's own answer (a linked worktree keeps the list in the common dir, not its git dir)."""
     try:
-        return repo.git.rev_parse("--is-shallow-repository").strip() == "true"
+        answer: str = repo.git.rev_parse("--is-shallow-repository")
+        return answer.strip() == "true"
     except git.GitCommandError:
         return (Path(repo.common_dir) / "shallow").is_file()
 
@@ -133,7 +155,7 @@ def default_base(repo: git.Repo, head: git.Commit) -> str:
 def merge_base_if_diverged(repo: git.Repo, base: str, head: git.Commit) -> tuple[str, str | None]:
     """(base to diff from, note) — the merge-base when `base` is not an ancestor of head."""
     try:
-        if base == EMPTY_TREE or repo.is_ancestor(base, head.hexsha):
+        if base == EMPTY_TREE or repo.is_ancestor(base, head.hexsha):  # type: ignore[arg-type]  # typed Commit; takes any revision
             return base, None
         bases = repo.merge_base(base, head.hexsha)
     except git.GitCommandError as exc:
@@ -172,7 +194,7 @@ def parse_raw_diff(raw: bytes) -> list[FileChange]:
         changes.append(
             FileChange(
                 path=new,
-                status=STATUS_NAMES.get(letter, "modified"),
+                status=STATUS_NAMES.get(letter, ChangeStatus.MODIFIED),
                 old_path=old if letter == "R" else None,
                 submodule=SUBMODULE_MODE in (old_mode, new_mode),
             )
@@ -192,7 +214,7 @@ def changed_files(repo: git.Repo, base: str, head: str | None) -> list[FileChang
     changes = parse_raw_diff(raw)
     if head is None:
         untracked = repo.git.ls_files("--others", "--exclude-standard", "-z", stdout_as_string=False)
-        changes += [FileChange(path=_decode(p), status="added") for p in untracked.split(b"\0") if p]
+        changes += [FileChange(path=_decode(p), status=ChangeStatus.ADDED) for p in untracked.split(b"\0") if p]
     return changes
 
 

@@ -28,6 +28,7 @@ import shutil
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,9 +57,9 @@ class GuardedContext:
 
 @contextmanager
 def guarded_context(repo: git.Repo, commit: str, workspace: Path, context: Path, watch: list[str],
-                    *, from_worktree: bool = False):
+                    *, from_worktree: bool = False) -> Iterator[GuardedContext]:
     """Yield a GuardedContext for `commit` (or the work tree); the temp dir is always removed."""
-    root = Path(repo.working_tree_dir).resolve()
+    root = Path(str(repo.working_tree_dir)).resolve()
     tmp = Path(tempfile.mkdtemp(prefix="freshbin-guard-"))
     try:
         export = tmp / "export"

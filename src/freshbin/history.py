@@ -17,9 +17,13 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 from . import __version__, ledger, oci
+
+if TYPE_CHECKING:
+    import git
 
 RECORD_TYPE = "application/vnd.freshbin.deploy.v1+json"
 SCHEMA = 1
@@ -36,16 +40,16 @@ LOST_WITHOUT_RECORD = ("the registry refused the deploy record ({reason}); only 
 @dataclass(frozen=True)
 class History:
     image: str
-    records: list[dict]  # newest first; each has "origin": registry, ledger or both
+    records: list[dict[str, Any]]  # newest first; each has "origin": registry, ledger or both
     tracked_tag: str = ""
     tracked_digest: str | None = None  # the image the tracked tag points at
     registry: str = ""  # "referrers API", "tag schema", or why the registry was not read
     notes: list[str] = field(default_factory=list)
 
-    def for_target(self, target: str | None) -> list[dict]:
+    def for_target(self, target: str | None) -> list[dict[str, Any]]:
         return [r for r in self.records if target is None or r.get("target") == target]
 
-    def previous(self, target: str | None = None) -> dict | None:
+    def previous(self, target: str | None = None) -> dict[str, Any] | None:
         """The deploy the tracked tag points at, else the newest record (of `target`, when given)."""
         candidates = self.for_target(target)
         if self.tracked_digest:
@@ -63,7 +67,7 @@ class Published:
     note: str = ""
 
 
-def tracked(tracked_tag: str, tag: str, moving_tags) -> str:
+def tracked(tracked_tag: str, tag: str, moving_tags: Iterable[str]) -> str:
     """The tag whose image is "the previous deploy": the configured one, else the deploy's tag when it
     moves between commits (e.g. latest), else none (the newest record wins)."""
     return tracked_tag or (tag if tag and tag in tuple(moving_tags) else "")
@@ -76,7 +80,9 @@ def load(image: str, ledger_path: Path | None, *, tracked_tag: str = "", full: b
     local = ledger.read(ledger_path) if ledger_path is not None else ledger.LedgerRead([])
     mine = [dict(r, origin="ledger") for r in local.records if r.get("image") == image]
     notes = list(local.problems)
-    remote, digest, how = [], None, "not read"
+    remote: list[dict[str, Any]] = []
+    digest: str | None = None
+    how = "not read"
     if registry and image:
         try:
             remote, digest, how = _registry_records(image, tracked_tag, full)
@@ -86,7 +92,7 @@ def load(image: str, ledger_path: Path | None, *, tracked_tag: str = "", full: b
     return History(image, _merge(remote, mine), tracked_tag, digest, how, notes)
 
 
-def _registry_records(image: str, tracked_tag: str, full: bool) -> tuple[list[dict], str | None, str]:
+def _registry_records(image: str, tracked_tag: str, full: bool) -> tuple[list[dict[str, Any]], str | None, str]:
     repo = oci.Repository(image)
     tags = repo.tags()
     tracked = repo.resolve(tracked_tag) if tracked_tag and tracked_tag in tags else None
@@ -104,10 +110,10 @@ def _registry_records(image: str, tracked_tag: str, full: bool) -> tuple[list[di
     return summaries, tracked.digest if tracked else None, "referrers API" if api else "tag schema"
 
 
-def _summary(image: str, subject: str, desc: oci.Descriptor) -> dict:
+def _summary(image: str, subject: str, desc: oci.Descriptor) -> dict[str, Any]:
     """A ledger-shaped record from the artifact's annotations (no extra request)."""
     a = desc.annotations
-    summary = {key: a.get(PREFIX + key, "") for key in SUMMARY_KEYS}
+    summary: dict[str, Any] = {key: a.get(PREFIX + key, "") for key in SUMMARY_KEYS}
     summary.update(image=image, digest=subject, time=a.get(CREATED, ""), record=desc.digest, origin="registry",
                    binary={"path": a.get(PREFIX + "binary.path", ""), "sha256": a.get(PREFIX + "binary.sha256", "")},
                    stale=a.get(PREFIX + "stale") == "true",
@@ -115,7 +121,7 @@ def _summary(image: str, subject: str, desc: oci.Descriptor) -> dict:
     return summary
 
 
-def _full_record(repo: oci.Repository, summary: dict) -> dict:
+def _full_record(repo: oci.Repository, summary: dict[str, Any]) -> dict[str, Any]:
     found = repo.manifest(summary["record"])
     if found is None:
         return summary
@@ -128,10 +134,10 @@ def _full_record(repo: oci.Repository, summary: dict) -> dict:
         else summary
 
 
-def _merge(remote: list[dict], local: list[dict]) -> list[dict]:
+def _merge(remote: list[dict[str, Any]], local: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per deploy, newest first: a ledger line names its registry record ("record"), older
     lines match by image digest, target, tag and time; the ledger's copy keeps its fields."""
-    merged: dict[object, dict] = {}
+    merged: dict[object, dict[str, Any]] = {}
     for record in remote + local:
         key = record.get("record") or (record.get("digest"), record.get("target"), record.get("tag"),
                                        record.get("time"))
@@ -143,7 +149,7 @@ def _merge(remote: list[dict], local: list[dict]) -> list[dict]:
     return sorted(merged.values(), key=lambda r: str(r.get("time", "")), reverse=True)
 
 
-def publish(image: str, record: dict, *, source: str = "") -> Published:
+def publish(image: str, record: dict[str, Any], *, source: str = "") -> Published:
     """Attach `record` to the pushed image; a registry that refuses it leaves a note, not an error."""
     payload = json.dumps(registry_record(record, source), sort_keys=True, separators=(",", ":")).encode()
     try:
@@ -151,7 +157,7 @@ def publish(image: str, record: dict, *, source: str = "") -> Published:
         subject = repo.resolve(record["digest"])
         if subject is None:
             return Published(None, len(payload), "", LOST_WITHOUT_RECORD.format(reason="the image is gone"))
-        desc, via = repo.attach(subject, RECORD_TYPE, payload, annotations(record))
+        desc, via = repo.attach(subject, RECORD_TYPE, payload, record_annotations(record))
     except (oci.RegistryError, ValueError, TypeError) as exc:
         return Published(None, len(payload), "", LOST_WITHOUT_RECORD.format(reason=_cause(exc)))
     return Published(desc.digest, len(payload), via)
@@ -163,7 +169,7 @@ def _cause(exc: Exception) -> str:
     return f"the registry's answer is not valid JSON ({exc.__class__.__name__})"
 
 
-def registry_record(record: dict, source: str = "") -> dict:
+def registry_record(record: dict[str, Any], source: str = "") -> dict[str, Any]:
     """The deploy record as stored in the registry: the ledger's fields, versioned."""
     out = {key: record.get(key) for key in ("time", "image", "tag", "digest", "commit", "target", "platform",
                                             "strategy", "no_cache", "builder", "binary", "fresh", "stale", "dirty")}
@@ -175,28 +181,29 @@ def registry_record(record: dict, source: str = "") -> dict:
     return out
 
 
-def annotations(record: dict) -> dict[str, str]:
+def record_annotations(record: dict[str, Any]) -> dict[str, str]:
+    """The artifact's annotations: the summary fields `load` reads without fetching the record."""
     binary = record.get("binary") or {}
     out = {CREATED: str(record.get("time", ""))}
     out.update({PREFIX + key: str(record.get(key, "")).lower() if isinstance(record.get(key), bool)
                 else str(record.get(key, "")) for key in SUMMARY_KEYS})
-    out[PREFIX + "fresh"] = {True: "true", False: "false"}.get(record.get("fresh"), "")
+    out[PREFIX + "fresh"] = {True: "true", False: "false", None: ""}.get(record.get("fresh"), "")
     out[PREFIX + "binary.path"] = str(binary.get("path", ""))
     out[PREFIX + "binary.sha256"] = str(binary.get("sha256", ""))
     return out
 
 
-def labels(repo, strategy: str) -> dict[str, str]:
+def labels(repo: git.Repo, strategy: str) -> dict[str, str]:
     """Image labels every registry keeps, even one that refuses artifacts: where it came from and how."""
     source = source_url(repo)
     return {**({"org.opencontainers.image.source": source} if source else {}), PREFIX + "strategy": strategy}
 
 
-def source_url(repo) -> str:
+def source_url(repo: git.Repo) -> str:
     """The `origin` remote as an org.opencontainers.image.source value, without credentials;
     "" for a local path (it names nothing another machine can open)."""
     try:
-        url = repo.remotes.origin.url
+        url: str = repo.remotes.origin.url
     except (AttributeError, IndexError, ValueError):
         return ""
     if re.match(r"^[\w.-]+@[\w.-]+:", url):  # scp-like git@host:path

@@ -6,9 +6,9 @@ import dataclasses
 import hashlib
 import io
 import json
-import subprocess
 import tarfile
 from dataclasses import dataclass
+from typing import Any
 
 from . import runner
 from .errors import EnvironmentProblem
@@ -23,7 +23,7 @@ class BinaryFacts:
     name: str = ""  # the cargo binary's name (the file may be copied under another)
     found_by: str = ""  # which rule named it: config, dockerfile, entrypoint, cmd
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "sha256": self.sha256, "name": self.name or self.path.rsplit("/", 1)[-1],
                 "found_by": self.found_by}
 
@@ -42,7 +42,7 @@ def ensure_local(image_id: str, ref: str) -> str:
     return image_id if is_local(image_id) else pull(ref)
 
 
-def config_of(image: str) -> dict:
+def config_of(image: str) -> dict[str, Any]:
     out = runner.run(["docker", "image", "inspect", "--format", "{{json .Config}}", image]).stdout
     return json.loads(out) or {}
 
@@ -54,7 +54,7 @@ def read_binary(image: str, location: BinaryLocation) -> BinaryFacts:
     cid = created.stdout.strip()
     try:
         for candidate in location.candidates:
-            proc = subprocess.run(["docker", "cp", "-L", f"{cid}:{candidate}", "-"], capture_output=True)
+            proc = runner.run_b(["docker", "cp", "-L", f"{cid}:{candidate}", "-"], check=False)
             if proc.returncode == 0:
                 facts = _hash_from_tar(proc.stdout, candidate)
                 if facts is not None:
@@ -71,7 +71,8 @@ def _hash_from_tar(data: bytes, path: str) -> BinaryFacts | None:
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         members = tar.getmembers()
         member = members[0] if members else None
-        if member is None or not member.isfile():
+        handle = tar.extractfile(member) if member is not None and member.isfile() else None
+        if handle is None:
             return None
-        content = tar.extractfile(member).read()
+        content = handle.read()
     return BinaryFacts(path=path, sha256=hashlib.sha256(content).hexdigest(), size=len(content))

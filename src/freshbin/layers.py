@@ -13,22 +13,29 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
-import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import IO, Any
 
-from .errors import CommandFailed, EnvironmentProblem
+from . import runner
+from .errors import EnvironmentProblem
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 
 
+class EntryKind(StrEnum):
+    FILE = "file"
+    SYMLINK = "symlink"  # directories are not listed
+
+
 @dataclass(frozen=True)
 class FileEntry:
     path: str  # absolute, e.g. /usr/local/bin/api
-    kind: str  # file, symlink, dir is not listed
+    kind: EntryKind
     size: int
     sha256: str  # of the content; for a symlink, of its target string
 
@@ -38,10 +45,7 @@ def image_files(image: str) -> dict[str, FileEntry]:
     with tempfile.TemporaryDirectory(prefix="freshbin-save-") as tmp:
         archive = Path(tmp) / "image.tar"
         with open(archive, "wb") as out:
-            proc = subprocess.run(["docker", "save", image], stdout=out, stderr=subprocess.PIPE)
-        if proc.returncode != 0:
-            raise CommandFailed(["docker", "save", image], proc.returncode, proc.stderr.decode(errors="replace"),
-                                hint="the image must be in the local store")
+            runner.run_b(["docker", "save", image], stdout_to=out, hint="the image must be in the local store")
         return files_of_archive(archive)
 
 
@@ -49,7 +53,7 @@ def files_of_archive(archive: Path) -> dict[str, FileEntry]:
     """Merge the layers of a docker-archive tarball (first image in manifest.json)."""
     with tarfile.open(archive) as outer:
         try:
-            manifest = json.load(outer.extractfile("manifest.json"))
+            manifest = _load_json(outer, "manifest.json")
         except (KeyError, json.JSONDecodeError, TypeError) as exc:
             raise EnvironmentProblem(f"{archive} is not an image archive (no manifest.json)") from exc
         files: dict[str, FileEntry] = {}
@@ -62,21 +66,22 @@ def files_of_archive(archive: Path) -> dict[str, FileEntry]:
     return files
 
 
-def oci_image(archive: Path, platform: str = "linux/amd64") -> tuple[str, dict, dict[str, FileEntry]]:
+def oci_image(archive: Path, platform: str = "linux/amd64") -> tuple[str, dict[str, Any], dict[str, FileEntry]]:
     """(manifest digest, image config, files) of the `platform` image in an OCI layout tarball.
 
     Indexes are followed down to the platform's image manifest; attestation manifests (platform
     `unknown/unknown`, which buildx adds for provenance) are never chosen.
     """
     with tarfile.open(archive) as outer:
-        def blob(digest: str) -> dict:
+        def blob(digest: str) -> dict[str, Any]:
             member = outer.extractfile("blobs/" + digest.replace(":", "/", 1))
             if member is None:
                 raise EnvironmentProblem(f"blob {digest} is missing from the OCI archive {archive}")
-            return json.load(member)
+            data: dict[str, Any] = json.load(member)
+            return data
 
         try:
-            descriptor = {"digest": "", "manifests": json.load(outer.extractfile("index.json"))["manifests"]}
+            descriptor = {"digest": "", "manifests": _load_json(outer, "index.json")["manifests"]}
         except (KeyError, json.JSONDecodeError, TypeError) as exc:
             raise EnvironmentProblem(f"{archive} is not an OCI layout (no index.json)") from exc
         for _ in range(4):  # index -> (nested index) -> manifest
@@ -97,7 +102,7 @@ def oci_image(archive: Path, platform: str = "linux/amd64") -> tuple[str, dict, 
     return descriptor["digest"], config, files
 
 
-def pick_platform(manifests: list[dict], platform: str) -> dict | None:
+def pick_platform(manifests: list[dict[str, Any]], platform: str) -> dict[str, Any] | None:
     """The descriptor for `platform` (os/arch[/variant]); never an attestation (`unknown/unknown`).
 
     A descriptor without a platform counts as a match (single-platform layouts often omit it).
@@ -129,9 +134,9 @@ def apply_layer(files: dict[str, FileEntry], tar: tarfile.TarFile) -> None:
             continue
         _remove_under(files, path)  # a file replaces whatever was there, directory included
         if member.isfile():
-            files[path] = FileEntry(path, "file", member.size, _sha256(tar.extractfile(member)))
+            files[path] = FileEntry(path, EntryKind.FILE, member.size, _sha256(tar.extractfile(member)))
         elif member.issym():
-            files[path] = FileEntry(path, "symlink", len(member.linkname),
+            files[path] = FileEntry(path, EntryKind.SYMLINK, len(member.linkname),
                                     hashlib.sha256(member.linkname.encode()).hexdigest())
         elif member.islnk():
             hardlinks.append((path, _absolute(member.linkname)))
@@ -151,14 +156,25 @@ def _remove_under(files: dict[str, FileEntry], path: str, *, keep_self: bool = F
         del files[key]
 
 
-def _sha256(stream) -> str:
+def _load_json(tar: tarfile.TarFile, name: str) -> Any:
+    """A JSON member of an archive; KeyError when it is absent or not a regular file."""
+    handle = tar.extractfile(name)
+    if handle is None:
+        raise KeyError(name)
+    return json.load(handle)
+
+
+def _sha256(stream: IO[bytes] | None) -> str:
+    """sha256 of a member's content (tarfile has a stream for every regular file)."""
+    if stream is None:
+        raise EnvironmentProblem("a layer's regular file has no content; the image archive is damaged")
     digest = hashlib.sha256()
     for block in iter(lambda: stream.read(1 << 20), b""):
         digest.update(block)
     return digest.hexdigest()
 
 
-def differing(images: dict[str, dict[str, FileEntry]]) -> list[dict]:
+def differing(images: dict[str, dict[str, FileEntry]]) -> list[dict[str, Any]]:
     """Paths whose content differs between any of the named listings, sorted by path."""
     names = list(images)
     paths = sorted(set().union(*(set(listing) for listing in images.values())))

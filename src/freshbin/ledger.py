@@ -12,13 +12,14 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import EnvironmentProblem
 
 
 @dataclass(frozen=True)
 class LedgerRead:
-    records: list[dict]
+    records: list[dict[str, Any]]
     problems: list[str] = field(default_factory=list)  # "line N: reason"
 
 
@@ -26,7 +27,8 @@ def read(path: Path) -> LedgerRead:
     path = Path(path)
     if not path.exists():
         return LedgerRead([])
-    records, problems = [], []
+    records: list[dict[str, Any]] = []
+    problems: list[str] = []
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
             if not raw.strip():
@@ -43,15 +45,15 @@ def read(path: Path) -> LedgerRead:
     return LedgerRead(records, problems)
 
 
-def last_for(read_result: LedgerRead, image: str, target: str | None = None) -> dict | None:
+def last_for(read_result: LedgerRead, image: str, target: str | None = None) -> dict[str, Any] | None:
     """The newest record for `image` (and `target`, when given)."""
-    for record in reversed(read_result.records):
+    for record in read_result.records[::-1]:
         if record.get("image") == image and (target is None or record.get("target") == target):
             return record
     return None
 
 
-def append(path: Path, record: dict) -> None:
+def append(path: Path, record: dict[str, Any]) -> None:
     """Append one record atomically with respect to other freshbin processes."""
     path = Path(path)
     line = (json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode()

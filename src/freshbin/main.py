@@ -20,19 +20,21 @@ from .tasks import ns
 
 class FreshbinConfig(Config):
     prefix = "freshbin"
-    env_prefix = "INVOKE"  # INVOKE_FRESHBIN_IMAGE, as with invoke; FRESHBIN_IMAGE is read by config.py
+    # INVOKE_FRESHBIN_IMAGE, as with invoke; FRESHBIN_IMAGE is read by config.py.  (invoke's own
+    # default is None, so its inferred type is None: the override is a str by design.)
+    env_prefix = "INVOKE"  # type: ignore[assignment]
 
 
 class FreshbinProgram(Program):
     """invoke's Program with freshbin's error edge: usage errors exit 2 with one line."""
 
-    def run(self, argv=None, exit: bool = True) -> None:  # noqa: A002 — invoke's own signature
+    def run(self, argv: list[str] | None = None, exit: bool = True) -> None:  # noqa: A002 — invoke's own signature
         # `freshbin … | head`: end quietly like any Unix tool, not with a BrokenPipeError traceback.
         if hasattr(signal, "SIGPIPE"):
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         super().run(argv, exit)
 
-    def parse_core(self, argv):
+    def parse_core(self, argv: list[str] | None) -> None:
         try:
             super().parse_core(argv)
         except ParseError as exc:

@@ -21,14 +21,19 @@ import os
 import random
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+if TYPE_CHECKING:  # oras and requests load when a registry is first used
+    import requests
 
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 INDEX = "application/vnd.oci.image.index.v1+json"
 MANIFEST_TYPES = (MANIFEST, INDEX, "application/vnd.docker.distribution.manifest.v2+json",
                   "application/vnd.docker.distribution.manifest.list.v2+json")
 EMPTY_JSON = b"{}"
-EMPTY = {"mediaType": "application/vnd.oci.empty.v1+json",
-         "digest": "sha256:" + hashlib.sha256(EMPTY_JSON).hexdigest(), "size": len(EMPTY_JSON)}
+EMPTY_TYPE = "application/vnd.oci.empty.v1+json"
+EMPTY: dict[str, Any] = {"mediaType": EMPTY_TYPE, "digest": "sha256:" + hashlib.sha256(EMPTY_JSON).hexdigest(),
+                         "size": len(EMPTY_JSON)}
 TIMEOUT = (5, 60)  # connect, read (seconds)
 INDEX_ATTEMPTS = 12
 
@@ -49,8 +54,8 @@ class Descriptor:
     artifact_type: str = ""
     annotations: dict[str, str] = field(default_factory=dict)
 
-    def to_json(self) -> dict:
-        data = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
         if self.artifact_type:
             data["artifactType"] = self.artifact_type
         if self.annotations:
@@ -58,7 +63,7 @@ class Descriptor:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> Descriptor:
+    def from_json(cls, data: dict[str, Any]) -> Descriptor:
         return cls(str(data.get("mediaType", "")), str(data.get("digest", "")), int(data.get("size", 0)),
                    str(data.get("artifactType", "")), dict(data.get("annotations") or {}))
 
@@ -103,13 +108,23 @@ class Repository:
         self._base = f"{'http' if insecure_host(self.host) else 'https'}://" \
                      f"{'registry-1.docker.io' if self.host == 'docker.io' else self.host}/v2/{self.name}"
 
-    def _request(self, method: str, path: str, *, data: bytes | None = None, headers: dict | None = None,
-                 ok: tuple[int, ...] = (200,), missing_ok: bool = False):
+    @overload
+    def _request(self, method: str, path: str, *, data: bytes | None = ..., headers: dict[str, Any] | None = ...,
+                 ok: tuple[int, ...] = ..., missing_ok: Literal[False] = ...) -> requests.Response: ...
+
+    @overload
+    def _request(self, method: str, path: str, *, data: bytes | None = ..., headers: dict[str, Any] | None = ...,
+                 ok: tuple[int, ...] = ..., missing_ok: Literal[True]) -> requests.Response | None: ...
+
+    def _request(self, method: str, path: str, *, data: bytes | None = None, headers: dict[str, Any] | None = None,
+                 ok: tuple[int, ...] = (200,), missing_ok: bool = False) -> requests.Response | None:
+        """The registry's answer; None for a 404 when `missing_ok`; RegistryError for any other
+        status outside `ok` or no answer."""
         import requests  # imported by oras already
 
         url = path if path.startswith("http") else f"{self._base}/{path}"
         try:
-            response = self._client.do_request(url, method, data=data, headers=dict(headers or {}))
+            response: requests.Response = self._client.do_request(url, method, data=data, headers=dict(headers or {}))
         except (requests.RequestException, ValueError, OSError) as exc:  # unreachable, bad answer, helper failed
             raise RegistryError(f"{self.host} did not answer {method} ({_reason(exc)})") from None
         if missing_ok and response.status_code == 404:
@@ -128,11 +143,12 @@ class Repository:
             return None
         digest = response.headers.get("Docker-Content-Digest", "")
         if not digest:  # a HEAD without the digest header: fetch the bytes and hash them
-            return self.manifest(reference)[1]
+            found = self.manifest(reference)
+            return found[1] if found else None
         return Descriptor(response.headers.get("Content-Type", MANIFEST), digest,
                           int(response.headers.get("Content-Length", 0)))
 
-    def manifest(self, reference: str) -> tuple[dict, Descriptor] | None:
+    def manifest(self, reference: str) -> tuple[dict[str, Any], Descriptor] | None:
         response = self._request("GET", f"manifests/{reference}", headers={"Accept": ", ".join(MANIFEST_TYPES)},
                                  missing_ok=True)
         if response is None:
@@ -195,7 +211,7 @@ class Repository:
                           headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))})
         return Descriptor(media_type, digest, len(data))
 
-    def push_manifest(self, manifest: dict, reference: str = "") -> tuple[Descriptor, bool]:
+    def push_manifest(self, manifest: dict[str, Any], reference: str = "") -> tuple[Descriptor, bool]:
         """Upload `manifest` (by digest unless `reference` is a tag); (descriptor, did the registry
         answer `OCI-Subject`, i.e. index it for the referrers API)."""
         body = json.dumps(manifest, separators=(",", ":"), sort_keys=True).encode()
@@ -209,7 +225,7 @@ class Repository:
                annotations: dict[str, str]) -> tuple[Descriptor, str]:
         """Push `payload` as an artifact whose subject is `subject`: (its descriptor, how it is found)."""
         layer = self.push_blob(payload, artifact_type)
-        self.push_blob(EMPTY_JSON, EMPTY["mediaType"])
+        self.push_blob(EMPTY_JSON, EMPTY_TYPE)
         manifest = {"schemaVersion": 2, "mediaType": MANIFEST, "artifactType": artifact_type, "config": EMPTY,
                     "layers": [layer.to_json()], "subject": subject.to_json(), "annotations": annotations}
         desc, indexed = self.push_manifest(manifest)
@@ -231,7 +247,7 @@ class Repository:
             started = time.monotonic()
             current = self.manifest(tag)
             manifests = list((current[0].get("manifests") or []) if current else [])
-            if any(m.get("digest") == desc.digest for m in manifests):
+            if current is not None and any(m.get("digest") == desc.digest for m in manifests):
                 written = current[1].digest
             else:
                 manifests.append(desc.to_json())
@@ -248,7 +264,7 @@ class Repository:
                                 f"{INDEX_ATTEMPTS} writes (too many concurrent writers)")
 
 
-def _client(host: str, name: str):
+def _client(host: str, name: str) -> Any:
     """An oras client for `host` with the Docker config's credentials, its auth backend chosen by
     the registry's challenge (htpasswd registries answer `Basic`, token services `Bearer`)."""
     import requests
@@ -280,7 +296,7 @@ def _reason(exc: Exception) -> str:
     return "connection refused or unreachable" if "Connection" in name else name
 
 
-def _registry_message(response) -> str:
+def _registry_message(response: requests.Response) -> str:
     try:
         errors = response.json().get("errors") or []
         return f" ({errors[0].get('code', '')}: {errors[0].get('message', '')})"[:160] if errors else ""
@@ -289,14 +305,15 @@ def _registry_message(response) -> str:
 
 
 @functools.cache
-def _client_class():
+def _client_class() -> type:
     import oras.provider
 
-    class Client(oras.provider.Registry):
+    class Client(oras.provider.Registry):  # type: ignore[misc]  # oras has no type information
         """oras' Registry without its retry decorator, which sleeps 3 s, 5 s, 11 s… on any error and
         so turns a registry that is down into minutes of waiting; with timeouts on every request."""
 
-        def do_request(self, url, method="GET", data=None, headers=None, json=None, stream=False):
+        def do_request(self, url: str, method: str = "GET", data: Any = None, headers: dict[str, str] | None = None,
+                       json: Any = None, stream: bool = False) -> requests.Response:
             headers = dict(headers or {})
             if getattr(self.auth, "token", None) or getattr(self.auth, "_basic_auth", None):
                 headers.update(self.auth.get_auth_header())  # credentials known: skip the 401 round trip
@@ -307,8 +324,9 @@ def _client_class():
             headers, changed = self.auth.authenticate_request(response, headers)
             return self._send(method, url, data, headers) if changed else response
 
-        def _send(self, method, url, data, headers):
-            return self.session.request(method, url, data=data, headers=headers, verify=self._tls_verify,
+        def _send(self, method: str, url: str, data: Any, headers: dict[str, str]) -> requests.Response:
+            response: requests.Response = self.session.request(method, url, data=data, headers=headers, verify=self._tls_verify,
                                         timeout=TIMEOUT)
+            return response
 
     return Client

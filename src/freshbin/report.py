@@ -5,17 +5,22 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, TextIO
+
+if TYPE_CHECKING:  # the renderers take the core's results; nothing here loads them
+    from .deploy import DeployResult
+    from .detect import Detection
+    from .verify import VerifyResult
 
 
 MAX_CELL = 48
 
 
-def use_colour(stream=sys.stdout) -> bool:
+def use_colour(stream: TextIO = sys.stdout) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 
 
-def paint(text: str, colour: str, stream=sys.stdout) -> str:
+def paint(text: str, colour: str, stream: TextIO = sys.stdout) -> str:
     codes = {"red": "31", "green": "32", "yellow": "33", "bold": "1"}
     return f"\x1b[{codes[colour]}m{text}\x1b[0m" if use_colour(stream) else text
 
@@ -57,7 +62,14 @@ def log(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def detection_table(detection) -> str:
+def progress(line: str) -> None:
+    """A streamed command's progress line (a build's log), as it comes: the tasks install this
+    as the runner's renderer (`runner.progress_to`), the core never writes to the terminal."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def detection_table(detection: Detection) -> str:
     rows = [
         (c.status, c.path if not c.old_path else f"{c.old_path} -> {c.path}", c.kind, c.package or "",
          ", ".join(c.binaries))
@@ -66,7 +78,7 @@ def detection_table(detection) -> str:
     return table(rows, ("status", "path", "kind", "package", "binaries"))
 
 
-def deploy_table(result) -> str:
+def deploy_table(result: DeployResult) -> str:
     previous = result.previous or {}
     rows = [
         ("image", f"{result.image}:{result.tag}"),
@@ -87,7 +99,7 @@ def deploy_table(result) -> str:
     return text
 
 
-def history_table(records: list[dict]) -> str:
+def history_table(records: list[dict[str, Any]]) -> str:
     """Deploys, newest first: when, what, how, and freshbin's verdict."""
     verdict = {True: "fresh", False: paint("STALE", "red"), None: "n/a"}
     rows = [(r.get("time", ""), (r.get("commit") or "")[:12], r.get("tag", ""), r.get("target", ""),
@@ -97,7 +109,7 @@ def history_table(records: list[dict]) -> str:
     return table(rows, ("time", "commit", "tag", "target", "strategy", "verdict", "binary", "digest", "from"))
 
 
-def verify_tables(result) -> str:
+def verify_tables(result: VerifyResult) -> str:
     """Checks, then the differing files (the shipped binary's row marked), then the verdict."""
     mark = {True: paint("ok", "green"), False: paint("FAIL", "red"), None: "info"}
     checks = table([(c.name, c.expected, c.actual, mark[c.ok]) for c in result.checks],
@@ -118,11 +130,11 @@ def verify_tables(result) -> str:
     return "\n\n".join(parts)
 
 
-def _file_cell(entry) -> str:
+def _file_cell(entry: dict[str, Any] | None) -> str:
     return "(absent)" if not entry else f"{entry['size']} {entry['sha256'][:8]}"
 
 
-def _advice(result) -> str:
+def _advice(result: VerifyResult) -> str:
     return {
         "build cache": "\n  the layer cache served an old binary: a --no-cache deploy fixes it",
         "cargo mtime freshness": "\n  cargo trusted mtimes; --no-cache does NOT fix it: run `invoke doctor --fix`"

@@ -1,14 +1,35 @@
-"""The one place external commands run: argument lists only, never a shell string."""
+"""The one place external commands run: argument lists only, never a shell string.
+
+pre-commit's shape: `run_b` runs a command in bytes mode (image archives, `docker cp` tarballs)
+and `run`, the text mode, is built on it, so nothing else needs `subprocess`.  pypa/build's shape
+for progress: a streamed command hands each line of its stderr to a callback and never writes to
+the terminal itself; `stream=True` without a callback uses the renderer the tasks installed with
+`progress_to` (none installed: the lines are only kept).
+"""
 
 from __future__ import annotations
 
 import shlex
 import subprocess
-import sys
+import threading
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Sequence
+from typing import IO, Callable, Iterator, Sequence
 
 from .errors import CommandFailed, EnvironmentProblem
+
+LineCallback = Callable[[str], None]
+
+_PROGRESS: ContextVar[LineCallback | None] = ContextVar("freshbin_progress", default=None)
+
+
+@dataclass(frozen=True)
+class ResultB:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: bytes  # empty when it went to `stdout_to`
+    stderr: bytes
 
 
 @dataclass(frozen=True)
@@ -19,55 +40,122 @@ class Result:
     stderr: str
 
 
+@contextmanager
+def progress_to(on_line: LineCallback | None) -> Iterator[None]:
+    """Within this block, `stream=True` hands progress lines to `on_line` (the tasks' renderer)."""
+    token = _PROGRESS.set(on_line)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
+def progress(line: str) -> None:
+    """A progress event of the core's own (e.g. "verify: reference build"): to the installed renderer."""
+    renderer = _PROGRESS.get()
+    if renderer is not None:
+        renderer(line.rstrip("\n"))
+
+
+def run_b(
+    argv: Sequence[str],
+    *,
+    check: bool = True,
+    on_line: LineCallback | None = None,
+    cwd: str | None = None,
+    env: dict[str, str] | None = None,
+    input_bytes: bytes | None = None,
+    stdout_to: IO[bytes] | None = None,
+    timeout: float | None = None,
+    hint: str = "",
+) -> ResultB:
+    """Run `argv` in bytes mode; with `on_line`, each stderr line goes to it as it comes.
+
+    `stdout_to` (an open binary file) takes stdout instead of memory: `docker save` archives.
+    Raises EnvironmentProblem when the program is missing or the timeout passes, and
+    CommandFailed on a non-zero exit (when `check`).  The child never outlives an exception
+    (Ctrl-C, a closed pipe): it is killed first.
+    """
+    args = [str(a) for a in argv]
+    stdout = subprocess.PIPE if stdout_to is None else stdout_to
+    try:
+        if on_line is None:
+            proc = subprocess.run(
+                args, cwd=cwd, env=env, input=input_bytes, timeout=timeout, stdout=stdout, stderr=subprocess.PIPE,
+                stdin=None if input_bytes is not None else subprocess.DEVNULL,
+            )
+            result = ResultB(tuple(args), proc.returncode, proc.stdout or b"", proc.stderr)
+        else:
+            result = _streamed(args, on_line, cwd=cwd, env=env, stdout=stdout, timeout=timeout)
+    except FileNotFoundError as exc:
+        msg = f"`{args[0]}` is not installed or not on PATH; install it (see `invoke env.up`)"
+        raise EnvironmentProblem(msg) from exc
+    except subprocess.TimeoutExpired as exc:
+        msg = f"`{shlex.join(args[:3])}` did not finish within {timeout} s; check the daemon"
+        raise EnvironmentProblem(msg) from exc
+    if check and result.returncode != 0:
+        raise CommandFailed(args, result.returncode, decode(result.stderr), hint)
+    return result
+
+
+def _streamed(args: list[str], on_line: LineCallback, *, cwd: str | None, env: dict[str, str] | None,
+              stdout: int | IO[bytes], timeout: float | None) -> ResultB:
+    """Popen with stderr read line by line; stdout drained by a thread so neither pipe fills."""
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE)
+    out: list[bytes] = []
+    err: list[bytes] = []
+    pipe = proc.stdout
+    drain = None if pipe is None else threading.Thread(target=lambda: out.append(pipe.read()), daemon=True)
+    try:
+        if drain is not None:
+            drain.start()
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            err.append(raw)
+            on_line(decode(raw).rstrip("\n"))
+        proc.wait(timeout=timeout)
+        if drain is not None:
+            drain.join()
+    except BaseException:  # Ctrl-C, a closed pipe, a failing callback: never leave the child running
+        proc.kill()  # (the drain thread is a daemon: a grandchild holding stdout cannot hang us)
+        proc.wait()
+        raise
+    for each in (proc.stdout, proc.stderr):
+        if each is not None:
+            each.close()
+    return ResultB(tuple(args), proc.returncode, b"".join(out), b"".join(err))
+
+
+def decode(data: bytes) -> str:
+    """Text as text mode gives it: UTF-8 with bad bytes replaced, universal newlines."""
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def run(
     argv: Sequence[str],
     *,
     check: bool = True,
     stream: bool = False,
+    on_line: LineCallback | None = None,
     cwd: str | None = None,
     env: dict[str, str] | None = None,
     input_text: str | None = None,
     timeout: float | None = None,
     hint: str = "",
 ) -> Result:
-    """Run `argv`; with `stream`, the child's stderr goes to ours (build progress) and is kept.
+    """`run_b`, decoded.  `on_line` streams stderr lines to it; `stream=True` without one streams
+    them to the renderer installed with `progress_to` (nothing installed: nothing shown)."""
+    sink = on_line if on_line is not None else (_PROGRESS.get() if stream else None)
+    result = run_b(argv, check=check, on_line=sink, cwd=cwd, env=env, timeout=timeout, hint=hint,
+                   input_bytes=None if input_text is None else input_text.encode("utf-8"))
+    return Result(result.argv, result.returncode, decode(result.stdout), decode(result.stderr))
 
-    Raises EnvironmentProblem when the program is missing and CommandFailed on a non-zero exit
-    (when `check`).
-    """
-    argv = [str(a) for a in argv]
+
+def call(argv: Sequence[str], *, cwd: str | None = None) -> int:
+    """Run `argv` on the terminal's own stdin/stdout/stderr (a script that talks to the user);
+    its exit code.  The child is killed if we are interrupted first."""
+    args = [str(a) for a in argv]
     try:
-        if stream:
-            proc = subprocess.Popen(
-                argv, cwd=cwd, env=env, text=True, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, errors="replace",
-            )
-            stderr_lines = []
-            assert proc.stderr is not None and proc.stdout is not None
-            try:
-                for line in proc.stderr:
-                    sys.stderr.write(line)
-                    stderr_lines.append(line)
-                stdout = proc.stdout.read()
-                proc.wait(timeout=timeout)
-            except BaseException:  # Ctrl-C, a closed pipe: never leave the child running
-                proc.kill()
-                proc.wait()
-                raise
-            result = Result(tuple(argv), proc.returncode, stdout, "".join(stderr_lines))
-        else:
-            proc = subprocess.run(
-                argv, cwd=cwd, env=env, text=True, capture_output=True, errors="replace",
-                input=input_text, timeout=timeout,
-                stdin=None if input_text is not None else subprocess.DEVNULL,
-            )
-            result = Result(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+        return subprocess.call(args, cwd=cwd)
     except FileNotFoundError as exc:
-        msg = f"`{argv[0]}` is not installed or not on PATH; install it (see `invoke env.up`)"
-        raise EnvironmentProblem(msg) from exc
-    except subprocess.TimeoutExpired as exc:
-        msg = f"`{shlex.join(argv[:3])}` did not finish within {timeout} s; check the daemon"
-        raise EnvironmentProblem(msg) from exc
-    if check and result.returncode != 0:
-        raise CommandFailed(argv, result.returncode, result.stderr, hint)
-    return result
+        raise EnvironmentProblem(f"`{args[0]}` is not installed or not on PATH; install it") from exc

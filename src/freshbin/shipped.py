@@ -22,6 +22,7 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .dockerfile_model import Copy, copy_of, parse, unresolved
 from .errors import EnvironmentProblem
@@ -41,7 +42,7 @@ class BinaryLocation:
     evidence: str  # what named it, e.g. "Dockerfile:14 COPY --from=builder …"
 
 
-def locate(config: dict, *, override: str = "", dockerfile: Path | None = None, target: str = "",
+def locate(config: dict[str, Any], *, override: str = "", dockerfile: Path | None = None, target: str = "",
            binaries: frozenset[str] = frozenset(), build_args: dict[str, str] | None = None) -> BinaryLocation:
     """The shipped binary of an image built from `dockerfile`'s `target` stage, with `config`."""
     if override:
@@ -96,7 +97,7 @@ def _binary_copies(dockerfile: Path, copy: Copy, binaries: frozenset[str]) -> li
 
 # --- rule 3: ENTRYPOINT / CMD --------------------------------------------------------------
 
-def _started(config: dict) -> tuple[str, list[str]] | None:
+def _started(config: dict[str, Any]) -> tuple[str, list[str]] | None:
     """("entrypoint"|"cmd", words from the program on) after unwrapping init and shell wrappers."""
     entrypoint, cmd = list(config.get("Entrypoint") or []), list(config.get("Cmd") or [])
     if entrypoint:
@@ -138,7 +139,7 @@ def _is_script(word: str) -> bool:
     return word.endswith(".sh") or posixpath.basename(word) in ("docker-entrypoint", "entrypoint")
 
 
-def _resolve(word: str, config: dict) -> list[str]:
+def _resolve(word: str, config: dict[str, Any]) -> list[str]:
     if posixpath.isabs(word):
         return [posixpath.normpath(word)]
     if "/" in word:  # ./app, bin/app: relative to the WORKDIR

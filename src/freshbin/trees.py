@@ -115,7 +115,7 @@ class GitTree:
         except (git.GitCommandError, ValueError) as exc:
             raise GitError(f"cannot read {path} at {self.commit[:12]}: the object is missing ({_why(exc)}); "
                            "fetch it (`git fetch`) or pass another --base") from None
-        return data if kind == b"blob" or kind == "blob" else None
+        return data if kind in (b"blob", "blob") else None  # bytes from git, str in some GitPython versions
 
     def is_file(self, rel: str) -> bool:
         return rel in self.files

@@ -25,8 +25,9 @@ from contextlib import ExitStack
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from . import buildx, engines, image, report, runner
+from . import buildx, engines, image, runner
 from . import strategies
 from .freshness import judge_freshness
 from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
@@ -39,7 +40,7 @@ from .verdicts import DIGEST_CHECK, Cause, Check, Side, Verdict, VerifyResult, e
 __all__ = ["Cause", "Check", "Side", "Verdict", "VerifyResult", "exit_code", "judge", "verify"]
 from .shipped import BinaryLocation
 
-Locator = Callable[[dict], BinaryLocation]
+Locator = Callable[[dict[str, Any]], BinaryLocation]
 
 LOCAL_REPOSITORY = "localhost/freshbin-verify"
 REFERENCE_STRATEGY = "guard"  # the mtime-proof build whose binary is the truth
@@ -54,7 +55,7 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
     tag = req.tag or (history[-1].get("tag") if history else "")
     engine = buildx.preflight(req.builder)
 
-    def locator(config: dict) -> BinaryLocation:
+    def locator(config: dict[str, Any]) -> BinaryLocation:
         return locate_binary(req, p, config)
 
     with ExitStack() as cleanup:
@@ -74,7 +75,7 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
 
 # --- the deployed image ---------------------------------------------------------------------
 
-def _deployed_history(req: BuildRequest, p: Prepared) -> list[dict]:
+def _deployed_history(req: BuildRequest, p: Prepared) -> list[dict[str, Any]]:
     """Deploy records (registry and ledger) of this image and target, oldest first, ending with
     the deploy to verify."""
     if not req.image:
@@ -95,7 +96,7 @@ def _deployed_side(req: BuildRequest, tag: str, cleanup: ExitStack, locator: Loc
     return _inspect_side(Side("deployed", ref, digest), local, locator)
 
 
-def _deployed_checks(req: BuildRequest, p: Prepared, side: Side, history: list[dict], quick: bool) -> list[Check]:
+def _deployed_checks(req: BuildRequest, p: Prepared, side: Side, history: list[dict[str, Any]], quick: bool) -> list[Check]:
     checks = []
     record = history[-1] if history else None
     if record is None:
@@ -128,7 +129,7 @@ def _revision_check(req: BuildRequest, p: Prepared, side: Side) -> Check:
     return Check(name, p.commit[:12], actual, not relevant)
 
 
-def _propagation_check(req: BuildRequest, p: Prepared, history: list[dict], quick: bool) -> Check:
+def _propagation_check(req: BuildRequest, p: Prepared, history: list[dict[str, Any]], quick: bool) -> Check:
     """The ledger rule: sources compiled into the binary changed since the deploy before, binary did not."""
     name = "change propagation"
     record = history[-1]
@@ -170,17 +171,19 @@ def _builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, a
     labels = revision_labels(p.commit)
     if reproducible:
         labels["org.opencontainers.image.created"] = datetime.fromtimestamp(commit_time, timezone.utc).isoformat()
-    common = dict(target=req.target, platform=req.platform, builder=req.builder, build_args=dict(req.build_args),
-                  labels=labels, source_date_epoch=engines.PINNED_EPOCH if reproducible else None,
-                  rewrite_timestamp=reproducible)
 
-    def archive(name: str) -> str:
-        return f"type=oci,dest={meta / (name + '.tar')}" if reproducible else ""
+    def spec_of(name: str, ref: str, context: Path, dockerfile: Path, *, no_cache: bool, push: bool,
+                no_cache_filter: tuple[str, ...] = ()) -> buildx.BuildSpec:
+        return buildx.BuildSpec(
+            context=context, dockerfile=dockerfile, target=req.target, platform=req.platform, tags=(ref,),
+            metadata_file=meta / f"{name}.json", builder=req.builder, build_args=dict(req.build_args), labels=labels,
+            no_cache=no_cache, no_cache_filter=no_cache_filter, push=push, load=not push,
+            output=f"type=oci,dest={meta / (name + '.tar')}" if reproducible else "",
+            source_date_epoch=engines.PINNED_EPOCH if reproducible else None, rewrite_timestamp=reproducible)
 
     def how_to_build(name: str, no_cache: bool) -> Side:
-        spec = buildx.BuildSpec(context=p.workspace / req.context, dockerfile=p.dockerfile,
-                                tags=(f"{repository}:{tag}-{name}",), metadata_file=meta / f"{name}.json",
-                                no_cache=no_cache, push=push, load=not push, output=archive(name), **common)
+        spec = spec_of(name, f"{repository}:{tag}-{name}", p.workspace / req.context, p.dockerfile,
+                       no_cache=no_cache, push=push)
         return _built_side(name, spec, cleanup, req, locator)
 
     # Order matters on BuildKit v0.8: a --no-cache build can file its result under an existing
@@ -191,10 +194,8 @@ def _builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, a
     situation = strategies.Situation(req, p, engine)
     plan = guard.cache_plan(situation)
     ctx = guard.context(situation, cleanup, dry_run=False)
-    spec = buildx.BuildSpec(context=ctx.path, dockerfile=ctx.dockerfile,
-                            tags=(f"{LOCAL_REPOSITORY}:{tag}-reference",), metadata_file=meta / "reference.json",
-                            push=False, load=True, no_cache=plan.no_cache, no_cache_filter=plan.no_cache_filter,
-                            output=archive("reference"), **common)
+    spec = spec_of("reference", f"{LOCAL_REPOSITORY}:{tag}-reference", ctx.path, ctx.dockerfile,
+                   no_cache=plan.no_cache, push=False, no_cache_filter=plan.no_cache_filter)
     sides["reference"] = _built_side("reference", spec, cleanup, req, locator)
     subject = deployed or sides["cached"]
     if push or always_no_cache or subject.binary_sha256 != sides["reference"].binary_sha256:
@@ -208,7 +209,7 @@ def _builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, a
 
 def _built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: BuildRequest, locator: Locator) -> Side:
     if not req.quiet:
-        report.log(f"freshbin verify: {name} build ({'pushing' if spec.push else 'loading'} {spec.tags[0]})")
+        runner.progress(f"freshbin verify: {name} build ({'pushing' if spec.push else 'loading'} {spec.tags[0]})")
     metadata = buildx.build(spec, stream=not req.quiet)
     digest = metadata["containerimage.digest"]
     ref = spec.tags[0]
@@ -225,7 +226,7 @@ def _inspect_side(side: Side, local: str, locator: Locator) -> Side:
     return _side_from(side, image.config_of(local), image_files(local), locator)
 
 
-def _side_from(side: Side, config: dict, files: dict[str, FileEntry], locator: Locator) -> Side:
+def _side_from(side: Side, config: dict[str, Any], files: dict[str, FileEntry], locator: Locator) -> Side:
     side.revision = (config.get("Labels") or {}).get("org.opencontainers.image.revision")
     side.files = files
     location = locator(config)

@@ -11,6 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
 
 from .errors import WorkspaceError
 from .trees import DiskTree, Tree, glob_dirs, join
@@ -130,7 +131,7 @@ def load_tree(tree: Tree, root: Path | None = None) -> Workspace:
     return Workspace(root=root or Path("."), packages=packages, is_workspace="workspace" in data)
 
 
-def _read_toml(tree: Tree, rel: str) -> dict | None:
+def _read_toml(tree: Tree, rel: str) -> dict[str, Any] | None:
     raw = tree.read(rel)
     if raw is None:
         return None
@@ -166,14 +167,15 @@ def _normalise(rel: str) -> str:
     return PurePosixPath(os.path.normpath(rel)).as_posix()
 
 
-def _package_name(tree: Tree, rel: str, manifest: dict) -> str:
+def _package_name(tree: Tree, rel: str, manifest: dict[str, Any]) -> str:
     try:
-        return manifest["package"]["name"]
+        name: str = manifest["package"]["name"]
+        return name
     except (KeyError, TypeError) as exc:
         raise WorkspaceError(f"{join(rel, 'Cargo.toml')} in {tree.label} has no [package] name; every member needs one") from exc
 
 
-def _dependency_specs(manifest: dict, dev: bool):
+def _dependency_specs(manifest: dict[str, Any], dev: bool) -> Iterator[tuple[str, Any]]:
     """Yield (key, spec) of every dependency table, per-target ones included; dev-dependencies
     only with `dev` (they make implicit members but never reach a shipped binary)."""
     sections = DEPENDENCY_TABLES + (("dev-dependencies", "dev_dependencies") if dev else ())
@@ -185,7 +187,7 @@ def _dependency_specs(manifest: dict, dev: bool):
                 yield from deps.items()
 
 
-def _path_targets(rel: str, manifest: dict, ws_deps: dict, *, dev: bool) -> set[str]:
+def _path_targets(rel: str, manifest: dict[str, Any], ws_deps: dict[str, Any], *, dev: bool) -> set[str]:
     """Workspace-relative directories of the path dependencies of the package at `rel`."""
     targets = set()
     for key, spec in _dependency_specs(manifest, dev):
@@ -202,7 +204,7 @@ def _path_targets(rel: str, manifest: dict, ws_deps: dict, *, dev: bool) -> set[
     return targets
 
 
-def _binaries(tree: Tree, rel: str, manifest: dict, name: str) -> list[str]:
+def _binaries(tree: Tree, rel: str, manifest: dict[str, Any], name: str) -> list[str]:
     """Binary target names as cargo infers them: [[bin]] entries, src/main.rs, src/bin/*."""
     pkg = manifest.get("package") or {}
     declared = [b for b in manifest.get("bin", []) or [] if isinstance(b, dict) and "name" in b]

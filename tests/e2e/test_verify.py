@@ -54,8 +54,10 @@ def test_hazardous_worker_change_is_stale_by_cargo_mtime_and_fixed_dockerfile_is
     set_revision(example_repo, "worker", revision)
     bump_worker_manifest(example_repo)
     commit_all(example_repo, "worker change with a manifest change")
-    deployed = ok_json(freshbin_deploy(example_repo, image, "--strategy", "cached"))
-    assert run_image(f"{image}:{deployed['tag']}") == "dummy"  # the how-to's deploy shipped the dummy
+    # The how-to's deploy shipped the dummy, and deploy itself says so from the build's record.
+    deployed = ok_json(freshbin_deploy(example_repo, image, "--strategy", "cached"), code=1)
+    assert run_image(f"{image}:{deployed['tag']}") == "dummy"
+    assert deployed["evidence"]["not_compiled"] == ["worker"]
 
     stale = ok_json(freshbin_verify(example_repo, "--image", image), code=1)
     assert stale["verdict"] == "stale" and stale["cause"] == "cargo mtime freshness"

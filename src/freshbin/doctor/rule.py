@@ -8,13 +8,24 @@ from (and tested against) that registry.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from .analysis import Analysis
     from .project import Project
 
-SEVERITIES = ("error", "warning", "info")
+
+
+class Severity(StrEnum):
+    """How bad a finding is, worst first; the value is what JSON and SARIF say."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+SEVERITIES = tuple(Severity)
 
 
 @dataclass(frozen=True)
@@ -22,7 +33,7 @@ class Finding:
     file: str
     line: int
     rule: str
-    severity: str
+    severity: Severity
     message: str
     fix: str
 
@@ -30,7 +41,7 @@ class Finding:
 @dataclass(frozen=True)
 class Rule:
     code: str
-    severity: str
+    severity: Severity
     title: str  # one line: the hazard (docs table, SARIF shortDescription)
     explanation: str  # why it makes a stale binary (docs, SARIF fullDescription)
     bad: str  # a Dockerfile fragment that triggers it

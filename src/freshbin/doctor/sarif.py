@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
-from .rule import Finding
+from .rule import Finding, Severity
 from .rules import RULES
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
 def rule_metadata() -> list[dict[str, Any]]:

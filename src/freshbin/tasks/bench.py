@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
-from invoke import Collection, Exit, task
+from invoke import Collection, Context, Exit, task
+
+from .. import runner
+
 
 def _script(name: str, *args: str) -> None:
     roots = [Path(__file__).resolve().parents[3], Path.cwd(), *Path.cwd().parents]
@@ -14,7 +16,7 @@ def _script(name: str, *args: str) -> None:
                   Path("benchmarks") / name)
     if not script.is_file():
         raise Exit(f"freshbin: error: {script} not found; the benchmarks run from a clone of freshbin", code=2)
-    code = subprocess.call([sys.executable, str(script), *args])
+    code = runner.call([sys.executable, str(script), *args])
     if code:
         raise Exit(code=code)
 
@@ -24,25 +26,25 @@ def _common(runs: int, smoke: bool) -> list[str]:
 
 
 @task(name="deploy", help={"runs": "measured runs per row (default 3)", "smoke": "small example, one run"})
-def deploy_bench(c, runs=0, smoke=False):
+def deploy_bench(c: Context, runs: int = 0, smoke: bool = False) -> None:
     """Deploy strategies side by side after a one-line change (needs `freshbin env.deps-image`)."""
     _script("deploy_strategies.py", *_common(runs, smoke))
 
 
 @task(name="verify", help={"runs": "measured runs per row (default 3)", "smoke": "small example, one run"})
-def verify_bench(c, runs=0, smoke=False):
+def verify_bench(c: Context, runs: int = 0, smoke: bool = False) -> None:
     """verify, verify --quick and the how-to's two-build verification."""
     _script("verify_cost.py", *_common(runs, smoke))
 
 
 @task(name="detect", help={"runs": "runs per command (default 5)", "smoke": "tiny repository, one run"})
-def detect_bench(c, runs=0, smoke=False):
+def detect_bench(c: Context, runs: int = 0, smoke: bool = False) -> None:
     """detect vs git diff --name-only on 20k files / 5k commits."""
     _script("detect_scale.py", *_common(runs, smoke))
 
 
 @task(name="report")
-def report_bench(c):
+def report_bench(c: Context) -> None:
     """Render docs/benchmarks.md and the chart from benchmarks/results/*.json."""
     _script("report.py")
 

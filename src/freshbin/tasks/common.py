@@ -5,17 +5,18 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ParamSpec, TypeVar
 
-from typing import TYPE_CHECKING
+from invoke import Context, Exit
 
-from invoke import Exit
-
-from .. import config, refs
+from .. import config, refs, report, runner
 from ..errors import EXIT_INTERRUPTED, FreshbinError
 
 if TYPE_CHECKING:  # the deploy machinery (git, engine) loads when a task runs, not for --help
     from ..deploy import DeployRequest
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
 BUILD_HELP = {
     "platform": "buildx --platform (default linux/amd64)",
@@ -27,16 +28,18 @@ BUILD_HELP = {
 }
 
 
-def cli_errors(body):
+def cli_errors(body: Callable[P, R]) -> Callable[P, R]:
     """Turn FreshbinError into `Exit(message, code)` and Ctrl-C into exit 130: no tracebacks.
 
+    The task edge also installs the renderer of streamed progress (a build's log on stderr).
     Set FRESHBIN_DEBUG=1 to see the traceback of a FreshbinError.
     """
 
     @functools.wraps(body)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return body(*args, **kwargs)
+            with runner.progress_to(report.progress):
+                return body(*args, **kwargs)
         except FreshbinError as exc:
             if os.environ.get("FRESHBIN_DEBUG"):
                 raise
@@ -51,23 +54,23 @@ def cli_errors(body):
     return wrapper
 
 
-def pick(value, c, key: str):
+def pick(value: Any, c: Context, key: str) -> Any:
     """Flag beats config beats default (an empty/None flag means "not given")."""
     if value not in (None, "", [], {}):
         return value
     return config.settings(c)[key]
 
 
-def workspace_dir(c, flag: str | None) -> Path:
+def workspace_dir(c: Context, flag: str | None) -> Path:
     return Path(pick(flag, c, "workspace")).resolve()
 
 
-def ledger_path(c, ws: Path) -> Path:
+def ledger_path(c: Context, ws: Path) -> Path:
     path = Path(config.settings(c)["ledger"])
     return path if path.is_absolute() else ws / path
 
 
-def build_request(c, *, workspace: str, build_arg: list[str] | None, strategy: str = "", dry_run: bool = False,
+def build_request(c: Context, *, workspace: str, build_arg: list[str] | None, strategy: str = "", dry_run: bool = False,
                   allow_dirty: bool = False, force: bool = False, **flags: str) -> DeployRequest:
     """What to build, from flags over config (shared by deploy and verify)."""
     ws = workspace_dir(c, workspace)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from invoke import task
+from typing import Any
+
+from invoke import Context, task
 
 from .. import config, report
 from .common import cli_errors
@@ -10,7 +12,7 @@ from .common import cli_errors
 
 @task(name="config", auto_shortflags=False, help={"json": "print one JSON list instead of a table"})
 @cli_errors
-def show_config(c, json=False):
+def show_config(c: Context, json: bool = False) -> list[dict[str, Any]]:
     """Print every freshbin setting, its value and its source (default, file, env)."""
     rows = config.explain(c)
     if json:
@@ -21,7 +23,7 @@ def show_config(c, json=False):
     return rows
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if isinstance(value, (list, dict)):
         import json as _json
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from invoke import task
+from typing import TYPE_CHECKING, Any
+
+from invoke import Context, task
 
 from .. import refs, report
 from .common import cli_errors
+
+if TYPE_CHECKING:  # the demo (engine, git) loads when the task runs, not for --help
+    from ..demo import Step
 
 
 @task(
@@ -19,14 +24,15 @@ from .common import cli_errors
     },
 )
 @cli_errors
-def demo(c, registry="127.0.0.1:5000", build_arg=None, keep=False, json=False):
+def demo(c: Context, registry: str = "127.0.0.1:5000", build_arg: list[str] | None = None, keep: bool = False,
+         json: bool = False) -> dict[str, Any] | None:
     """Show the whole story in about a minute: how-to deploy, verify stale, doctor, fix, fresh."""
     from ..demo import DEFAULT_BUILD_ARGS, run_demo, story  # imported when run: keeps every CLI start light
     refs.validate_repository(f"{registry}/freshbin-demo/worker")
     build_args = dict(DEFAULT_BUILD_ARGS)
     build_args.update(refs.validate_build_arg(a) for a in (build_arg or []))
 
-    def show(step) -> None:
+    def show(step: Step) -> None:
         if json:
             report.log(f"demo: {step.number}. {step.title}" if step.number else f"demo: {step.title}")
             return

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from invoke import Exit, task
+from typing import TYPE_CHECKING
+
+from invoke import Context, Exit, task
 
 from .. import report
 from ..errors import EXIT_CHECK_FAILED
 from .common import BUILD_HELP, build_request, cli_errors
+
+if TYPE_CHECKING:  # loaded when the task runs, not for --help
+    from ..deploy import DeployResult
 
 
 @task(
@@ -26,8 +31,10 @@ from .common import BUILD_HELP, build_request, cli_errors
     },
 )
 @cli_errors
-def deploy(c, image="", tag="", platform="", target="", dockerfile="", context="", builder="", build_arg=None,
-           strategy="", dry_run=False, allow_dirty=False, force=False, workspace="", json=False):
+def deploy(c: Context, image: str = "", tag: str = "", platform: str = "", target: str = "", dockerfile: str = "",
+           context: str = "", builder: str = "", build_arg: list[str] | None = None, strategy: str = "",
+           dry_run: bool = False, allow_dirty: bool = False, force: bool = False, workspace: str = "",
+           json: bool = False) -> DeployResult:
     """Build and push TARGET with buildx, record it in the ledger, fail (exit 1) if the binary is stale."""
     from ..deploy import deploy as run_deploy  # loaded when the task runs: --help stays fast
 
@@ -35,8 +42,8 @@ def deploy(c, image="", tag="", platform="", target="", dockerfile="", context="
         c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
         context=context, builder=builder, build_arg=build_arg, strategy=strategy, dry_run=dry_run,
         allow_dirty=allow_dirty, force=force))
-    for source in (result.history, result.evidence):
-        if (source or {}).get("note"):
+    for source in (result.history or {}, result.evidence or {}):
+        if source.get("note"):
             report.log(f"note: {source['note']}")
     for note in result.notes or []:
         report.log(f"note: {note}")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from invoke import Exit, task
+from typing import TYPE_CHECKING
+
+from invoke import Context, Exit, task
 
 from .. import report
 from ..errors import EXIT_CHECK_FAILED
 from .common import cli_errors, ledger_path, pick, workspace_dir
+
+if TYPE_CHECKING:  # loaded when the task runs, not for --help
+    from ..detect import Detection
 
 
 @task(
@@ -22,7 +27,8 @@ from .common import cli_errors, ledger_path, pick, workspace_dir
     }
 )
 @cli_errors
-def detect(c, base="", head="HEAD", worktree=False, image="", workspace="", json=False, check=False):
+def detect(c: Context, base: str = "", head: str = "HEAD", worktree: bool = False, image: str = "", workspace: str = "",
+           json: bool = False, check: bool = False) -> Detection:
     """Which watched files changed, which packages/binaries they affect, and whether to bust the cache."""
     ws = workspace_dir(c, workspace)
     from .. import history  # loaded when the task runs: --help stays fast

@@ -15,6 +15,7 @@ from .common import cli_errors, pick, workspace_dir
 
 if TYPE_CHECKING:  # the rules load when the task runs, not for --help
     from ..doctor import Report
+    from ..doctor.rule import Finding
 
 SEVERITIES = ("error", "warning", "info")  # doctor.rule.SEVERITIES; a test keeps them equal
 
@@ -35,7 +36,8 @@ THRESHOLDS = (*SEVERITIES, "none")
     },
 )
 @cli_errors
-def doctor(c, dockerfile=None, context="", workspace="", format="table", failure_threshold="warning", fix=False):
+def doctor(c: Context, dockerfile: list[str] | None = None, context: str = "", workspace: str = "",
+           format: str = "table", failure_threshold: str = "warning", fix: bool = False) -> list[Finding]:
     """Check Dockerfiles, their manifests and ignore file for stale-binary hazards (FB001-FB007)."""
     if format not in FORMATS:
         raise UsageError(f"--format {format!r} is unknown; use one of {', '.join(FORMATS)}")

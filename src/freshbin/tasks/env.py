@@ -7,10 +7,11 @@ The default engine stays the default: tests reach the second one with FRESHBIN_T
 
 from __future__ import annotations
 
-import subprocess
 from importlib import resources
 
-from invoke import Collection, Exit, task
+from invoke import Collection, Context, Exit, task
+
+from .. import runner
 
 ENGINE_HELP = {
     "engine": "also run a second engine: 26 (Debian 13's docker.io) beside the default one",
@@ -26,11 +27,11 @@ def _script(action: str, engine: str = "", containerd_store: bool = False) -> in
         args.append("--containerd-store")
     script = resources.files("freshbin") / "data" / "testenv.sh"
     with resources.as_file(script) as path:
-        return subprocess.call(["bash", str(path), *args])
+        return runner.call(["bash", str(path), *args])
 
 
 @task(help=ENGINE_HELP)
-def up(c, engine="", containerd_store=False):
+def up(c: Context, engine: str = "", containerd_store: bool = False) -> None:
     """Install and start Docker, buildx, a registry on 127.0.0.1:5000 and the builder images."""
     code = _script("up", engine, containerd_store)
     if code:
@@ -38,7 +39,7 @@ def up(c, engine="", containerd_store=False):
 
 
 @task(help=ENGINE_HELP)
-def down(c, engine="", containerd_store=False):
+def down(c: Context, engine: str = "", containerd_store: bool = False) -> None:
     """Stop what env.up started: the registry and dockerd, or only the --engine 26 daemon."""
     code = _script("down", engine, containerd_store)
     if code:
@@ -46,13 +47,13 @@ def down(c, engine="", containerd_store=False):
 
 
 @task
-def status(c):
+def status(c: Context) -> None:
     """Show what is installed and running: each engine's version, image store, BuildKit and builders."""
     _script("status")
 
 
 @task(name="deps-image")
-def deps_image(c):
+def deps_image(c: Context) -> None:
     """Build localhost/rust-builder-deps:bookworm (crate sources from Debian) for the benchmarks."""
     code = _script("deps-image")
     if code:

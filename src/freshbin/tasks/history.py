@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from invoke import task
+from typing import Any
+
+from invoke import Context, task
 
 from .. import report
 from .common import cli_errors, ledger_path, pick, workspace_dir
@@ -20,7 +22,8 @@ from .common import cli_errors, ledger_path, pick, workspace_dir
     },
 )
 @cli_errors
-def history(c, image="", target="", limit=0, offline=False, workspace="", json=False):
+def history(c: Context, image: str = "", target: str = "", limit: int = 0, offline: bool = False, workspace: str = "",
+            json: bool = False) -> list[dict[str, Any]]:
     """The deploys of an image, newest first: commit, tag, strategy, freshbin's verdict, binary."""
     from ..refs import validate_repository
 

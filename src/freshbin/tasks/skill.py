@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from invoke import Collection, task
+from invoke import Collection, Context, task
 
 from .. import report, skill
+from ..skill import Installed
 from .common import cli_errors
 
 
@@ -20,7 +21,7 @@ from .common import cli_errors
     },
 )
 @cli_errors
-def install(c, dest=skill.DEFAULT_DEST, force=False, json=False):
+def install(c: Context, dest: str = skill.DEFAULT_DEST, force: bool = False, json: bool = False) -> Installed:
     """Install the skill document for coding agents (refuses to overwrite a changed copy)."""
     result = skill.install(Path(dest or skill.DEFAULT_DEST), force=force)
     if json:

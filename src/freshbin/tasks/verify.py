@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from invoke import Exit, task
+from typing import TYPE_CHECKING
+
+from invoke import Context, Exit, task
 
 from .. import report
 from .common import BUILD_HELP, build_request, cli_errors
+
+if TYPE_CHECKING:  # loaded when the task runs, not for --help
+    from ..verify import VerifyResult
 
 
 @task(
@@ -24,8 +29,10 @@ from .common import BUILD_HELP, build_request, cli_errors
     },
 )
 @cli_errors
-def verify(c, image="", tag="", platform="", target="", dockerfile="", context="", builder="", build_arg=None,
-           quick=False, push=False, no_cache_build=False, allow_dirty=False, workspace="", json=False):
+def verify(c: Context, image: str = "", tag: str = "", platform: str = "", target: str = "", dockerfile: str = "",
+           context: str = "", builder: str = "", build_arg: list[str] | None = None, quick: bool = False,
+           push: bool = False, no_cache_build: bool = False, allow_dirty: bool = False, workspace: str = "",
+           json: bool = False) -> VerifyResult:
     """Cached vs no-cache vs reference build: exit 0 fresh, 1 stale, 2 inconclusive or error."""
     from ..verify import exit_code, verify as run_verify  # imported when run: keeps every CLI start light
     request = build_request(

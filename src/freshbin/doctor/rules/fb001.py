@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..analysis import Analysis
 from ..project import Project
-from ..rule import Finding, Rule
+from ..rule import Finding, Rule, Severity
 from ._hazard import finding, hazards
 
 
@@ -17,7 +17,7 @@ def check(project: Project, analysis: Analysis) -> list[Finding]:
 
 
 RULE = Rule(
-    code="FB001", severity="error",
+    code="FB001", severity=Severity.ERROR,
     title="a dependency pre-build compiled dummy sources and the refresh before the real build misses some of them",
     explanation=("Cargo judges path crates by mtime; COPY keeps checkout mtimes. A `touch` or `rm` of artefacts "
                  "that leaves out one dummy (a binary under bin/, a nested crate, an `rm` pattern in the wrong "

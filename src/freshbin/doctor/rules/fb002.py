@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..analysis import Analysis
 from ..project import Project
-from ..rule import Finding, Rule
+from ..rule import Finding, Rule, Severity
 from ._hazard import finding, hazards
 
 
@@ -19,7 +19,7 @@ def check(project: Project, analysis: Analysis) -> list[Finding]:
 
 
 RULE = Rule(
-    code="FB002", severity="error",
+    code="FB002", severity=Severity.ERROR,
     title="a dependency pre-build compiled dummy sources and nothing refreshes the real ones before the real build",
     explanation=("The real sources arrive with checkout mtimes older than the dummy artefacts whenever the "
                  "pre-build ran after the checkout; cargo keeps the dummy. `cargo chef cook` is not this: it "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..analysis import Analysis
 from ..project import Project
-from ..rule import Finding, Rule
+from ..rule import Finding, Rule, Severity
 
 
 def check(project: Project, analysis: Analysis) -> list[Finding]:
@@ -24,7 +24,7 @@ def check(project: Project, analysis: Analysis) -> list[Finding]:
 
 
 RULE = Rule(
-    code="FB003", severity="warning",
+    code="FB003", severity=Severity.WARNING,
     title="a cache mount over the cargo target dir of the real build, with no source refresh",
     explanation=("The mount keeps cargo's fingerprints across builds; a change whose mtime predates the last "
                  "build compiles nothing."),

@@ -10,7 +10,7 @@ from ...dockerfile_model import copy_of
 from ..analysis import Analysis
 from ..ignore import Pattern, excluded_by, ignore_file, load
 from ..project import Project
-from ..rule import Finding, Rule
+from ..rule import Finding, Rule, Severity
 
 INPUT_NAMES = {"Cargo.toml", "Cargo.lock", "build.rs", "rust-toolchain", "rust-toolchain.toml", "config.toml", "config"}
 NOT_SHIPPED = {"tests", "benches", "examples", "target", ".git"}
@@ -110,7 +110,7 @@ def check(project: Project, analysis: Analysis) -> list[Finding]:
 
 
 RULE = Rule(
-    code="FB004", severity="error",
+    code="FB004", severity=Severity.ERROR,
     title="the ignore file drops a build input the Dockerfile copies (sources, manifests, build.rs, "
           ".cargo/config*, rust-toolchain*)",
     explanation=("`Dockerfile.dockerignore` (read first, as BuildKit does) or `.dockerignore` excludes it, so "

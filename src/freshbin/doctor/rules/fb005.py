@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..analysis import Analysis
 from ...dockerfile_model import mounts
 from ..project import Project
-from ..rule import Finding, Rule
+from ..rule import Finding, Rule, Severity
 
 
 def check(project: Project, analysis: Analysis) -> list[Finding]:
@@ -23,7 +23,7 @@ def check(project: Project, analysis: Analysis) -> list[Finding]:
 
 
 RULE = Rule(
-    code="FB005", severity="warning",
+    code="FB005", severity=Severity.WARNING,
     title="a cache mount over the target dir with mode=/uid=/gid=: --no-cache does not reset it (older engines)",
     explanation="Reported on older engines; the usual escape hatch, --no-cache, then keeps the old fingerprints.",
     bad="RUN --mount=type=cache,target=/app/target,uid=1000 cargo build --release",

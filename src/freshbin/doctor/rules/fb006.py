@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..analysis import Analysis
 from ..project import Project
 from ..refresh import relevant
-from ..rule import Finding, Rule
+from ..rule import Finding, Rule, Severity
 
 
 def check(project: Project, analysis: Analysis) -> list[Finding]:
@@ -21,7 +21,7 @@ def check(project: Project, analysis: Analysis) -> list[Finding]:
 
 
 RULE = Rule(
-    code="FB006", severity="info",
+    code="FB006", severity=Severity.INFO,
     title="the dependency pre-build is in the same stage as the compile (reported with FB001/FB002)",
     explanation="`--no-cache-filter` on that stage, a work-around for the hazard, would rebuild every dependency.",
     bad="FROM rust AS builder\n# manifests, pre-build, sources and compile in one stage",

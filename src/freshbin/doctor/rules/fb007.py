@@ -6,7 +6,7 @@ from ...dockerfile_cargo import ShippedBinary, shipped_binaries, stage_calls
 from ...dockerfile_model import unresolved
 from ..analysis import Analysis
 from ..project import Project
-from ..rule import Finding, Rule
+from ..rule import Finding, Rule, Severity
 
 
 def problems(project: Project, analysis: Analysis, shipped: ShippedBinary, names: set[str]) -> list[str]:
@@ -49,7 +49,7 @@ def check(project: Project, analysis: Analysis) -> list[Finding]:
 
 
 RULE = Rule(
-    code="FB007", severity="error",
+    code="FB007", severity=Severity.ERROR,
     title="a stage copies a binary path the build stage does not produce (wrong name, triple directory or profile)",
     explanation="The COPY then fails, or picks up a file an older build left in a cached or mounted target dir.",
     bad="RUN cargo build --release --target x86_64-unknown-linux-musl\n"
