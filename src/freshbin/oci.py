@@ -7,20 +7,20 @@ referrers API (`GET /v2/<name>/referrers/<digest>`) and its tag-schema fallback 
 the distribution registry 2.8.  The fallback index is read-modify-write and shared by every
 writer, so `attach` re-reads after writing and retries until its descriptor is in it.
 
-oras is imported when a registry is first used: it costs about 0.15 s, which a CLI start that
-never talks to a registry should not pay.
+Connections, credentials and the oras client live in oci_client.py.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import ipaddress
 import json
-import os
 import random
 import time
 from dataclasses import dataclass, field
+
+from .oci_client import RegistryError, client_for, insecure_host, reason, registry_message, split_image
+
+__all__ = ["Descriptor", "RegistryError", "Repository", "fallback_tag", "insecure_host", "split_image"]
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 if TYPE_CHECKING:  # oras and requests load when a registry is first used
@@ -34,16 +34,7 @@ EMPTY_JSON = b"{}"
 EMPTY_TYPE = "application/vnd.oci.empty.v1+json"
 EMPTY: dict[str, Any] = {"mediaType": EMPTY_TYPE, "digest": "sha256:" + hashlib.sha256(EMPTY_JSON).hexdigest(),
                          "size": len(EMPTY_JSON)}
-TIMEOUT = (5, 60)  # connect, read (seconds)
 INDEX_ATTEMPTS = 12
-
-
-class RegistryError(Exception):
-    """The registry refused or did not answer; `status` is the HTTP status (0: no answer)."""
-
-    def __init__(self, message: str, status: int = 0):
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -68,32 +59,6 @@ class Descriptor:
                    str(data.get("artifactType", "")), dict(data.get("annotations") or {}))
 
 
-def split_image(image: str) -> tuple[str, str]:
-    """(registry host[:port], repository path) the way docker reads an image name."""
-    first, sep, rest = image.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        return first, rest
-    return "docker.io", image if "/" in image else f"library/{image}"
-
-
-def insecure_host(host: str) -> bool:
-    """Plain http, as docker allows without configuration: loopback addresses and localhost."""
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    name = name.strip("[]")
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def docker_config_path() -> str:
-    """The Docker client's config.json: $DOCKER_CONFIG/config.json, else ~/.docker/config.json."""
-    folder = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
-    return os.path.join(folder, "config.json")
-
-
 def fallback_tag(digest: str) -> str:
     """The referrers tag schema: `<alg>-<hex>`, at most 128 characters."""
     return digest.replace(":", "-", 1)[:128]
@@ -104,7 +69,7 @@ class Repository:
 
     def __init__(self, image: str):
         self.host, self.name = split_image(image)
-        self._client = _client(self.host, self.name)
+        self._client = client_for(self.host, self.name)
         self._base = f"{'http' if insecure_host(self.host) else 'https'}://" \
                      f"{'registry-1.docker.io' if self.host == 'docker.io' else self.host}/v2/{self.name}"
 
@@ -126,13 +91,13 @@ class Repository:
         try:
             response: requests.Response = self._client.do_request(url, method, data=data, headers=dict(headers or {}))
         except (requests.RequestException, ValueError, OSError) as exc:  # unreachable, bad answer, helper failed
-            raise RegistryError(f"{self.host} did not answer {method} ({_reason(exc)})") from None
+            raise RegistryError(f"{self.host} did not answer {method} ({reason(exc)})") from None
         if missing_ok and response.status_code == 404:
             return None
         if response.status_code not in ok:
             where = url.split("/v2/", 1)[-1].split("?")[0][:80]
             raise RegistryError(f"{self.host} answered {response.status_code} to {method} {where}"
-                                f"{_registry_message(response)}", response.status_code)
+                                f"{registry_message(response)}", response.status_code)
         return response
 
     def resolve(self, reference: str) -> Descriptor | None:
@@ -262,71 +227,3 @@ class Repository:
         if not (final and any(m.get("digest") == desc.digest for m in final[0].get("manifests") or [])):
             raise RegistryError(f"the referrers index {tag} kept losing this deploy's record after "
                                 f"{INDEX_ATTEMPTS} writes (too many concurrent writers)")
-
-
-def _client(host: str, name: str) -> Any:
-    """An oras client for `host` with the Docker config's credentials, its auth backend chosen by
-    the registry's challenge (htpasswd registries answer `Basic`, token services `Bearer`)."""
-    import requests
-    import oras.container
-    import oras.provider
-    from oras.logger import logger as oras_logger
-
-    oras_logger.log_handler = []  # the core never prints; oras would log to stderr
-    insecure = insecure_host(host)
-    server = "registry-1.docker.io" if host == "docker.io" else host
-    try:
-        ping = requests.get(f"{'http' if insecure else 'https'}://{server}/v2/", timeout=TIMEOUT)
-        challenge = ping.headers.get("WWW-Authenticate", "")
-    except requests.RequestException as exc:
-        raise RegistryError(f"{host} did not answer ({_reason(exc)})") from None
-    backend = "basic" if challenge.lower().startswith("basic") else "token"
-    client = _client_class()(hostname=server, insecure=insecure, auth_backend=backend)
-    client.auth.load_configs(oras.container.Container(f"{host}/{name}"), configs=[docker_config_path()])
-    if not hasattr(client.auth, "_basic_auth"):
-        client.auth._basic_auth = None  # no credentials: a 401 is answered as such, not an AttributeError
-    return client
-
-
-def _reason(exc: Exception) -> str:
-    """A short cause, never the exception's text (it may quote a URL or a header)."""
-    name = exc.__class__.__name__
-    if "Timeout" in name:
-        return "timed out"
-    return "connection refused or unreachable" if "Connection" in name else name
-
-
-def _registry_message(response: requests.Response) -> str:
-    try:
-        errors = response.json().get("errors") or []
-        return f" ({errors[0].get('code', '')}: {errors[0].get('message', '')})"[:160] if errors else ""
-    except ValueError:
-        return ""
-
-
-@functools.cache
-def _client_class() -> type:
-    import oras.provider
-
-    class Client(oras.provider.Registry):  # type: ignore[misc]  # oras has no type information
-        """oras' Registry without its retry decorator, which sleeps 3 s, 5 s, 11 s… on any error and
-        so turns a registry that is down into minutes of waiting; with timeouts on every request."""
-
-        def do_request(self, url: str, method: str = "GET", data: Any = None, headers: dict[str, str] | None = None,
-                       json: Any = None, stream: bool = False) -> requests.Response:
-            headers = dict(headers or {})
-            if getattr(self.auth, "token", None) or getattr(self.auth, "_basic_auth", None):
-                headers.update(self.auth.get_auth_header())  # credentials known: skip the 401 round trip
-            response = self._send(method, url, data, headers)
-            if response.status_code not in (401, 403) or not (getattr(self.auth, "_basic_auth", None)
-                                                               or hasattr(self.auth, "token")):
-                return response
-            headers, changed = self.auth.authenticate_request(response, headers)
-            return self._send(method, url, data, headers) if changed else response
-
-        def _send(self, method: str, url: str, data: Any, headers: dict[str, str]) -> requests.Response:
-            response: requests.Response = self.session.request(method, url, data=data, headers=headers, verify=self._tls_verify,
-                                        timeout=TIMEOUT)
-            return response
-
-    return Client
