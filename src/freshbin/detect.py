@@ -11,7 +11,7 @@ from typing import Any
 
 import git
 
-from . import gitio, history
+from . import gitio, graph_cache, history
 from .errors import GitError, WorkspaceError
 from .gitio import ChangeStatus
 from .trees import DiskTree, GitTree
@@ -213,7 +213,7 @@ def detect(
     repo = gitio.open_repo(workspace_dir)
     head_commit = gitio.resolve(repo, head)
     ws_prefix = PurePosixPath(workspace_dir.relative_to(gitio.work_tree(repo))).parts
-    head_ws = load_tree(DiskTree(workspace_dir) if worktree else GitTree(repo, head_commit.hexsha, "/".join(ws_prefix)),
+    head_ws = _graph(DiskTree(workspace_dir) if worktree else GitTree(repo, head_commit.hexsha, "/".join(ws_prefix)),
                         workspace_dir)
     base_ref, base_from, base_note = _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag, base_hint)
     base_sha = base_ref if base_ref == gitio.EMPTY_TREE else gitio.resolve(repo, base_ref).hexsha
@@ -241,6 +241,13 @@ def detect(
     )
 
 
+def _graph(tree: DiskTree | GitTree, root: Path) -> Workspace:
+    """A commit's graph through the cache (graph_cache.py); the work tree's is always read."""
+    if isinstance(tree, GitTree):
+        return graph_cache.cached(tree.graph_key(), root, lambda: load_tree(tree, root))
+    return load_tree(tree, root)
+
+
 def _base_workspace(repo: git.Repo, base_sha: str, ws_prefix: tuple[str, ...], root: Path) -> tuple[Workspace | None, str | None]:
     """The base commit's workspace graph; None (with a note) when the base has none or a broken one."""
     if base_sha == gitio.EMPTY_TREE:
@@ -249,7 +256,7 @@ def _base_workspace(repo: git.Repo, base_sha: str, ws_prefix: tuple[str, ...], r
     if not tree.is_file("Cargo.toml"):
         return None, None
     try:
-        return load_tree(tree, root), None
+        return _graph(tree, root), None
     except WorkspaceError as exc:
         return None, f"the base's workspace cannot be read ({exc}); deleted files are judged by name only"
 

@@ -10,6 +10,7 @@ once (`git ls-tree -r`) and its manifests are read through GitPython's persisten
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 from pathlib import Path
 from typing import Protocol
@@ -79,16 +80,31 @@ class GitTree:
         self.repo, self.commit, self.prefix = repo, commit, prefix.strip("/")
         self.files: set[str] = set()
         self.dirs: dict[str, set[str]] = {".": set()}
-        for rel in self._list():
+        self.blob_ids: dict[str, str] = {}
+        for rel, blob in self._list():
             self.files.add(rel)
+            self.blob_ids[rel] = blob
             self._add_parents(rel)
 
     @property
     def label(self) -> str:
         return f"commit {self.commit[:12]}"
 
-    def _list(self) -> list[str]:
-        args = ["-r", "-z", "--name-only", "--full-tree", self.commit]
+    def graph_key(self) -> str:
+        """What the workspace graph depends on: every manifest's blob id and which binary target
+        files exist.  Commits that change only other files share the key (and the cached graph)."""
+        digest = hashlib.sha256()
+        for rel in sorted(self.files):
+            name = rel.rsplit("/", 1)[-1]
+            if name == "Cargo.toml":
+                digest.update(f"{rel}\0{self.blob_ids[rel]}\n".encode())
+            elif name == "main.rs" or "src/bin/" in f"/{rel}":
+                digest.update(f"{rel}\n".encode())
+        return digest.hexdigest()
+
+    def _list(self) -> list[tuple[str, str]]:
+        """(workspace-relative path, blob id) of every file of the commit under the prefix."""
+        args = ["-r", "-z", "--full-tree", self.commit]
         if self.prefix:
             args += ["--", self.prefix + "/"]
         try:
@@ -97,7 +113,13 @@ class GitTree:
             raise GitError(f"cannot list the files of commit {self.commit[:12]} ({_why(exc)}); "
                            "fetch the missing objects (`git fetch`) or pass another --base") from None
         cut = len(self.prefix) + 1 if self.prefix else 0
-        return [os.fsdecode(p)[cut:] for p in raw.split(b"\0") if p]
+        entries = []
+        for record in filter(None, raw.split(b"\0")):
+            meta, _, path = record.partition(b"\t")  # "<mode> <type> <id>\t<path>"
+            mode, kind, blob = meta.decode().split()
+            if kind == "blob":  # gitlinks (submodules) are not files of this tree
+                entries.append((os.fsdecode(path)[cut:], blob))
+        return entries
 
     def _add_parents(self, rel: str) -> None:
         parts = rel.split("/")
