@@ -148,7 +148,10 @@ def refresh(workspace: Path, dirs: list[str]) -> tuple[int, int, float]:
 
 
 def artefact_stages(dockerfile: Path, target: str) -> tuple[str, ...]:
-    """Named stages the target needs that run no cargo: content-keyed, cheap, built uncached."""
+    """Named stages the target needs that only copy artefacts out of other stages: they run no
+    cargo, take something `COPY --from` another stage, and are no base of a cargo stage — so a
+    toolchain stage (`FROM rust AS chef` + `apt-get install …`, the base of the compile) stays
+    cached; rebuilding it would rebuild every dependency after it."""
     stages = {s.name: s for s in parse(dockerfile).stages}
     if target not in stages:
         return ()
@@ -159,7 +162,23 @@ def artefact_stages(dockerfile: Path, target: str) -> tuple[str, ...]:
             continue
         needed.append(name)
         todo += _stage_inputs(stages[name], stages)
-    return tuple(n for n in needed if not n.isdigit() and not _runs_cargo(stages[n]))
+    bases = _bases_of_cargo_stages(stages)
+    return tuple(n for n in needed if not n.isdigit() and not _runs_cargo(stages[n]) and n not in bases
+                 and any(i.cmd in ("COPY", "ADD") and i.flag("from") for i in stages[n].instructions))
+
+
+def _bases_of_cargo_stages(stages: dict[str, Stage]) -> set[str]:
+    """Every stage some cargo-running stage is built FROM, transitively."""
+    by_index = {str(s.index): s.name for s in stages.values()}
+    bases: set[str] = set()
+    for stage in stages.values():
+        if not _runs_cargo(stage):
+            continue
+        base = by_index.get(stage.base, stage.base)
+        while base in stages and base not in bases:
+            bases.add(base)
+            base = by_index.get(stages[base].base, stages[base].base)
+    return bases
 
 
 def _stage_inputs(stage: Stage, stages: dict[str, Stage]) -> list[str]:

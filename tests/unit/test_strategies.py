@@ -82,3 +82,30 @@ def test_no_cache_filter_targets_the_compile_stage(example_repo):
     assert shared.no_cache_filter == ("builder", "worker") and "every dependency is rebuilt" in shared.note
     fallback = strategies.get("no-cache-filter").cache_plan(situation(example_repo, WITHOUT_FILTER))
     assert fallback.no_cache is True and "--no-cache instead" in fallback.note
+
+
+CHEF = """FROM lukemathwalker/cargo-chef:latest-rust-1.80.1 as chef
+WORKDIR /app
+RUN apt update && apt install lld clang -y
+FROM chef as planner
+COPY . .
+RUN cargo chef prepare --recipe-path recipe.json
+FROM chef as builder
+COPY --from=planner /app/recipe.json recipe.json
+RUN cargo chef cook --release --recipe-path recipe.json
+COPY . .
+RUN cargo build --release --bin zero2prod
+FROM debian:bookworm-slim AS runtime
+WORKDIR /app
+RUN apt-get update -y && apt-get install -y --no-install-recommends openssl ca-certificates
+COPY --from=builder /app/target/release/zero2prod zero2prod
+ENTRYPOINT ["./zero2prod"]
+"""
+
+
+def test_guard_never_rebuilds_the_toolchain_stage_a_cargo_stage_is_built_from(tmp_path):
+    # The shape of LukeMathWalker/zero-to-production's Dockerfile: `chef` runs no cargo but is the
+    # base of the compile; rebuilding it uncached would re-cook every dependency on each deploy.
+    from freshbin.guard import artefact_stages
+    dockerfile = write(tmp_path / "Dockerfile", CHEF)
+    assert artefact_stages(dockerfile, "runtime") == ("runtime",)
