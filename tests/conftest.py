@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from freshbin import graph_cache
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FRESHBIN = [sys.executable, "-m", "freshbin"]  # the CLI of the code under test, never whatever is on PATH
 EXAMPLE = REPO_ROOT / "examples" / "workspace"
@@ -19,7 +21,9 @@ EXAMPLE = REPO_ROOT / "examples" / "workspace"
 @pytest.fixture(autouse=True)
 def isolated_git(monkeypatch, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("HOME", str(home))  # also gives each test its own ~/.cache/freshbin
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    graph_cache._MEMORY.clear()
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for var, value in {

@@ -52,7 +52,10 @@ def build_argv(spec: BuildSpec) -> list[str]:
     argv = ["docker", "buildx", "build"]
     if spec.builder:
         argv += ["--builder", spec.builder]
-    argv += ["--platform", spec.platform, "--target", spec.target, "-f", str(spec.dockerfile)]
+    argv += ["--platform", spec.platform]
+    if spec.target:  # none: buildx builds the last stage (which may have no name to pass)
+        argv += ["--target", spec.target]
+    argv += ["-f", str(spec.dockerfile)]
     for tag in spec.tags:
         argv += ["-t", tag]
     build_args = dict(spec.build_args)

@@ -34,7 +34,7 @@ SCHEMA: tuple[Key, ...] = (
     Key("image", "", str, "image repository to deploy, e.g. 127.0.0.1:5000/acme/api"),
     Key("tag", "", str, "image tag (default: the short commit)"),
     Key("platform", "linux/amd64", str, "buildx --platform"),
-    Key("target", "api", str, "Dockerfile stage to build and ship"),
+    Key("target", "", str, "Dockerfile stage to build and ship (default: the last stage)"),
     Key("dockerfile", "Dockerfile", str, "Dockerfile path, relative to the workspace"),
     Key("context", ".", str, "build context, relative to the workspace"),
     Key("builder", "", str, "buildx builder name (default: the current builder)"),

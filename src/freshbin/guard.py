@@ -194,6 +194,10 @@ def _runs_cargo(stage: Stage) -> bool:
 def cache_options(no_cache_filter_supported: bool, dockerfile: Path, target: str) -> tuple[tuple[str, ...], bool, str]:
     """(--no-cache-filter stages, --no-cache, note) for a guarded build on this engine."""
     stages = artefact_stages(dockerfile, target)
+    if target.isdigit():  # an unnamed last stage: --no-cache-filter has no name to take
+        unnamed = ("the shipped stage has no name, so its COPY --from cannot be rebuilt uncached "
+                   "(BuildKit v0.8 keys it by content; name it `AS runtime` to close that gap)")
+        return stages, False, unnamed if not stages else f"--no-cache-filter {','.join(stages)}; {unnamed}"
     if not stages:
         return (), False, "no artefact-only stage to rebuild"
     if no_cache_filter_supported:

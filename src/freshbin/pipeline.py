@@ -11,7 +11,8 @@ from typing import Any
 
 import git
 
-from . import buildx, gitio, refs, shipped
+from . import gitio, refs, shipped
+from .dockerfile_model import parse as parse_dockerfile
 from .errors import GitError, UsageError, WorkspaceError
 from .workspace import load_workspace
 
@@ -24,7 +25,7 @@ class BuildRequest:
     image: str
     tag: str = ""
     platform: str = "linux/amd64"
-    target: str = "api"
+    target: str = ""  # the Dockerfile stage to build; empty: the last stage, as buildx builds it
     dockerfile: str = "Dockerfile"
     context: str = "."
     builder: str = ""
@@ -49,6 +50,7 @@ class Prepared:
     dirty: bool
     dockerfile: Path
     ledger_path: Path
+    stage: str = ""  # the stage that ships: --target, else the last stage (its index when unnamed)
 
 
 def prepare(req: BuildRequest, *, image_required: bool = True) -> Prepared:
@@ -67,10 +69,14 @@ def prepare(req: BuildRequest, *, image_required: bool = True) -> Prepared:
     commit = repo.head.commit.hexsha
     tag = refs.validate_tag(req.tag or commit[:12])
     dockerfile = ws / req.dockerfile
-    stages = buildx.dockerfile_stages(dockerfile)
-    if req.target not in stages:
-        raise UsageError(f"{dockerfile.name} has no stage {req.target!r} (stages: {', '.join(stages) or 'none'}); pass --target")
-    return Prepared(ws, repo, commit, tag, dirty, dockerfile, ledger_path)
+    stages = parse_dockerfile(dockerfile).stages
+    named = [s.name for s in stages if s.name != str(s.index)]
+    if req.target and req.target not in named:
+        raise UsageError(f"{dockerfile.name} has no stage {req.target!r} (stages: {', '.join(named) or 'none'}); "
+                         "pass --target, or none to build the last stage")
+    if not stages:
+        raise UsageError(f"{dockerfile.name} has no FROM; write the Dockerfile or pass --dockerfile")
+    return Prepared(ws, repo, commit, tag, dirty, dockerfile, ledger_path, req.target or stages[-1].name)
 
 
 def revision_labels(commit: str) -> dict[str, str]:
@@ -86,7 +92,7 @@ def locate_binary(req: BuildRequest, p: Prepared, config: dict[str, Any]) -> shi
         binaries = frozenset(load_workspace(p.workspace).all_binaries())
     except WorkspaceError:
         binaries = frozenset()
-    return shipped.locate(config, override=req.binary_path, dockerfile=p.dockerfile, target=req.target,
+    return shipped.locate(config, override=req.binary_path, dockerfile=p.dockerfile, target=p.stage,
                           binaries=binaries, build_args=dict(req.build_args))
 
 

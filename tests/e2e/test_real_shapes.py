@@ -41,7 +41,7 @@ def lockfile(*packages: tuple[str, list[str]]) -> str:
 
 
 RUNTIME_STAGE = f"""
-FROM ${{RUNTIME}} AS runtime
+FROM ${{RUNTIME}}
 ENV PATH={DEBIAN_PATH}
 COPY --from=builder /app/target/release/BIN /usr/local/bin/BIN
 CMD ["BIN"]
@@ -80,8 +80,9 @@ def libs_and_services(root: Path) -> tuple[str, Path]:
     return "worker", root / "services" / "worker" / "src" / "main.rs"
 
 
-def deploy(repo: Path, image: str, *args: str, target: str = "runtime") -> subprocess.CompletedProcess:
-    argv = [*FRESHBIN, "deploy", "--image", image, "--target", target, "--json"]
+def deploy(repo: Path, image: str, *args: str, target: str = "") -> subprocess.CompletedProcess:
+    """The layouts' runtime stage has no name (as in most real Dockerfiles): no --target, the last stage."""
+    argv = [*FRESHBIN, "deploy", "--image", image, "--json", *(["--target", target] if target else [])]
     for key, value in BUILD_ARGS.items():
         argv += ["--build-arg", f"{key}={value}"]
     return subprocess.run(argv + list(args), cwd=repo, capture_output=True, text=True, timeout=900)

@@ -109,3 +109,20 @@ def test_guard_never_rebuilds_the_toolchain_stage_a_cargo_stage_is_built_from(tm
     from freshbin.guard import artefact_stages
     dockerfile = write(tmp_path / "Dockerfile", CHEF)
     assert artefact_stages(dockerfile, "runtime") == ("runtime",)
+
+
+def test_no_target_builds_the_last_stage_even_unnamed(example_repo):
+    from freshbin import buildx
+    write(example_repo / "Dockerfile.unnamed", CHEF.replace(" AS runtime", ""))
+    import subprocess
+    subprocess.run(["git", "-C", str(example_repo), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(example_repo), "commit", "-qm", "unnamed"], check=True)
+    req = BuildRequest(workspace=example_repo, image="", dockerfile="Dockerfile.unnamed")
+    p = prepare(req, image_required=False)
+    assert p.stage == "3"  # the fourth FROM, by its index
+    plan = strategies.get("guard").cache_plan(strategies.Situation(req, p, WITH_FILTER))
+    assert plan.no_cache_filter == () and "has no name" in plan.note
+    spec = buildx.BuildSpec(context=example_repo, dockerfile=p.dockerfile, target=req.target, platform="linux/amd64",
+                            tags=("x",), metadata_file=example_repo / "m.json")
+    assert "--target" not in buildx.build_argv(spec)
+    assert prepare(BuildRequest(workspace=example_repo, image=""), image_required=False).stage == "worker"

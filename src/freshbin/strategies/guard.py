@@ -22,7 +22,7 @@ class Guard:
 
     def cache_plan(self, situation: Situation) -> CachePlan:
         p, req = situation.prepared, situation.request
-        filters, no_cache, note = cache_options(situation.engine.no_cache_filter, p.dockerfile, req.target)
+        filters, no_cache, note = cache_options(situation.engine.no_cache_filter, p.dockerfile, p.stage)
         return CachePlan(no_cache, filters, f"{MECHANISM}; {note}")
 
     def context(self, situation: Situation, stack: ExitStack, *, dry_run: bool) -> BuildContext:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 from ..dockerfile_cargo import shipped_binaries
-from ..dockerfile_model import Stage, parse
+from ..dockerfile_model import Dockerfile, Stage, parse
 from ..guard import artefact_stages
 from .base import BuildContext, CachePlan, Situation, working_tree_context
 
@@ -24,8 +24,8 @@ class NoCacheFilter:
     def cache_plan(self, situation: Situation) -> CachePlan:
         p, req = situation.prepared, situation.request
         df = parse(p.dockerfile, req.build_args)
-        compile_stages = {b.from_stage.name for b in shipped_binaries(df, req.target)}
-        stages = tuple(sorted(compile_stages | set(artefact_stages(p.dockerfile, req.target))))
+        compile_stages = {b.from_stage.name for b in shipped_binaries(df, p.stage)} - _unnamed(df)
+        stages = tuple(sorted(compile_stages | set(artefact_stages(p.dockerfile, p.stage))))
         if not situation.engine.no_cache_filter:
             return CachePlan(True, (), "this buildx has no --no-cache-filter: built with --no-cache instead")
         shared = [s.name for s in df.stages if s.name in compile_stages and _prebuilds(s)]
@@ -36,6 +36,11 @@ class NoCacheFilter:
 
     def context(self, situation: Situation, stack: ExitStack, *, dry_run: bool) -> BuildContext:
         return working_tree_context(situation)
+
+
+def _unnamed(df: Dockerfile) -> set[str]:
+    """Stages without `AS name`: --no-cache-filter cannot name them."""
+    return {s.name for s in df.stages if s.name == str(s.index)}
 
 
 def _prebuilds(stage: Stage) -> bool:
