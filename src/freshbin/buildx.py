@@ -162,6 +162,13 @@ def build_logged(spec: BuildSpec, *, stream: bool = True,
     return read_metadata(spec.metadata_file), log
 
 
+def _transient(stderr: str) -> bool:
+    """A registry's 5xx as imagetools words it."""
+    text = stderr.lower()
+    return _registry_5xx(stderr) or any(f"{code} internal server error" in text or f" {code} " in text
+                                        for code in ("500", "502", "503", "504"))
+
+
 def _registry_5xx(stderr: str) -> bool:
     """A registry's transient answer to racing pushes of the same blobs: a 5xx, or (distribution
     2.8, eight concurrent pushes) a manifest naming a blob whose racing upload it then dropped."""
@@ -202,10 +209,14 @@ def read_metadata(path: Path) -> dict[str, Any]:
 
 
 def registry_digest(ref: str) -> str:
-    """The manifest digest the registry serves for `ref` (imagetools, never progress output)."""
-    result = runner.run(
-        ["docker", "buildx", "imagetools", "inspect", ref, "--format", "{{json .Manifest}}"], check=False, timeout=120
-    )
+    """The manifest digest the registry serves for `ref` (imagetools, never progress output).
+    A 5xx is retried like a push's: the distribution registry answers 500 under racing writes."""
+    argv = ["docker", "buildx", "imagetools", "inspect", ref, "--format", "{{json .Manifest}}"]
+    for attempt in range(1, PUSH_ATTEMPTS + 1):
+        result = runner.run(argv, check=False, timeout=120)
+        if result.returncode == 0 or attempt == PUSH_ATTEMPTS or not _transient(result.stderr):
+            break
+        time.sleep(attempt / 2 + random.random())
     if result.returncode != 0:
         raise EnvironmentProblem(f"the registry does not serve {ref}: {last_line(result.stderr) or 'no answer'}")
     try:
