@@ -155,7 +155,7 @@ def build_logged(spec: BuildSpec, *, stream: bool = True,
             log = runner.run(argv, stream=stream, on_line=on_line).stderr
             break
         except CommandFailed as exc:
-            if spec.push and attempt < PUSH_ATTEMPTS and _registry_5xx(exc.stderr):
+            if spec.push and attempt < PUSH_ATTEMPTS and _transient(exc.stderr):
                 time.sleep(attempt + random.random())  # jitter: racing pushes must not retry in step
                 continue
             raise CommandFailed(argv, exc.returncode, exc.stderr, hint=_hint(exc.stderr)) from None
@@ -163,10 +163,10 @@ def build_logged(spec: BuildSpec, *, stream: bool = True,
 
 
 def _transient(stderr: str) -> bool:
-    """A registry's 5xx as imagetools words it."""
+    """A registry's 5xx, as buildx's push or imagetools words it ("…: 500 Internal Server Error")."""
     text = stderr.lower()
-    return _registry_5xx(stderr) or any(f"{code} internal server error" in text or f" {code} " in text
-                                        for code in ("500", "502", "503", "504"))
+    phrases = ("500 internal server error", "502 bad gateway", "503 service unavailable", "504 gateway timeout")
+    return _registry_5xx(stderr) or any(p in text for p in phrases)
 
 
 def _registry_5xx(stderr: str) -> bool:

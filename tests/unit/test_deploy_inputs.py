@@ -89,3 +89,13 @@ def test_ledger_directory_does_not_make_the_tree_dirty(example_repo):
     repo = gitio.open_repo(example_repo)
     assert gitio.dirty_paths(repo, (".freshbin",)) == []
     assert gitio.dirty_paths(repo) == [".freshbin/deploys.jsonl"]
+
+
+def test_registry_answers_that_are_retried():
+    from freshbin.buildx import _transient
+    assert _transient("ERROR: failed commit: http status: 500 Internal Server Error")
+    assert _transient("#20 ERROR: unexpected status from HEAD request to http://127.0.0.1:5000/v2/x/manifests/t: "
+                      "500 Internal Server Error")  # containerd store, measured in CI
+    assert _transient("manifest blob unknown: blob unknown to registry")
+    assert not _transient("error: could not compile `worker` due to previous error; 500 warnings")
+    assert not _transient("401 Unauthorized")
