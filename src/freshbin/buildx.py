@@ -163,18 +163,13 @@ def build_logged(spec: BuildSpec, *, stream: bool = True,
 
 
 def _transient(stderr: str) -> bool:
-    """A registry's 5xx, as buildx's push or imagetools words it ("…: 500 Internal Server Error")."""
+    """A registry's transient answer to racing writes, as buildx's push or imagetools words it: a 5xx
+    ("http status: 500", "…: 500 Internal Server Error"), or (distribution 2.8, eight concurrent
+    pushes) a manifest naming a blob whose racing upload it then dropped."""
     text = stderr.lower()
-    phrases = ("500 internal server error", "502 bad gateway", "503 service unavailable", "504 gateway timeout")
-    return _registry_5xx(stderr) or any(p in text for p in phrases)
-
-
-def _registry_5xx(stderr: str) -> bool:
-    """A registry's transient answer to racing pushes of the same blobs: a 5xx, or (distribution
-    2.8, eight concurrent pushes) a manifest naming a blob whose racing upload it then dropped."""
-    text = stderr.lower()
-    return (any(f"http status: {code}" in text for code in ("500", "502", "503", "504"))
-            or "blob unknown to registry" in text)
+    phrases = ("500 internal server error", "502 bad gateway", "503 service unavailable", "504 gateway timeout",
+               "blob unknown to registry", *(f"http status: {code}" for code in ("500", "502", "503", "504")))
+    return any(p in text for p in phrases)
 
 
 DEFAULT_HINT = "see the build log above"

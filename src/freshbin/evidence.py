@@ -18,9 +18,8 @@ from .buildlog import parse_plain
 from .detect import WORKSPACE_PACKAGE, ChangeKind, Detection
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import FreshbinError
+from .verdicts import Cause
 
-CAUSE_MTIME = "cargo mtime freshness"
-CAUSE_CACHE_MOUNT = "cache mount"
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class BuildEvidence:
     compiled: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # changed packages that reach the binary
     not_compiled: list[str] = field(default_factory=list)
-    cause: str | None = None
+    cause: Cause | None = None
     note: str | None = None
 
     @property
@@ -61,7 +60,7 @@ def judge(log: str, detection: Detection, binary_name: str, dockerfile: Path) ->
     missing = [p for p in changed if p not in compiled]
     cause = None
     if missing:
-        cause = CAUSE_CACHE_MOUNT if "--mount=type=cache" in step.instruction else CAUSE_MTIME
+        cause = Cause.CACHE_MOUNT if "--mount=type=cache" in step.instruction else Cause.MTIME
     return BuildEvidence(True, header, True, compiled, changed, missing, cause)
 
 

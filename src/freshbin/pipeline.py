@@ -98,6 +98,6 @@ def locate_binary(req: BuildRequest, p: Prepared, config: dict[str, Any]) -> shi
 
 def _repo_relative(repo: git.Repo, path: Path) -> tuple[str, ...]:
     try:
-        return (path.relative_to(Path(str(repo.working_tree_dir)).resolve()).as_posix(),)
+        return (path.relative_to(gitio.work_tree(repo)).as_posix(),)
     except ValueError:
         return ()  # the ledger lives outside the repository

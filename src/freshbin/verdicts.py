@@ -23,13 +23,12 @@ class Verdict(StrEnum):
 class Cause(StrEnum):
     CACHE = "build cache"
     MTIME = "cargo mtime freshness"
+    CACHE_MOUNT = "cache mount"
     TAG_MOVED = "tag moved"
     OTHER_COMMIT = "deployed from another commit"
     PROPAGATION = "binary unchanged although its sources changed"
 
 
-CAUSE_CACHE, CAUSE_MTIME = Cause.CACHE, Cause.MTIME
-CAUSE_TAG_MOVED, CAUSE_OTHER_COMMIT, CAUSE_PROPAGATION = Cause.TAG_MOVED, Cause.OTHER_COMMIT, Cause.PROPAGATION
 DIGEST_CHECK = "digest cached == no-cache (reproducible)"
 CAUSE_OF_CHECK = {"registry tag": Cause.TAG_MOVED, "revision label": Cause.OTHER_COMMIT,
                   "change propagation": Cause.PROPAGATION, DIGEST_CHECK: Cause.CACHE}

@@ -20,6 +20,8 @@ import pytest
 
 from ..conftest import EXAMPLE, FRESHBIN, clone, commit_all, seeded_clone, set_revision, unique_dummy, write
 from .conftest import BUILD_ARGS, run_image, unique_image
+from .test_deploy import ok_json
+from .test_verify import freshbin_verify
 
 pytestmark = pytest.mark.e2e
 DEBIAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -88,11 +90,6 @@ def deploy(repo: Path, image: str, *args: str, target: str = "") -> subprocess.C
     return subprocess.run(argv + list(args), cwd=repo, capture_output=True, text=True, timeout=900)
 
 
-def result(proc: subprocess.CompletedProcess, code: int) -> dict:
-    assert proc.returncode == code, proc.stderr[-3000:]
-    return json.loads(proc.stdout)
-
-
 def commit_revision(repo: Path, main: Path, binary: str, *, date: str | None = None) -> str:
     revision = f"{binary}-{uuid.uuid4().hex[:8]}"
     text = main.read_text().splitlines()
@@ -110,21 +107,21 @@ def test_guard_ships_every_change_and_the_how_to_is_flagged(engine, tmp_path, la
     repo = seeded_clone(tmp_path, source, "repo")
     main = repo / _main.relative_to(source)
     image = unique_image(f"shape-{binary}")
-    first = result(deploy(repo, image), 0)
+    first = ok_json(deploy(repo, image), 0)
     assert first["binary"]["found_by"] == "dockerfile" and first["binary"]["path"] == f"/usr/local/bin/{binary}"
     assert run_image(f"{image}:{first['tag']}") == f"{binary} revision={binary}-initial"
     for date in (None, OLD_DATE):  # a commit with its real date, then one dated before the builder's cache
         revision = commit_revision(repo, main, binary, date=date)
-        guarded = result(deploy(repo, image), 0)
+        guarded = ok_json(deploy(repo, image), 0)
         assert run_image(f"{image}:{guarded['tag']}") == f"{binary} revision={revision}", f"guard, date {date}"
         assert guarded["fresh"] is True
     commit_revision(repo, main, binary)
-    how_to = result(deploy(repo, image, "--strategy", "no-cache"), 1)  # a new dummy: no earlier twin
+    how_to = ok_json(deploy(repo, image, "--strategy", "no-cache"), 1)  # a new dummy: no earlier twin
     assert how_to["no_cache"] is True  # the source change triggers it, wherever the package lives
     assert how_to["evidence"]["not_compiled"] == [binary] and how_to["fresh"] is False
     assert run_image(f"{image}:{how_to['tag']}") == "dummy"
     commit_revision(repo, main, binary)
-    again = result(deploy(repo, image, "--strategy", "no-cache"), 1)
+    again = ok_json(deploy(repo, image, "--strategy", "no-cache"), 1)
     assert again["fresh"] is False and "STALE" in again["reason"] and binary in again["reason"]
 
 
@@ -157,11 +154,8 @@ def runtime_repo(tmp_path):
     return repo
 
 
-def verify(repo: Path, image: str, target: str, *args: str) -> dict:
-    argv = [*FRESHBIN, "verify", "--image", image, "--target", target, "--json", *args]
-    for key, value in BUILD_ARGS.items():
-        argv += ["--build-arg", f"{key}={value}"]
-    proc = subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=900)
+def verify(repo: Path, image: str, target: str) -> dict:
+    proc = freshbin_verify(repo, "--image", image, target=target)
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     return json.loads(proc.stdout)
 
@@ -170,10 +164,10 @@ def verify(repo: Path, image: str, target: str, *args: str) -> dict:
 def test_runtime_stages_real_images_use(engine, runtime_repo, shape):
     _stage, rule, path = RUNTIMES[shape]
     image = unique_image(f"runtime-{shape}")
-    result(deploy(runtime_repo, image, target=shape), 0)
+    ok_json(deploy(runtime_repo, image, target=shape), 0)
     set_revision(runtime_repo, "worker", revision := f"worker-{uuid.uuid4().hex[:8]}")
     commit_all(runtime_repo, revision)
-    guarded = result(deploy(runtime_repo, image, target=shape), 0)
+    guarded = ok_json(deploy(runtime_repo, image, target=shape), 0)
     assert (guarded["binary"]["found_by"], guarded["binary"]["path"]) == (rule, path)
     assert guarded["fresh"] is True and run_image(f"{image}:{guarded['tag']}") == f"worker revision={revision}"
     fresh = verify(runtime_repo, image, shape)
@@ -181,7 +175,7 @@ def test_runtime_stages_real_images_use(engine, runtime_repo, shape):
     for step in range(2):  # the how-to's way, twice: the dummy ships; the build record catches both
         set_revision(runtime_repo, "worker", f"worker-howto-{step}-{uuid.uuid4().hex[:6]}")
         commit_all(runtime_repo, "how-to")
-        how_to = result(deploy(runtime_repo, image, "--strategy", "no-cache", target=shape), 1)
+        how_to = ok_json(deploy(runtime_repo, image, "--strategy", "no-cache", target=shape), 1)
     assert how_to["fresh"] is False and run_image(f"{image}:{how_to['tag']}") == "dummy"
     stale = verify(runtime_repo, image, shape)
     assert stale["verdict"] == "stale" and stale["deployed"]["binary_path"] == path
@@ -202,7 +196,7 @@ def test_deploy_dry_run_on_every_repository_shape(engine, example_repo, tmp_path
         options = ["--filter=blob:none"] if shape == "blobless" else ["--depth", "2"]
         repo = clone(example_repo, tmp_path / shape, *options)
     proc = deploy(repo, unique_image(f"dry-{shape}"), "--dry-run", target="worker")
-    out = result(proc, 0)
+    out = ok_json(proc, 0)
     assert out["dry_run"] and out["no_cache"] is False and "Traceback" not in proc.stderr
     detected = subprocess.run([*FRESHBIN, "detect", "--json"], cwd=repo, capture_output=True, text=True)
     assert detected.returncode == 0 and json.loads(detected.stdout)["binaries"] == ["worker"], detected.stderr
