@@ -98,12 +98,15 @@ def _registry_records(image: str, tracked_tag: str, full: bool) -> tuple[list[di
     tracked = repo.resolve(tracked_tag) if tracked_tag and tracked_tag in tags else None
     api = repo.has_referrers_api()
     subjects = {"sha256:" + t[len("sha256-"):] for t in tags if FALLBACK_TAG.match(t)}
+    subjects |= {f"{m[1]}:{m[2]}" for m in map(oci.RECORD_TAG.match, tags) if m}
     if api:  # records of images that still carry a tag; fallback indexes from before an upgrade too
         with ThreadPoolExecutor(READERS) as pool:
-            found = pool.map(repo.resolve, [t for t in tags if not FALLBACK_TAG.match(t)])
+            found = pool.map(repo.resolve, [t for t in tags if not FALLBACK_TAG.match(t)
+                                            and not oci.RECORD_TAG.match(t)])
             subjects |= {d.digest for d in found if d is not None}
     with ThreadPoolExecutor(READERS) as pool:
-        per_subject = list(pool.map(lambda s: (s, repo.referrers(s, RECORD_TYPE, api=api)), sorted(subjects)))
+        per_subject = list(pool.map(lambda s: (s, repo.referrers(s, RECORD_TYPE, api=api, tags=tags)),
+                                    sorted(subjects)))
         summaries = [_summary(image, subject, d) for subject, descs in per_subject for d in descs]
         if full:
             summaries = list(pool.map(lambda s: _full_record(repo, s), summaries))

@@ -15,12 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from dataclasses import dataclass, field
 
 from .oci_client import RegistryError, client_for, insecure_host, reason, registry_message, split_image
 
-__all__ = ["Descriptor", "RegistryError", "Repository", "fallback_tag", "insecure_host", "split_image"]
+__all__ = ["RECORD_TAG", "Descriptor", "RegistryError", "Repository", "fallback_tag", "insecure_host", "record_tag",
+           "split_image"]
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 if TYPE_CHECKING:  # oras and requests load when a registry is first used
@@ -35,6 +37,7 @@ EMPTY_TYPE = "application/vnd.oci.empty.v1+json"
 EMPTY: dict[str, Any] = {"mediaType": EMPTY_TYPE, "digest": "sha256:" + hashlib.sha256(EMPTY_JSON).hexdigest(),
                          "size": len(EMPTY_JSON)}
 INDEX_ATTEMPTS = 12
+TRANSIENT_ATTEMPTS = 4  # a distribution registry answers 5xx while concurrent writers race
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,18 @@ def fallback_tag(digest: str) -> str:
     return digest.replace(":", "-", 1)[:128]
 
 
+def record_tag(subject: str, artifact: str) -> str:
+    """The artifact's own tag beside the shared index: `<alg>-<subject hex>.<16 hex of the artifact>`.
+
+    The shared index is read-modify-write without compare-and-swap, so a writer that was paused
+    between its read and its write can still drop another's entry after that one checked; the
+    artifact's own tag keeps it findable whatever happens to the index."""
+    return f"{fallback_tag(subject)}.{artifact.partition(':')[2][:16]}"
+
+
+RECORD_TAG = re.compile(r"^(sha256)-([0-9a-f]{64})\.([0-9a-f]{16})$")
+
+
 class Repository:
     """One repository of one registry, with the user's Docker credentials."""
 
@@ -85,19 +100,29 @@ class Repository:
                  ok: tuple[int, ...] = (200,), missing_ok: bool = False) -> requests.Response | None:
         """The registry's answer; None for a 404 when `missing_ok`; RegistryError for any other
         status outside `ok` or no answer."""
-        import requests  # imported by oras already
-
         url = path if path.startswith("http") else f"{self._base}/{path}"
-        try:
-            response: requests.Response = self._client.do_request(url, method, data=data, headers=dict(headers or {}))
-        except (requests.RequestException, ValueError, OSError) as exc:  # unreachable, bad answer, helper failed
-            raise RegistryError(f"{self.host} did not answer {method} ({reason(exc)})") from None
+        repeatable = method in ("GET", "HEAD") or (method == "PUT" and "/manifests/" in url)
+        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):  # no answer at all is not retried: a registry that is down
+            response = self._answer(method, url, data, headers)
+            if response.status_code < 500 or not repeatable or attempt == TRANSIENT_ATTEMPTS:
+                break
+            time.sleep(attempt * 0.3 * (1 + random.random()))  # jitter: racing writers must not retry in step
         if missing_ok and response.status_code == 404:
             return None
         if response.status_code not in ok:
             where = url.split("/v2/", 1)[-1].split("?")[0][:80]
             raise RegistryError(f"{self.host} answered {response.status_code} to {method} {where}"
                                 f"{registry_message(response)}", response.status_code)
+        return response
+
+    def _answer(self, method: str, url: str, data: bytes | None, headers: dict[str, Any] | None) -> requests.Response:
+        """One request; RegistryError when there is no answer at all."""
+        import requests  # imported by oras already
+
+        try:
+            response: requests.Response = self._client.do_request(url, method, data=data, headers=dict(headers or {}))
+        except (requests.RequestException, ValueError, OSError) as exc:  # unreachable, bad answer, helper failed
+            raise RegistryError(f"{self.host} did not answer {method} ({reason(exc)})") from None
         return response
 
     def resolve(self, reference: str) -> Descriptor | None:
@@ -151,8 +176,10 @@ class Repository:
         return response is not None and response.status_code == 200 \
             and response.headers.get("Content-Type", "").startswith(INDEX)
 
-    def referrers(self, digest: str, artifact_type: str = "", *, api: bool | None = None) -> list[Descriptor]:
-        """Manifests whose `subject` is `digest`, from the referrers API or the fallback tag."""
+    def referrers(self, digest: str, artifact_type: str = "", *, api: bool | None = None,
+                  tags: list[str] | None = None) -> list[Descriptor]:
+        """Manifests whose `subject` is `digest`, from the referrers API or the fallback tag; with
+        the fallback, also the artifacts whose own tag (in `tags`) the shared index lost."""
         if api is None:
             api = self.has_referrers_api()
         if api:
@@ -162,9 +189,38 @@ class Repository:
             found = self.manifest(fallback_tag(digest))
             index = found[0] if found else {}
         descriptors = [Descriptor.from_json(m) for m in index.get("manifests") or [] if isinstance(m, dict)]
+        if not api:
+            descriptors += self._lost_from_index(digest, descriptors, tags or [])
         return [d for d in descriptors if not artifact_type or d.artifact_type == artifact_type]
 
+    def _lost_from_index(self, subject: str, listed: list[Descriptor], tags: list[str]) -> list[Descriptor]:
+        """Artifacts tagged for `subject` that the shared index does not list (one GET each; none
+        normally)."""
+        known = {d.digest.partition(":")[2][:16] for d in listed}
+        prefix = fallback_tag(subject) + "."
+        lost: list[Descriptor] = []
+        for tag in tags:
+            if tag.startswith(prefix) and RECORD_TAG.match(tag) and tag[len(prefix):] not in known:
+                found = self.manifest(tag)
+                if found is not None and (found[0].get("subject") or {}).get("digest") == subject:
+                    manifest, desc = found
+                    lost.append(Descriptor(desc.media_type, desc.digest, desc.size, str(manifest.get("artifactType", "")),
+                                           dict(manifest.get("annotations") or {})))
+        return lost
+
     def push_blob(self, data: bytes, media_type: str) -> Descriptor:
+        """Upload `data` unless the registry has it; a 5xx restarts the upload session (an upload
+        location is not reusable after a failed PUT)."""
+        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+            try:
+                return self._push_blob_once(data, media_type)
+            except RegistryError as exc:
+                if exc.status < 500 or attempt == TRANSIENT_ATTEMPTS:
+                    raise
+            time.sleep(attempt * 0.3 * (1 + random.random()))
+        raise AssertionError("unreachable")
+
+    def _push_blob_once(self, data: bytes, media_type: str) -> Descriptor:
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         if self._request("HEAD", f"blobs/{digest}", missing_ok=True) is None:
             start = self._request("POST", "blobs/uploads/", ok=(202,))
@@ -196,6 +252,7 @@ class Repository:
         desc, indexed = self.push_manifest(manifest)
         if indexed:
             return desc, "referrers API"
+        self.push_manifest(manifest, record_tag(subject.digest, desc.digest))
         self._add_to_fallback_index(subject.digest, desc)
         return desc, "tag schema"
 
@@ -205,7 +262,8 @@ class Repository:
 
         A writer that read the index before our write may put it back without us; while other
         writers keep changing it, we keep checking (and re-adding), so a burst of concurrent
-        deploys ends with every record in the index.
+        deploys normally ends with every record in the index — and the artifact's own tag
+        (`record_tag`) covers the writer that was paused between its read and its write.
         """
         tag = fallback_tag(subject)
         for _ in range(INDEX_ATTEMPTS):
@@ -223,7 +281,4 @@ class Repository:
             check = self.manifest(tag)
             if check and check[1].digest == written:
                 return  # ours, and quiet since
-        final = self.manifest(tag)
-        if not (final and any(m.get("digest") == desc.digest for m in final[0].get("manifests") or [])):
-            raise RegistryError(f"the referrers index {tag} kept losing this deploy's record after "
-                                f"{INDEX_ATTEMPTS} writes (too many concurrent writers)")
+        # Still changing after every attempt: the artifact's own tag (record_tag) keeps it findable.

@@ -21,9 +21,11 @@ INDEX = "application/vnd.oci.image.index.v1+json"
 
 
 class FakeRegistry(http.server.ThreadingHTTPServer):
-    def __init__(self, *, referrers: bool, refuse_artifacts: bool = False, credentials: str = ""):
+    def __init__(self, *, referrers: bool, refuse_artifacts: bool = False, credentials: str = "",
+                 failing_writes: int = 0):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.referrers, self.refuse_artifacts, self.credentials = referrers, refuse_artifacts, credentials
+        self.failing_writes = failing_writes  # PUTs answered 500 first, as a registry under racing writers does
         self.blobs: dict[str, bytes] = {}
         self.manifests: dict[str, tuple[str, bytes]] = {}
         self.tags: dict[str, str] = {}
@@ -66,6 +68,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         else:
             return self._send(404)
         with reg.lock:
+            if self.command == "PUT" and reg.failing_writes > 0:
+                reg.failing_writes -= 1
+                return self._send(500, b'{"errors":[{"code":"UNKNOWN","message":"unknown error"}]}')
             return getattr(self, "_" + kind.strip("/").replace("/", "_"))(ref, body, query)
 
     do_GET = do_HEAD = do_PUT = do_POST = _route
@@ -202,6 +207,33 @@ def test_tag_schema_fallback_and_concurrent_writers_lose_nothing(registry):
     missing = {d for _, d in digests} - {r["record"] for r in past.records}
     assert not missing and len(past.records) == 12, f"records lost from the index: {missing}"
     assert [r["commit"] for r in past.records] == [f"{n:040x}" for n in reversed(range(12))]  # newest first
+    index = json.loads(registry.manifests[registry.tags[oci.fallback_tag(subject.digest)]][1])
+    assert {m["digest"] for m in index["manifests"]} == {d for _, d in digests}  # spec readers see them all too
+
+
+@pytest.mark.parametrize("registry", [{"referrers": False}], indirect=True)
+def test_a_record_the_shared_index_lost_is_still_found_through_its_own_tag(registry):
+    """A writer paused between reading and writing the index puts back an index without ours."""
+    image = f"{registry.address}/acme/worker"
+    subject = push_image(image, "shared")
+    first = history.publish(image, record(image, subject.digest, "1" * 40, "2026-01-01T00:00:01+00:00"))
+    index_tag = oci.fallback_tag(subject.digest)
+    before_second = registry.tags[index_tag]
+    second = history.publish(image, record(image, subject.digest, "2" * 40, "2026-01-01T00:00:02+00:00"))
+    registry.tags[index_tag] = before_second  # the paused writer's stale index wins
+    assert oci.record_tag(subject.digest, second.record) in registry.tags
+    past = history.load(image, None)
+    assert {r["record"] for r in past.records} == {first.record, second.record}
+    assert {r["commit"] for r in past.records} == {"1" * 40, "2" * 40}
+
+
+@pytest.mark.parametrize("registry", [{"referrers": False, "failing_writes": 3}], indirect=True)
+def test_a_registry_answering_500_to_racing_writes_still_gets_the_record(registry):
+    image = f"{registry.address}/acme/worker"
+    subject = push_image(image, "shared")
+    published = history.publish(image, record(image, subject.digest, "1" * 40, "2026-01-01T00:00:01+00:00"))
+    assert published.via == "tag schema" and published.record and not published.note
+    assert [r["record"] for r in history.load(image, None).records] == [published.record]
 
 
 @pytest.mark.parametrize("registry", [{"referrers": False, "refuse_artifacts": True}], indirect=True)
