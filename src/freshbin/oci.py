@@ -90,22 +90,23 @@ class Repository:
 
     @overload
     def _request(self, method: str, path: str, *, data: bytes | None = ..., headers: dict[str, Any] | None = ...,
-                 ok: tuple[int, ...] = ..., missing_ok: Literal[False] = ...) -> requests.Response: ...
+                 ok: tuple[int, ...] = ..., missing_ok: Literal[False] = ..., stream: bool = ...) -> requests.Response: ...
 
     @overload
     def _request(self, method: str, path: str, *, data: bytes | None = ..., headers: dict[str, Any] | None = ...,
-                 ok: tuple[int, ...] = ..., missing_ok: Literal[True]) -> requests.Response | None: ...
+                 ok: tuple[int, ...] = ..., missing_ok: Literal[True], stream: bool = ...) -> requests.Response | None: ...
 
     def _request(self, method: str, path: str, *, data: bytes | None = None, headers: dict[str, Any] | None = None,
-                 ok: tuple[int, ...] = (200,), missing_ok: bool = False) -> requests.Response | None:
+                 ok: tuple[int, ...] = (200,), missing_ok: bool = False, stream: bool = False) -> requests.Response | None:
         """The registry's answer; None for a 404 when `missing_ok`; RegistryError for any other
-        status outside `ok` or no answer."""
+        status outside `ok` or no answer.  With `stream` the body is left unread for the caller."""
         url = path if path.startswith("http") else f"{self._base}/{path}"
         repeatable = method in ("GET", "HEAD") or (method == "PUT" and "/manifests/" in url)
         for attempt in range(1, TRANSIENT_ATTEMPTS + 1):  # no answer at all is not retried: a registry that is down
-            response = self._answer(method, url, data, headers)
+            response = self._answer(method, url, data, headers, stream)
             if response.status_code < 500 or not repeatable or attempt == TRANSIENT_ATTEMPTS:
                 break
+            response.close()  # an unread (streamed) answer would hold its connection
             time.sleep(attempt * 0.3 * (1 + random.random()))  # jitter: racing writers must not retry in step
         if missing_ok and response.status_code == 404:
             return None
@@ -115,12 +116,14 @@ class Repository:
                                 f"{registry_message(response)}", response.status_code)
         return response
 
-    def _answer(self, method: str, url: str, data: bytes | None, headers: dict[str, Any] | None) -> requests.Response:
+    def _answer(self, method: str, url: str, data: bytes | None, headers: dict[str, Any] | None,
+                stream: bool = False) -> requests.Response:
         """One request; RegistryError when there is no answer at all."""
         import requests  # imported by oras already
 
         try:
-            response: requests.Response = self._client.do_request(url, method, data=data, headers=dict(headers or {}))
+            response: requests.Response = self._client.do_request(url, method, data=data, headers=dict(headers or {}),
+                                                                  stream=stream)
         except (requests.RequestException, ValueError, OSError) as exc:  # unreachable, bad answer, helper failed
             raise RegistryError(f"{self.host} did not answer {method} ({reason(exc)})") from None
         return response
@@ -153,6 +156,11 @@ class Repository:
         if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
             raise RegistryError(f"{self.host} served blob {digest[:19]} with other content")
         return body
+
+    def blob_stream(self, digest: str) -> requests.Response:
+        """The blob's answer with its body unread (`.raw`): a layer is hashed and untarred as it
+        arrives, never held whole.  The caller checks the digest and closes the response."""
+        return self._request("GET", f"blobs/{digest}", stream=True)
 
     def tags(self) -> list[str]:
         """Every tag of the repository (following `Link` pagination)."""
