@@ -46,10 +46,11 @@ class BuildSpec:
     output: str = ""  # e.g. "type=docker,dest=/tmp/x.tar"; overrides --push/--load
     source_date_epoch: int | None = None  # image created time, and what rewrite-timestamp clamps to
     rewrite_timestamp: bool = False  # clamp layer mtimes to SOURCE_DATE_EPOCH (probe: engines.py)
+    docker_context: str = ""  # build on this Docker context's engine (`docker --context NAME buildx build`)
 
 
 def build_argv(spec: BuildSpec) -> list[str]:
-    argv = ["docker", "buildx", "build"]
+    argv = [*runner.docker(spec.docker_context), "buildx", "build"]
     if spec.builder:
         argv += ["--builder", spec.builder]
     argv += ["--platform", spec.platform]
@@ -83,30 +84,40 @@ def build_argv(spec: BuildSpec) -> list[str]:
     return argv
 
 
-def preflight(builder: str = "") -> Engine:
-    """docker, the daemon, buildx and the builder answer; the builder's facts.
+def preflight(builder: str = "", docker_context: str = "") -> Engine:
+    """docker, the Docker context, the daemon, buildx and the builder answer; the builder's facts.
 
-    The four probes run at once (each is a docker CLI start, ~50 ms); their answers are then
-    judged in order, so the first missing piece is the one reported.
+    The probes run at once (each is a docker CLI start, ~50 ms); their answers are then judged
+    in order, so the first missing piece is the one reported.
     """
+    docker = runner.docker(docker_context)
     probes = {
-        "info": (["docker", "info", "--format", "{{.ServerVersion}}"], 30),
-        "version": (["docker", "buildx", "version"], 30),
-        "inspect": (["docker", "buildx", "inspect", *([builder] if builder else [])], 60),
-        "help": (["docker", "buildx", "build", "--help"], 30),
+        **({"context": (["docker", "context", "inspect", docker_context], 30)} if docker_context else {}),
+        "info": ([*docker, "info", "--format", "{{.ServerVersion}}"], 30),
+        "version": ([*docker, "buildx", "version"], 30),
+        "inspect": ([*docker, "buildx", "inspect", *([builder] if builder else [])], 60),
+        "help": ([*docker, "buildx", "build", "--help"], 30),
     }
     with ThreadPoolExecutor(len(probes)) as pool:
         futures = {name: pool.submit(runner.run, argv, check=False, timeout=timeout)
                    for name, (argv, timeout) in probes.items()}
         answers = {name: future.result() for name, future in futures.items()}
+    if docker_context and answers["context"].returncode != 0:
+        raise EnvironmentProblem(f"Docker context {docker_context!r} does not exist; create it with `docker context "
+                                 f"create {docker_context} --docker host=…` or pick one from `docker context ls`")
+    if answers["info"].returncode != 0 and docker_context:
+        raise EnvironmentProblem(f"the engine of Docker context {docker_context!r} does not answer; check its host "
+                                 f"with `docker --context {docker_context} info`")
     if answers["info"].returncode != 0:
         raise EnvironmentProblem("the Docker daemon does not answer; start it (`invoke env.up` or `sudo systemctl start docker`)")
     version = answers["version"]
     if version.returncode != 0:
         raise EnvironmentProblem("docker buildx is not installed; install the buildx plugin (Debian: docker-buildx)")
     if answers["inspect"].returncode != 0:
+        where = f" on Docker context {docker_context!r} (buildx refuses another context's docker driver)" \
+            if docker_context else ""
         raise EnvironmentProblem(
-            f"buildx builder {builder!r} not found; list builders with `docker buildx ls` or omit --builder"
+            f"buildx builder {builder!r} not found{where}; list builders with `docker buildx ls` or omit --builder"
         )
     facts = _parse_inspect(answers["inspect"].stdout)
     words = version.stdout.split()

@@ -38,6 +38,8 @@ SCHEMA: tuple[Key, ...] = (
     Key("dockerfile", "Dockerfile", str, "Dockerfile path, relative to the workspace"),
     Key("context", ".", str, "build context, relative to the workspace"),
     Key("builder", "", str, "buildx builder name (default: the current builder)"),
+    Key("docker_context", "", str, "Docker context whose engine builds and pushes (`docker --context NAME buildx "
+        "build`); the image is then read through the registry (default: DOCKER_HOST / the current context)"),
     Key("build_args", {}, dict, "build arguments, NAME: value"),
     Key("strategy", "guard", str, "deploy strategy: guard, no-cache, cached or no-cache-filter"),
     Key("ledger", ".freshbin/deploys.jsonl", str, "deploy ledger (JSON Lines), relative to the workspace"),

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import buildx, evidence, history, image, ledger, strategies
+from . import buildx, evidence, history, image, ledger, registry_files, strategies
 from .detect import detect
 from .errors import EnvironmentProblem, UsageError
 from .freshness import judge_freshness, previous_json, same_binary_as_other_revision
@@ -67,7 +67,7 @@ def deploy(req: DeployRequest) -> DeployResult:
     with ThreadPoolExecutor(3) as pool:
         past_probe = pool.submit(history.load, req.image, p.ledger_path,
                                  tracked_tag=history.tracked(req.tracked_tag, p.tag, req.moving_tags))
-        engine_probe = pool.submit(buildx.preflight, req.builder)
+        engine_probe = pool.submit(buildx.preflight, req.builder, req.docker_context)
         tag_probe = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
         past = past_probe.result()
         previous = past.previous(req.target)
@@ -85,7 +85,7 @@ def deploy(req: DeployRequest) -> DeployResult:
             context=ctx.path, dockerfile=ctx.dockerfile, target=req.target, platform=req.platform, tags=(ref,),
             metadata_file=meta_dir / "metadata.json", builder=req.builder, build_args=dict(req.build_args),
             labels={**revision_labels(p.commit), **history.labels(p.repo, req.strategy)},
-            no_cache=plan.no_cache, no_cache_filter=plan.no_cache_filter,
+            no_cache=plan.no_cache, no_cache_filter=plan.no_cache_filter, docker_context=req.docker_context,
         )
         command = shlex.join(buildx.build_argv(spec))
         if req.dry_run:
@@ -125,12 +125,20 @@ def deploy(req: DeployRequest) -> DeployResult:
 
 
 def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metadata: dict[str, Any]) -> image.BinaryFacts:
-    """The shipped binary of what was pushed; meanwhile, the registry must serve that digest."""
+    """The shipped binary of what was pushed; meanwhile, the registry must serve that digest.
+
+    From the local image store when the build left the image there (the `docker` driver of the
+    local engine); through the registry when it did not (another Docker context, a
+    docker-container or remote driver) — never a pull into a store that never had it.
+    """
     with ThreadPoolExecutor(1) as pool:
         served_probe = pool.submit(buildx.registry_digest, ref)
-        local = image.ensure_local(metadata.get("containerimage.config.digest", ""), f"{req.image}@{digest}")
-        config = image.config_of(local)
-        binary = image.read_binary(local, locate_binary(req, p, config))
+        local = metadata.get("containerimage.config.digest", "")
+        if not req.docker_context and image.is_local(local):
+            binary = image.read_binary(local, locate_binary(req, p, image.config_of(local)))
+        else:
+            remote = registry_files.open_image(f"{req.image}@{digest}", req.platform)
+            binary = image.registry_binary(remote, locate_binary(req, p, remote.config.get("config") or {}))
         served = served_probe.result()
     if served != digest:
         raise EnvironmentProblem(f"the registry serves {served} for {ref}, not the pushed {digest}; "

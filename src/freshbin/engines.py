@@ -52,18 +52,19 @@ class Behaviour:
         return asdict(self)
 
 
-def behaviour(builder: str = "") -> Behaviour:
-    """The probed behaviour of the engine DOCKER_HOST/the current context reaches (cached)."""
-    info = runner.run(["docker", "info", "--format", "{{.ServerVersion}}|{{json .DriverStatus}}"],
+def behaviour(builder: str = "", docker_context: str = "") -> Behaviour:
+    """The probed behaviour of the engine `docker_context`, else DOCKER_HOST/the current context,
+    reaches (cached)."""
+    info = runner.run([*runner.docker(docker_context), "info", "--format", "{{.ServerVersion}}|{{json .DriverStatus}}"],
                       check=False, timeout=30)
     server, _, status = info.stdout.strip().partition("|")
     store = ImageStore.CONTAINERD if "io.containerd.snapshotter" in status else ImageStore.CLASSIC
     key = hashlib.sha256(json.dumps([os.environ.get("DOCKER_HOST", ""), os.environ.get("DOCKER_CONTEXT", ""),
-                                     server, store, builder]).encode()).hexdigest()[:16]
+                                     server, store, builder, docker_context]).encode()).hexdigest()[:16]
     cached = _cache_read(key)
     if cached is not None:
         return cached
-    rewrite = probe_oci_rewrite(builder)
+    rewrite = probe_oci_rewrite(builder, docker_context)
     note = (f"Docker {server}, {store} image store: the OCI exporter pins timestamps (rewrite-timestamp), so two "
             "builds of one commit have one digest" if rewrite else
             f"Docker {server}, {store} image store: two builds of one commit get different digests "
@@ -73,7 +74,7 @@ def behaviour(builder: str = "") -> Behaviour:
     return found
 
 
-def probe_oci_rewrite(builder: str = "") -> bool:
+def probe_oci_rewrite(builder: str = "", docker_context: str = "") -> bool:
     """Two `--no-cache` OCI builds of one file whose mtime differs: one digest?"""
     with tempfile.TemporaryDirectory(prefix="freshbin-probe-") as tmp:
         root = Path(tmp)
@@ -86,13 +87,13 @@ def probe_oci_rewrite(builder: str = "") -> bool:
             os.utime(ctx / "probe", (mtime, mtime))
             contexts.append(ctx)
         with ThreadPoolExecutor(2) as pool:
-            digests = list(pool.map(lambda ctx: _oci_digest(ctx, builder), contexts))
+            digests = list(pool.map(lambda ctx: _oci_digest(ctx, builder, docker_context), contexts))
     return digests[0] is not None and digests[0] == digests[1]
 
 
-def _oci_digest(ctx: Path, builder: str) -> str | None:
+def _oci_digest(ctx: Path, builder: str, docker_context: str) -> str | None:
     meta = ctx.parent / f"{ctx.name}.json"
-    argv = ["docker", "buildx", "build", *(["--builder", builder] if builder else []), "--no-cache",
+    argv = [*runner.docker(docker_context), "buildx", "build", *(["--builder", builder] if builder else []), "--no-cache",
             "--build-arg", f"SOURCE_DATE_EPOCH={PINNED_EPOCH}",
             "--output", f"type=oci,dest={ctx.parent / (ctx.name + '.tar')},rewrite-timestamp=true",
             "--metadata-file", str(meta), "--progress", "quiet", str(ctx)]

@@ -1,4 +1,8 @@
-"""Image inspection: configuration, the shipped binary and its sha256, read from the real image."""
+"""Image inspection: configuration, the shipped binary and its sha256, read from the real image —
+from the engine's image store (`docker create` + `docker cp`), or through the registry when the
+store never had the image (registry_files.py: a remote Docker context, a docker-container driver).
+
+`docker_context` aims every docker call at that context's engine (runner.docker)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import tarfile
 from dataclasses import dataclass
 from typing import Any
 
-from . import runner
+from . import registry_files, runner
 from .errors import EnvironmentProblem
 from .shipped import BinaryLocation
 
@@ -28,22 +32,25 @@ class BinaryFacts:
                 "found_by": self.found_by}
 
 
-def is_local(name: str) -> bool:
-    return runner.run(["docker", "image", "inspect", name], check=False).returncode == 0
+def is_local(name: str, docker_context: str = "") -> bool:
+    if not name:
+        return False
+    return runner.run([*runner.docker(docker_context), "image", "inspect", name], check=False).returncode == 0
 
 
-def pull(ref: str) -> str:
-    runner.run(["docker", "pull", "--quiet", ref], timeout=600, hint="pull needs the registry to be reachable")
+def pull(ref: str, docker_context: str = "") -> str:
+    runner.run([*runner.docker(docker_context), "pull", "--quiet", ref], timeout=600,
+               hint="pull needs the registry to be reachable")
     return ref
 
 
-def ensure_local(image_id: str, ref: str) -> str:
+def ensure_local(image_id: str, ref: str, docker_context: str = "") -> str:
     """The local image for `image_id`, pulling `ref` when the builder did not load it locally."""
-    return image_id if is_local(image_id) else pull(ref)
+    return image_id if is_local(image_id, docker_context) else pull(ref, docker_context)
 
 
-def config_of(image: str) -> dict[str, Any]:
-    out = runner.run(["docker", "image", "inspect", "--format", "{{json .Config}}", image]).stdout
+def config_of(image: str, docker_context: str = "") -> dict[str, Any]:
+    out = runner.run([*runner.docker(docker_context), "image", "inspect", "--format", "{{json .Config}}", image]).stdout
     return json.loads(out) or {}
 
 
@@ -59,11 +66,23 @@ def read_binary(image: str, location: BinaryLocation) -> BinaryFacts:
                 facts = _hash_from_tar(proc.stdout, candidate)
                 if facts is not None:
                     return dataclasses.replace(facts, name=location.name, found_by=location.found_by)
-        tried = ", ".join(location.candidates[:4]) + (" …" if len(location.candidates) > 4 else "")
-        raise EnvironmentProblem(f"the shipped binary ({location.evidence}) is not a file in the image (tried {tried}); "
-                                 "set freshbin.binary_path to its path")
+        raise _not_a_file(location, "the image")
     finally:
         runner.run(["docker", "rm", "-f", cid], check=False)
+
+
+def registry_binary(remote: registry_files.RemoteImage, location: BinaryLocation) -> BinaryFacts:
+    """The shipped binary of a pushed image, read through the registry (top layers first)."""
+    found = registry_files.first_file(remote, location.candidates)
+    if found is None:
+        raise _not_a_file(location, f"{remote.repository}@{remote.digest[:19]}")
+    return BinaryFacts(found.path, found.sha256, found.size, location.name, location.found_by)
+
+
+def _not_a_file(location: BinaryLocation, where: str) -> EnvironmentProblem:
+    tried = ", ".join(location.candidates[:4]) + (" …" if len(location.candidates) > 4 else "")
+    return EnvironmentProblem(f"the shipped binary ({location.evidence}) is not a file in {where} (tried {tried}); "
+                              "set freshbin.binary_path to its path")
 
 
 def _hash_from_tar(data: bytes, path: str) -> BinaryFacts | None:

@@ -40,12 +40,12 @@ class FileEntry:
     sha256: str  # of the content; for a symlink, of its target string
 
 
-def image_files(image: str) -> dict[str, FileEntry]:
-    """All regular files and symlinks of a local image, keyed by absolute path."""
+def image_files(image: str, docker_context: str = "") -> dict[str, FileEntry]:
+    """All regular files and symlinks of an image in the engine's store, keyed by absolute path."""
     with tempfile.TemporaryDirectory(prefix="freshbin-save-") as tmp:
         archive = Path(tmp) / "image.tar"
         with open(archive, "wb") as out:
-            runner.run_b(["docker", "save", image], stdout_to=out, hint="the image must be in the local store")
+            runner.run_b([*runner.docker(docker_context), "save", image], stdout_to=out, hint="the image must be in the local store")
         return files_of_archive(archive)
 
 

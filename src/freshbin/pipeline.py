@@ -29,6 +29,7 @@ class BuildRequest:
     dockerfile: str = "Dockerfile"
     context: str = "."
     builder: str = ""
+    docker_context: str = ""  # the engine that builds and pushes; then the image is read through the registry
     build_args: dict[str, str] = field(default_factory=dict)
     allow_dirty: bool = False
     watch: tuple[str, ...] = ()  # what triggers a no-cache rebuild; empty: every package's sources
@@ -57,6 +58,7 @@ def prepare(req: BuildRequest, *, image_required: bool = True) -> Prepared:
     """Validate the image, tag, tree, Dockerfile and target before anything is built."""
     if image_required or req.image:
         refs.validate_repository(req.image)
+    refs.validate_docker_context(req.docker_context)
     ws = Path(req.workspace).resolve()
     repo = gitio.open_repo(ws)
     ledger_path = (req.ledger_path or ws / ".freshbin" / "deploys.jsonl").resolve()

@@ -43,6 +43,17 @@ def validate_tag(tag: str) -> str:
     return tag
 
 
+_CONTEXT = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.+-]{0,127}$")  # the Docker CLI's context-name rule
+
+
+def validate_docker_context(name: str) -> str:
+    """A Docker context name as `docker context create` accepts it (empty: none given)."""
+    if name and not _CONTEXT.match(name):
+        raise UsageError(f"--docker-context {name[:40]!r} is not a Docker context name (letters, digits, '_', '.', "
+                         "'+', '-', starting with a letter or digit); see `docker context ls`")
+    return name
+
+
 def validate_build_arg(arg: str) -> tuple[str, str]:
     name, sep, value = arg.partition("=")
     if not sep or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) or "\n" in value:

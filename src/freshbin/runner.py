@@ -126,6 +126,12 @@ def _streamed(args: list[str], on_line: LineCallback, *, cwd: str | None, env: d
     return ResultB(tuple(args), proc.returncode, b"".join(out), b"".join(err))
 
 
+def docker(docker_context: str = "") -> list[str]:
+    """The docker CLI aimed at `docker_context` (`docker --context NAME`; the flag beats DOCKER_HOST),
+    or at whatever DOCKER_HOST/the current context names when empty."""
+    return ["docker", "--context", docker_context] if docker_context else ["docker"]
+
+
 def decode(data: bytes) -> str:
     """Text as text mode gives it: UTF-8 with bad bytes replaced, universal newlines."""
     return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import buildx, engines, image, runner
+from . import buildx, engines, image, registry_files, runner
 from . import strategies
 from .freshness import judge_freshness
 from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
@@ -53,14 +53,14 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
     sides: dict[str, Side] = {}
     history = _deployed_history(req, p)
     tag = req.tag or (history[-1].get("tag") if history else "")
-    engine = buildx.preflight(req.builder)
+    engine = buildx.preflight(req.builder, req.docker_context)
 
     def locator(config: dict[str, Any]) -> BinaryLocation:
         return locate_binary(req, p, config)
 
     with ExitStack() as cleanup:
         if req.image and tag:
-            sides["deployed"] = _deployed_side(req, tag, cleanup, locator)
+            sides["deployed"] = _deployed_side(req, tag, locator)
             checks += _deployed_checks(req, p, sides["deployed"], history, quick)
         elif quick:
             notes.append(f"nothing deployed to check: no deploy record (registry or ledger) for {req.image} "
@@ -87,13 +87,17 @@ def _deployed_history(req: BuildRequest, p: Prepared) -> list[dict[str, Any]]:
     return history
 
 
-def _deployed_side(req: BuildRequest, tag: str, cleanup: ExitStack, locator: Locator) -> Side:
+def _deployed_side(req: BuildRequest, tag: str, locator: Locator) -> Side:
+    """The deployed image: from the local store when it is there, else through the registry (the
+    local engine never gets it: built on another context, or deployed from another machine)."""
     ref = f"{req.image}:{tag}"
     digest = buildx.registry_digest(ref)
     local = f"{req.image}@{digest}"
-    if not image.is_local(local):
-        cleanup.callback(_remove_images, [image.pull(local)])  # only what verify itself pulled
-    return _inspect_side(Side("deployed", ref, digest), local, locator)
+    if not req.docker_context and image.is_local(local):
+        return _inspect_side(Side("deployed", ref, digest), local, locator)
+    remote = registry_files.open_image(local, req.platform)
+    return _side_from(Side("deployed", ref, digest), remote.config.get("config") or {},
+                      registry_files.all_files(remote), locator)
 
 
 def _deployed_checks(req: BuildRequest, p: Prepared, side: Side, history: list[dict[str, Any]], quick: bool) -> list[Check]:
@@ -161,7 +165,7 @@ def _builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, a
     its older mtimes while the no-cache build's are clamped — measured on Docker 26.1: same files,
     different digests.  The created label still names the commit time.
     """
-    behaviour = engines.behaviour(req.builder)
+    behaviour = engines.behaviour(req.builder, req.docker_context)
     reproducible = not push and behaviour.oci_rewrite
     notes.append(behaviour.note)
     commit_time = int(p.repo.head.commit.committed_date)
@@ -179,7 +183,8 @@ def _builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, a
             metadata_file=meta / f"{name}.json", builder=req.builder, build_args=dict(req.build_args), labels=labels,
             no_cache=no_cache, no_cache_filter=no_cache_filter, push=push, load=not push,
             output=f"type=oci,dest={meta / (name + '.tar')}" if reproducible else "",
-            source_date_epoch=engines.PINNED_EPOCH if reproducible else None, rewrite_timestamp=reproducible)
+            source_date_epoch=engines.PINNED_EPOCH if reproducible else None, rewrite_timestamp=reproducible,
+            docker_context=req.docker_context)
 
     def how_to_build(name: str, no_cache: bool) -> Side:
         spec = spec_of(name, f"{repository}:{tag}-{name}", p.workspace / req.context, p.dockerfile,
@@ -217,13 +222,14 @@ def _built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: Buil
         _, config, files = oci_image(Path(spec.output.split("dest=", 1)[1].split(",")[0]), spec.platform)
         return _side_from(Side(name, ref, digest, pinned=spec.rewrite_timestamp), config.get("config") or {}, files,
                           locator)
-    cleanup.callback(_remove_images, [ref])
-    local = image.ensure_local(metadata.get("containerimage.config.digest", digest), ref)
-    return _inspect_side(Side(name, ref, digest), local, locator)
+    cleanup.callback(_remove_images, [ref], spec.docker_context)
+    local = image.ensure_local(metadata.get("containerimage.config.digest", digest), ref, spec.docker_context)
+    return _inspect_side(Side(name, ref, digest), local, locator, spec.docker_context)
 
 
-def _inspect_side(side: Side, local: str, locator: Locator) -> Side:
-    return _side_from(side, image.config_of(local), image_files(local), locator)
+def _inspect_side(side: Side, local: str, locator: Locator, docker_context: str = "") -> Side:
+    """A side read from the image store of the engine that built it (the local one by default)."""
+    return _side_from(side, image.config_of(local, docker_context), image_files(local, docker_context), locator)
 
 
 def _side_from(side: Side, config: dict[str, Any], files: dict[str, FileEntry], locator: Locator) -> Side:
@@ -272,5 +278,5 @@ def _build_checks(sides: dict[str, Side], notes: list[str]) -> list[Check]:
     return checks
 
 
-def _remove_images(refs: list[str]) -> None:
-    runner.run(["docker", "image", "rm", *refs], check=False)
+def _remove_images(refs: list[str], docker_context: str = "") -> None:
+    runner.run([*runner.docker(docker_context), "image", "rm", *refs], check=False)

@@ -23,6 +23,8 @@ BUILD_HELP = {
     "dockerfile": "Dockerfile, relative to the workspace (default Dockerfile)",
     "context": "build context, relative to the workspace (default .)",
     "builder": "buildx builder (default: the current one)",
+    "docker_context": "Docker context whose engine builds and pushes (config freshbin.docker_context); the image "
+                      "is then read through the registry",
     "build_arg": "NAME=value, repeatable; added to freshbin.build_args",
     "workspace": "Cargo workspace root (default .)",
 }

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # loaded when the task runs, not for --help
 )
 @cli_errors
 def deploy(c: Context, image: str = "", tag: str = "", platform: str = "", target: str = "", dockerfile: str = "",
-           context: str = "", builder: str = "", build_arg: list[str] | None = None, strategy: str = "",
+           context: str = "", builder: str = "", docker_context: str = "", build_arg: list[str] | None = None, strategy: str = "",
            dry_run: bool = False, allow_dirty: bool = False, force: bool = False, workspace: str = "",
            json: bool = False) -> DeployResult:
     """Build and push TARGET with buildx, record it in the ledger, fail (exit 1) if the binary is stale."""
@@ -40,7 +40,7 @@ def deploy(c: Context, image: str = "", tag: str = "", platform: str = "", targe
 
     result = run_deploy(build_request(
         c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
-        context=context, builder=builder, build_arg=build_arg, strategy=strategy, dry_run=dry_run,
+        context=context, builder=builder, docker_context=docker_context, build_arg=build_arg, strategy=strategy, dry_run=dry_run,
         allow_dirty=allow_dirty, force=force))
     for source in (result.history or {}, result.evidence or {}):
         if source.get("note"):

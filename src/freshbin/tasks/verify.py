@@ -30,14 +30,14 @@ if TYPE_CHECKING:  # loaded when the task runs, not for --help
 )
 @cli_errors
 def verify(c: Context, image: str = "", tag: str = "", platform: str = "", target: str = "", dockerfile: str = "",
-           context: str = "", builder: str = "", build_arg: list[str] | None = None, quick: bool = False,
+           context: str = "", builder: str = "", docker_context: str = "", build_arg: list[str] | None = None, quick: bool = False,
            push: bool = False, no_cache_build: bool = False, allow_dirty: bool = False, workspace: str = "",
            json: bool = False) -> VerifyResult:
     """Cached vs no-cache vs reference build: exit 0 fresh, 1 stale, 2 inconclusive or error."""
     from ..verify import exit_code, verify as run_verify  # imported when run: keeps every CLI start light
     request = build_request(
         c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
-        context=context, builder=builder, build_arg=build_arg, allow_dirty=allow_dirty)
+        context=context, builder=builder, docker_context=docker_context, build_arg=build_arg, allow_dirty=allow_dirty)
     result = run_verify(request, quick=quick, push=push, no_cache_build=no_cache_build)
     for note in result.notes:
         report.log(f"note: {note}")
