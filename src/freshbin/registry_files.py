@@ -32,14 +32,14 @@ import json
 import posixpath
 import tarfile
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from .errors import EnvironmentProblem
+from .layer_stream import CHUNK, LayerStream
 from .layers import OPAQUE, WHITEOUT, FileEntry, apply_layer, pick_platform
 from .oci import Descriptor, RegistryError, Repository
 
 SYMLINK_HOPS = 16  # a bound on symlink resolution (loops end as "absent")
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def all_files(image: RemoteImage) -> dict[str, FileEntry]:
     `docker save` listing, so the two compare)."""
     files: dict[str, FileEntry] = {}
     for layer in image.layers:
-        with _LayerStream(image.repo, layer) as tar:
+        with LayerStream(image.repo, layer) as tar:
             apply_layer(files, tar)
     return files
 
@@ -155,11 +155,10 @@ def _find(image: RemoteImage, path: str, *, keep: bool) -> tuple[FileHash | None
         if outcome.link:
             wanted = outcome.link
             continue
-        if outcome.found is not None and wanted != _absolute(path):
-            outcome.found = FileHash(path, outcome.found.sha256, outcome.found.size, outcome.found.layer, wanted)
-        elif outcome.found is not None:
-            outcome.found = FileHash(path, outcome.found.sha256, outcome.found.size, outcome.found.layer)
-        return outcome.found, outcome.content
+        found = outcome.found
+        if found is not None:  # named as asked, with where the symlinks led
+            found = FileHash(path, found.sha256, found.size, found.layer, "" if wanted == _absolute(path) else wanted)
+        return found, outcome.content
     return None, None
 
 
@@ -177,14 +176,13 @@ def _scan(repo: Repository, layer: Descriptor, wanted: str, keep: bool) -> _Outc
     """Read one layer for `wanted`; the layer is always read to its end (digest check)."""
     ancestors = _ancestors(wanted)
     outcome = _Outcome()
-    with _LayerStream(repo, layer) as tar:
+    with LayerStream(repo, layer) as tar:
         for member in tar:
             path = _absolute(member.name)
             parent, name = posixpath.split(path)
-            if name == OPAQUE and parent in ancestors:
-                outcome.hidden = outcome.hidden or outcome.found is None
-            elif name.startswith(WHITEOUT) and posixpath.join(parent, name[len(WHITEOUT):]) in (*ancestors, wanted):
-                outcome.hidden = outcome.hidden or outcome.found is None
+            if (name == OPAQUE and parent in ancestors) or (  # hides lower layers; a file found here wins
+                    name.startswith(WHITEOUT) and posixpath.join(parent, name[len(WHITEOUT):]) in (*ancestors, wanted)):
+                outcome.hidden = True
             elif path == wanted:
                 _take(outcome, tar, member, layer, keep)
             elif path in ancestors and not member.isdir():
@@ -224,70 +222,7 @@ def _absolute(name: str) -> str:
     return "/" + posixpath.normpath("/" + name).lstrip("/")
 
 
-# --- blobs -----------------------------------------------------------------------------------
-
-class _Hashing:
-    """A read-only stream that hashes what passes through (the layer's compressed bytes)."""
-
-    def __init__(self, raw: IO[bytes]):
-        self.raw, self.digest = raw, hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size) if size >= 0 else self.raw.read()
-        self.digest.update(data)
-        return data
-
-    def drain(self) -> str:
-        while self.read(CHUNK):
-            pass
-        return "sha256:" + self.digest.hexdigest()
-
-
-class _LayerStream:
-    """`with _LayerStream(repo, layer) as tar:` a streamed tar of one layer blob, decompressed as it
-    arrives; on leaving, the rest is read and the blob's sha256 must be the layer's digest."""
-
-    def __init__(self, repo: Repository, layer: Descriptor):
-        self.repo, self.layer = repo, layer
-
-    def __enter__(self) -> tarfile.TarFile:
-        self.response = _call(self.repo.blob_stream, self.layer.digest)
-        self.hashing = _Hashing(self.response.raw)
-        source: Any = self.hashing
-        if "zstd" in self.layer.media_type:
-            source = _zstd_reader(self.hashing)
-        try:
-            self.tar = tarfile.open(fileobj=source, mode="r|*")
-        except tarfile.TarError as exc:
-            self.response.close()
-            raise EnvironmentProblem(f"layer {self.layer.digest[:19]} is not a tar archive "
-                                     f"({self.layer.media_type or 'no media type'})") from exc
-        return self.tar
-
-    def __exit__(self, kind: object, *_: object) -> None:
-        try:
-            if kind is None:
-                for _member in self.tar:  # the tar's end, then the stream's (padding, gzip trailer)
-                    pass
-                if self.hashing.drain() != self.layer.digest:
-                    raise EnvironmentProblem(f"the registry served layer {self.layer.digest[:19]} with other "
-                                             "content; retry, or check the registry")
-        except (OSError, tarfile.TarError, EOFError) as exc:
-            raise EnvironmentProblem(f"layer {self.layer.digest[:19]} could not be read to its end "
-                                     f"({exc.__class__.__name__}); retry, or check the registry") from None
-        finally:
-            self.tar.close()
-            self.response.close()
-
-
-def _zstd_reader(source: _Hashing) -> Any:
-    try:
-        import zstandard  # type: ignore[import-not-found]  # optional: only zstd layers need it
-    except ImportError:
-        raise EnvironmentProblem("the image has zstd-compressed layers; install the `zstandard` Python package "
-                                 "(pip install zstandard) or push gzip layers") from None
-    return zstandard.ZstdDecompressor().stream_reader(source)
-
+# --- registry calls ----------------------------------------------------------------------
 
 def _repository(repository: str) -> Repository:
     try:

@@ -58,6 +58,16 @@ def test_build_argv_is_a_list_with_hostile_values_kept_whole():
     assert argv[argv.index("--metadata-file") + 1] == "/tmp/m.json"
 
 
+def test_a_docker_context_goes_before_buildx_and_names_are_checked():
+    spec = buildx.BuildSpec(context=Path("."), dockerfile=Path("Dockerfile"), target="", platform="linux/arm64",
+                            tags=("r/a:t",), metadata_file=Path("m.json"), docker_context="fb-remote.1")
+    assert buildx.build_argv(spec)[:5] == ["docker", "--context", "fb-remote.1", "buildx", "build"]
+    assert refs.validate_docker_context("") == "" and refs.validate_docker_context("builder_2+x") == "builder_2+x"
+    for bad in ("-H", "a b", "x;rm", "ssh://host", "a" * 200, ".hidden"):
+        with pytest.raises(UsageError, match="not a Docker context name"):
+            refs.validate_docker_context(bad)
+
+
 def test_dockerfile_stages_from_the_real_parser(tmp_path):
     assert buildx.dockerfile_stages(Path(__file__).parents[2] / "examples/workspace/Dockerfile") == ["builder", "api", "worker"]
     with pytest.raises(UsageError, match="does not exist"):
