@@ -1,13 +1,15 @@
 """Builds on another engine: a Docker context whose engine builds and pushes, judged from here.
 
-The second engine (Docker 26, `invoke env.up --engine 26`) is the "remote" one, reached through
-a Docker context of this test's own; the session's engine is the local one.  The image goes from
+The second engine (Docker 26, either store: `invoke env.up --engine 26 [--containerd-store]`) is
+the "remote" one, reached through a Docker context of this test's own; the session's engine is
+the local one.  The image goes from
 the remote engine to the registry and is read back through the registry only: the local engine
 must never have it.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import uuid
 from pathlib import Path
@@ -22,17 +24,16 @@ from .test_verify import bump_worker_manifest, check, freshbin_verify
 pytestmark = pytest.mark.e2e
 
 
-def _remote_host() -> str:
-    """The engine that is not the session's: Docker 26 (classic), or the default one when the
-    session itself runs on Docker 26."""
-    if engine_name() == "docker26":
-        return "unix:///var/run/docker.sock"
-    return f"unix://{ENV_DIR / 'docker26.sock'}"
+# classic store: pushes an image manifest; containerd store: an index with a provenance attestation
+REMOTES = ("docker26", "docker26-containerd")
 
 
-@pytest.fixture
-def remote_context(engine):
-    host = _remote_host()
+@pytest.fixture(params=REMOTES)
+def remote_context(engine, request):
+    """A Docker context of this test's own for a second engine (never the session's own)."""
+    if request.param == engine_name():
+        pytest.skip(f"the session runs on {engine_name()}: it is the local engine here")
+    host = f"unix://{ENV_DIR / (request.param + '.sock')}"
     name = f"fb-remote-{uuid.uuid4().hex[:10]}"
     made = subprocess.run(["docker", "context", "create", name, "--docker", f"host={host}"],
                           capture_output=True, text=True)
@@ -46,6 +47,13 @@ def remote_context(engine):
         yield name
     finally:
         subprocess.run(["docker", "context", "rm", "--force", name], capture_output=True)
+
+
+def remote_context_engine(context: str) -> str:
+    """The image store the context's engine runs (`docker info`): containerd or classic."""
+    status = subprocess.run(["docker", "--context", context, "info", "--format", "{{json .DriverStatus}}"],
+                            capture_output=True, text=True, check=True).stdout
+    return "containerd" if "io.containerd.snapshotter" in status else "classic"
 
 
 def _has_image(ref: str, context: str = "") -> bool:
@@ -74,6 +82,9 @@ def test_build_on_a_remote_context_judged_here_through_the_registry(remote_conte
         ref = f"{image}@{stale['digest']}"
         assert _has_image(f"{image}:{stale['tag']}", remote_context), "the remote engine built it"
         assert not _has_image(ref) and not _local_repositories(image), "the local engine got the image"
+        pushed = json.loads(subprocess.run(["docker", "buildx", "imagetools", "inspect", "--raw", ref],
+                                           capture_output=True, text=True, check=True).stdout)
+        assert ("manifests" in pushed) == ("containerd" in remote_context_engine(remote_context))
 
         # verify, on the local engine, reads the deployed image through the registry: STALE.
         judged = ok_json(freshbin_verify(example_repo, "--image", image), code=1)
