@@ -144,6 +144,8 @@ class _Outcome:
     found: FileHash | None = None
     content: bytes | None = None
     link: str = ""  # the path continues elsewhere (a symlink at it or above it)
+    link_from: str = ""  # where that symlink is
+    dirs: set[str] = field(default_factory=set)  # directories above the path that this layer has
     hardlink: str = ""  # the content is this other path's, in the same layer
     hidden: bool = False  # whiteout, opaque directory, or a file where a directory should be
 
@@ -163,12 +165,16 @@ def _find(image: RemoteImage, path: str, *, keep: bool) -> tuple[FileHash | None
 
 
 def _search(repo: Repository, layers: tuple[Descriptor, ...], wanted: str, keep: bool) -> _Outcome:
+    shadowing: set[str] = set()  # directories of upper layers: they replace a lower symlink or file
     for layer in reversed(layers):  # top layer first
         outcome = _scan(repo, layer, wanted, keep)
         if outcome.hardlink:
             outcome = _scan(repo, layer, outcome.hardlink, keep)  # the target precedes it in this layer
+        if outcome.link and outcome.link_from in shadowing:
+            return _Outcome(hidden=True)  # e.g. a real /bin above a lower `/bin -> usr/bin`
         if outcome.found or outcome.link or outcome.hidden:
             return outcome
+        shadowing |= outcome.dirs
     return _Outcome(hidden=True)
 
 
@@ -185,12 +191,14 @@ def _scan(repo: Repository, layer: Descriptor, wanted: str, keep: bool) -> _Outc
                 outcome.hidden = True
             elif path == wanted:
                 _take(outcome, tar, member, layer, keep)
-            elif path in ancestors and not member.isdir():
-                if member.issym():
-                    rest = wanted[len(path):]
-                    outcome.link = _absolute(posixpath.join(posixpath.dirname(path), member.linkname) + rest)
-                else:
-                    outcome.hidden = True
+            elif path in ancestors and member.isdir():
+                outcome.dirs.add(path)
+            elif path in ancestors and member.issym():
+                rest = wanted[len(path):]
+                outcome.link = _absolute(posixpath.join(posixpath.dirname(path), member.linkname) + rest)
+                outcome.link_from = path
+            elif path in ancestors:
+                outcome.hidden = True
     return outcome
 
 
@@ -207,6 +215,7 @@ def _take(outcome: _Outcome, tar: tarfile.TarFile, member: tarfile.TarInfo, laye
         outcome.content = b"".join(kept) if keep else None
     elif member.issym():
         outcome.link = _absolute(posixpath.join(posixpath.dirname(_absolute(member.name)), member.linkname))
+        outcome.link_from = _absolute(member.name)
     elif member.islnk():
         outcome.hardlink = _absolute(member.linkname)
     else:

@@ -59,7 +59,12 @@ def pushed() -> dict[str, str]:
     top = _layer(("file", "app/api", b"new api"), ("file", "etc/.wh.gone", b""),
                  ("file", "opt/data/.wh..wh..opq", b""), ("file", "opt/data/new", b"new"),
                  ("hard", "app/api-link", "app/api"), ("sym", "app/current", "api"))
+    real_dir = _layer(("dir", "bin"), ("file", "bin/own", b"own"))  # a directory over the base's symlink
     amd64 = _push_image(repo, [base, top])
+    shadowed, _ = repo.push_manifest({"schemaVersion": 2, "mediaType": MANIFEST,
+                                      "config": repo.push_blob(b'{"config":{}}', CONFIG).to_json(),
+                                      "layers": [repo.push_blob(d, LAYER).to_json() for d in (base, real_dir)]},
+                                     "shadowed")
     arm64 = _push_image(repo, [_layer(("file", "app/api", b"arm api"))], "arm64")
     attestation = {**_push_image(repo, [_layer(("file", "in-toto.json", b"{}"))], "unknown"),
                    "platform": {"os": "unknown", "architecture": "unknown"},
@@ -69,7 +74,7 @@ def pushed() -> dict[str, str]:
     single, _ = repo.push_manifest({"schemaVersion": 2, "mediaType": MANIFEST,
                                     "config": repo.push_blob(b'{"config":{}}', CONFIG).to_json(),
                                     "layers": [repo.push_blob(base, LAYER).to_json()]}, "single")
-    return {"index": f"{image}@{index.digest}", "tag": f"{image}:multi", "single": f"{image}:single",
+    return {"index": f"{image}@{index.digest}", "shadowed": f"{image}:shadowed", "tag": f"{image}:multi", "single": f"{image}:single",
             "amd64": amd64["digest"], "arm64": arm64["digest"]}
 
 
@@ -95,6 +100,8 @@ def test_top_layer_wins_and_whiteouts_hide(pushed):
     assert read("/opt/data/new") == b"new"
     assert read("/usr/bin") is None and read("/nowhere") is None  # a directory is not a file
     assert registry_files.read_file(pushed["single"], "/app/api", "linux/amd64") == b"old api"
+    shadowed = lambda path: registry_files.read_file(pushed["shadowed"], path, "linux/amd64")  # noqa: E731
+    assert shadowed("/bin/own") == b"own" and shadowed("/bin/tool") is None and shadowed("/usr/bin/tool") == b"base tool"
 
 
 def test_hashes_stream_and_match_the_content(pushed):
