@@ -75,21 +75,22 @@ class Repository:
 
     @overload
     def _request(self, method: str, path: str, *, data: bytes | None = ..., headers: dict[str, Any] | None = ...,
-                 ok: tuple[int, ...] = ..., missing_ok: Literal[False] = ...) -> requests.Response: ...
+                 ok: tuple[int, ...] = ..., missing_ok: Literal[False] = ..., stream: bool = ...) -> requests.Response: ...
 
     @overload
     def _request(self, method: str, path: str, *, data: bytes | None = ..., headers: dict[str, Any] | None = ...,
-                 ok: tuple[int, ...] = ..., missing_ok: Literal[True]) -> requests.Response | None: ...
+                 ok: tuple[int, ...] = ..., missing_ok: Literal[True], stream: bool = ...) -> requests.Response | None: ...
 
     def _request(self, method: str, path: str, *, data: bytes | None = None, headers: dict[str, Any] | None = None,
-                 ok: tuple[int, ...] = (200,), missing_ok: bool = False) -> requests.Response | None:
+                 ok: tuple[int, ...] = (200,), missing_ok: bool = False, stream: bool = False) -> requests.Response | None:
         """The registry's answer; None for a 404 when `missing_ok`; RegistryError for any other
-        status outside `ok` or no answer."""
+        status outside `ok` or no answer.  With `stream` the body is left unread for the caller."""
         import requests  # imported by oras already
 
         url = path if path.startswith("http") else f"{self._base}/{path}"
         try:
-            response: requests.Response = self._client.do_request(url, method, data=data, headers=dict(headers or {}))
+            response: requests.Response = self._client.do_request(url, method, data=data, headers=dict(headers or {}),
+                                                                  stream=stream)
         except (requests.RequestException, ValueError, OSError) as exc:  # unreachable, bad answer, helper failed
             raise RegistryError(f"{self.host} did not answer {method} ({reason(exc)})") from None
         if missing_ok and response.status_code == 404:
@@ -128,6 +129,11 @@ class Repository:
         if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
             raise RegistryError(f"{self.host} served blob {digest[:19]} with other content")
         return body
+
+    def blob_stream(self, digest: str) -> requests.Response:
+        """The blob's answer with its body unread (`.raw`): a layer is hashed and untarred as it
+        arrives, never held whole.  The caller checks the digest and closes the response."""
+        return self._request("GET", f"blobs/{digest}", stream=True)
 
     def tags(self) -> list[str]:
         """Every tag of the repository (following `Link` pagination)."""

@@ -105,16 +105,21 @@ def _client_class() -> type:
             headers = dict(headers or {})
             if getattr(self.auth, "token", None) or getattr(self.auth, "_basic_auth", None):
                 headers.update(self.auth.get_auth_header())  # credentials known: skip the 401 round trip
-            response = self._send(method, url, data, headers)
+            response = self._send(method, url, data, headers, stream)
             if response.status_code not in (401, 403) or not (getattr(self.auth, "_basic_auth", None)
                                                                or hasattr(self.auth, "token")):
                 return response
             headers, changed = self.auth.authenticate_request(response, headers)
-            return self._send(method, url, data, headers) if changed else response
+            if not changed:
+                return response
+            response.close()
+            return self._send(method, url, data, headers, stream)
 
-        def _send(self, method: str, url: str, data: Any, headers: dict[str, str]) -> requests.Response:
-            response: requests.Response = self.session.request(method, url, data=data, headers=headers, verify=self._tls_verify,
-                                        timeout=TIMEOUT)
+        def _send(self, method: str, url: str, data: Any, headers: dict[str, str],
+                  stream: bool = False) -> requests.Response:
+            """One request; `stream` leaves the body unread (a layer is read as it arrives)."""
+            response: requests.Response = self.session.request(method, url, data=data, headers=headers,
+                                                               verify=self._tls_verify, timeout=TIMEOUT, stream=stream)
             return response
 
     return Client
