@@ -108,11 +108,8 @@ def deploy(req: DeployRequest) -> DeployResult:
     judged = {platform: _judge(req, p, past.for_target(req.target)[::-1], previous, detection, log, binary,
                                platform if len(targets) > 1 else "")
               for platform, binary in binaries.items()}
-    binary, (fresh, reason, proof) = binaries[targets[0]], judged[targets[0]]
-    stale = [platform for platform, verdict in judged.items() if verdict[0] is False]
-    if len(targets) > 1 and stale:
-        fresh, reason, proof = judged[stale[0]]
-        reason = f"{stale[0]}: {reason}"
+    fresh, reason, proof = _worst(judged)
+    binary = binaries[targets[0]]  # the record's `binary`: the first platform's
     per_platform = None if len(targets) == 1 else {
         platform: {**binaries[platform].to_json(), "fresh": verdict[0], "reason": verdict[1]}
         for platform, verdict in judged.items()}
@@ -123,8 +120,7 @@ def deploy(req: DeployRequest) -> DeployResult:
         "triggers": [c.path for c in detection.changed if c.binaries][:100],
         "binary": binary.to_json(), "fresh": fresh, "stale": fresh is False, "dirty": p.dirty,
         "evidence": {k: v for k, v in proof.to_json().items() if k in ("step", "ran", "not_compiled", "cause")},
-        **({"platforms": {k: {f: v[f] for f in ("path", "sha256", "name", "found_by")} for k, v in per_platform.items()}}
-           if per_platform else {}),
+        **({"platforms": {k: v.to_json() for k, v in binaries.items()}} if per_platform else {}),
     }
     published = history.publish(req.image, {**record, "reason": reason}, source=history.source_url(p.repo))
     record["record"] = published.record
@@ -154,6 +150,16 @@ def _judge(req: DeployRequest, p: Prepared, records: list[dict[str, Any]], previ
     if fresh is not False and proof.stale:  # no history needed: the build says cargo skipped a change
         fresh, reason = False, evidence.stale_reason(proof, name)
     return fresh, reason, proof
+
+
+def _worst(judged: dict[str, tuple[bool | None, str, evidence.BuildEvidence]]
+           ) -> tuple[bool | None, str, evidence.BuildEvidence]:
+    """One verdict for the deploy: the first stale platform's, named; else the first platform's."""
+    stale = next((platform for platform, verdict in judged.items() if verdict[0] is False), None)
+    if stale is None or len(judged) == 1:
+        return next(iter(judged.values()))
+    fresh, reason, proof = judged[stale]
+    return fresh, f"{stale}: {reason}", proof
 
 
 def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metadata: dict[str, Any]) -> image.BinaryFacts:

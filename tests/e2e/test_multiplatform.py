@@ -18,7 +18,7 @@ import pytest
 
 from freshbin import registry_files
 
-from ..conftest import commit_all, engine_name, in_ci, set_revision, unique_dummy, write
+from ..conftest import EXAMPLE, commit_all, engine_name, in_ci, set_revision, unique_dummy, write
 from .conftest import unique_image
 from .test_deploy import freshbin_deploy, ok_json
 from .test_verify import bump_worker_manifest, freshbin_verify
@@ -101,43 +101,28 @@ def test_two_platforms_deploy_an_index_hashed_per_platform_and_verify_fresh(cros
         assert result["reference"]["binary_sha256"] == deployed["platforms"][platform]["sha256"]
 
 
+def builder_stage(dockerfile: str, name: str, triple: str) -> str:
+    """The example Dockerfile's builder stage, run on the build platform, compiling for `triple`."""
+    text = (EXAMPLE / dockerfile).read_text()
+    stage = text[text.index("FROM ${BUILDER} AS builder"):text.index("FROM ${RUNTIME}")]
+    return (stage.replace("FROM ${BUILDER} AS builder", f"FROM --platform=$BUILDPLATFORM ${{BUILDER}} AS {name}")
+            .replace("cargo build --release", f"cargo build --release --target {triple}"))
+
+
 # The amd64 build is the team's fixed recipe; the arm64 build was added later by copying the old
-# hazardous recipe (only crates/*/src/lib.rs touched), so only target/aarch64-…/release holds the
+# hazardous one (only crates/*/src/lib.rs touched), so only target/aarch64-…/release holds the
 # pre-build's dummy worker whenever that pre-build runs after the checkout.
-DRIFTED = """\
-ARG BUILDER
-ARG RUNTIME
-FROM --platform=$BUILDPLATFORM ${BUILDER} AS base
-WORKDIR /app
-COPY Cargo.toml Cargo.lock ./
-COPY crates/greeting/Cargo.toml crates/greeting/Cargo.toml
-COPY crates/storage/pg/Cargo.toml crates/storage/pg/Cargo.toml
-COPY bin/api/Cargo.toml bin/api/Cargo.toml
-COPY bin/worker/Cargo.toml bin/worker/Cargo.toml
-RUN mkdir -p crates/greeting/src crates/storage/pg/src bin/api/src bin/worker/src \\
- && touch crates/greeting/src/lib.rs crates/storage/pg/src/lib.rs \\
- && echo 'fn main() { println!("dummy"); }' > bin/api/src/main.rs \\
- && echo 'fn main() { println!("dummy"); }' > bin/worker/src/main.rs
-
-FROM base AS build-amd64
-RUN cargo build --release --target x86_64-unknown-linux-gnu
-COPY crates crates
-COPY bin bin
-RUN find crates bin -name "*.rs" -exec touch {} + && cargo build --release --target x86_64-unknown-linux-gnu
-
-FROM base AS build-arm64
-RUN cargo build --release --target aarch64-unknown-linux-gnu
-COPY crates crates
-COPY bin bin
-RUN touch crates/*/src/lib.rs && cargo build --release --target aarch64-unknown-linux-gnu
-
-FROM ${RUNTIME} AS worker-amd64
-COPY --from=build-amd64 /app/target/x86_64-unknown-linux-gnu/release/worker /usr/local/bin/worker
-FROM ${RUNTIME} AS worker-arm64
-COPY --from=build-arm64 /app/target/aarch64-unknown-linux-gnu/release/worker /usr/local/bin/worker
-FROM worker-${TARGETARCH} AS worker
-ENTRYPOINT ["/usr/local/bin/worker"]
-"""
+DRIFTED = "".join([
+    "ARG BUILDER\nARG RUNTIME\n",
+    builder_stage("Dockerfile.fixed", "build-amd64", "x86_64-unknown-linux-gnu"),
+    builder_stage("Dockerfile", "build-arm64", "aarch64-unknown-linux-gnu"),
+    "FROM ${RUNTIME} AS worker-amd64\n"
+    "COPY --from=build-amd64 /app/target/x86_64-unknown-linux-gnu/release/worker /usr/local/bin/worker\n"
+    "FROM ${RUNTIME} AS worker-arm64\n"
+    "COPY --from=build-arm64 /app/target/aarch64-unknown-linux-gnu/release/worker /usr/local/bin/worker\n"
+    "FROM worker-${TARGETARCH} AS worker\n"
+    'ENTRYPOINT ["/usr/local/bin/worker"]\n',
+])
 
 
 def test_one_stale_platform_is_caught_and_named_by_deploy_and_verify(cross_engine, example_repo):
