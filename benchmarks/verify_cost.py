@@ -4,7 +4,7 @@ The how-to verifies by building cached and `--no-cache`, pushing both and compar
 Every measurement first commits a fresh one-line change in bin/ and (for verify) deploys it with
 `freshbin deploy`, untimed, so no row reuses another's layers.  Measures, never asserts.
 
-    python benchmarks/verify_cost.py [--runs 3] [--smoke] [--results DIR]
+    python benchmarks/verify_cost.py [--runs 3] [--warmup 1] [--smoke] [--results DIR]
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ that names a stale binary's cause without a second, `--no-cache`, build:
 * the compile step ran and cargo did not compile a changed package ("Compiling <name> …" is
   missing) → cargo judged the old (or dummy) artefacts fresh: the mtime cause.
 
-Format facts were read from real logs of BuildKit v0.8 (tests/data/buildlogs/).
+Format facts were read from real logs of BuildKit v0.8 (tests/data/buildlogs/) and, for the
+platform prefix of multi-platform builds, of Docker 26.1's BuildKit.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import re
 from dataclasses import dataclass, field
 
 _LINE = re.compile(r"^#(\d+) (.*)$")
-_HEADER = re.compile(r"^\[(?:(?P<stage>[^\]\s]+) +)?(?P<pos>\d+)/(?P<total>\d+)\] (?P<instruction>.+)$")
+# A multi-platform build prefixes the platform: `[linux/arm64 worker 1/1]`, and a stage built on
+# the build platform for another one `[linux/amd64->arm64 builder 12/12]` (stage names hold no "/").
+_HEADER = re.compile(r"^\[(?:(?P<platform>[^\]\s/]+/[^\]\s]+) +)?(?:(?P<stage>[^\]\s/]+) +)?"
+                     r"(?P<pos>\d+)/(?P<total>\d+)\] (?P<instruction>.+)$")
 _OUTPUT = re.compile(r"^\d+(?:\.\d+)? (?P<text>.*)$")
 # `Compiling name v1.2.3 (/app/crates/name)`: the parenthesised path marks a local (path) package.
 _COMPILING = re.compile(r"^\s*Compiling (?P<name>[A-Za-z0-9_-]+) v[^\s]+(?: \((?P<path>[^)]*)\))?")
@@ -33,6 +37,8 @@ class Step:
     stage: str | None  # None for [internal] steps
     position: int | None  # n of the header's n/m
     instruction: str  # as BuildKit shows it, e.g. "RUN cargo build --release"
+    platform: str | None = None  # the target platform of a multi-platform build's step
+    cross: bool = False  # headed `build->target`: built on one platform for another
     cached: bool = False
     done: bool = False
     error: bool = False
@@ -57,16 +63,26 @@ class BuildRecord:
     steps: tuple[Step, ...]
     readable: bool  # False: nothing in the text looked like BuildKit's plain progress
 
-    def compile_steps(self) -> list[Step]:
-        """Steps that run a real cargo compile (not a chef cook), in the order BuildKit listed them."""
-        return [s for s in self.steps if s.instruction.startswith("RUN ") and _CARGO_COMPILE.search(s.instruction)
-                and not _CHEF_COOK.search(s.instruction)]
+    def compile_steps(self, platform: str = "", stages: set[str] | None = None) -> list[Step]:
+        """Steps that run a real cargo compile (not a chef cook), in the order BuildKit listed them.
 
-    def final_compile(self, stage_order: list[str] | None = None) -> Step | None:
-        """The last cargo compile of the build: the step whose output ships.  `stage_order` (the
-        Dockerfile's stage names, first to last) ranks a `FROM deps AS builder` stage after `deps`."""
+        With `platform` (a multi-platform build): of the `stages` that platform's image needs,
+        the steps headed with that target platform; failing those, the ones built on the build
+        platform without naming a target (`[linux/amd64 build-arm64 4/4]`: a stage that uses no
+        TARGET* argument is one vertex, headed with the platform it runs on)."""
+        steps = [s for s in self.steps if s.instruction.startswith("RUN ") and _CARGO_COMPILE.search(s.instruction)
+                 and not _CHEF_COOK.search(s.instruction) and (stages is None or s.stage in stages)]
+        if not platform:
+            return steps
+        return [s for s in steps if s.platform == platform] or [s for s in steps if s.platform is None or not s.cross]
+
+    def final_compile(self, stage_order: list[str] | None = None, platform: str = "",
+                      stages: set[str] | None = None) -> Step | None:
+        """The last cargo compile of the build (of `platform`'s image, built from `stages`): the
+        step whose output ships.  `stage_order` (the Dockerfile's stage names, first to last)
+        ranks a `FROM deps AS builder` stage after `deps`."""
         rank = {name: i for i, name in enumerate(stage_order or [])}
-        steps = self.compile_steps()
+        steps = self.compile_steps(platform, stages)
         return max(steps, key=lambda s: (rank.get(s.stage or "", -1), s.position or 0, s.id)) if steps else None
 
 
@@ -81,7 +97,8 @@ def parse_plain(text: str) -> BuildRecord:
         header = _HEADER.match(rest)
         if header and step_id not in steps:
             steps[step_id] = Step(step_id, header.group("stage"), int(header.group("pos")),
-                                  " ".join(header.group("instruction").split()))
+                                  " ".join(header.group("instruction").split()),
+                                  target_platform(header.group("platform")), "->" in (header.group("platform") or ""))
             continue
         if step_id not in steps:
             if rest.startswith("["):  # [internal] load …: not a Dockerfile step
@@ -90,6 +107,14 @@ def parse_plain(text: str) -> BuildRecord:
         _apply(steps[step_id], rest)
     ordered = tuple(sorted(steps.values(), key=lambda s: s.id))
     return BuildRecord(ordered, readable=any(s.stage is not None for s in ordered))
+
+
+def target_platform(prefix: str | None) -> str | None:
+    """`linux/amd64->arm64` (built on amd64 for arm64) -> `linux/arm64`; `linux/arm64` as is."""
+    if not prefix:
+        return None
+    built_on, arrow, target = prefix.partition("->")
+    return f"{built_on.split('/', 1)[0]}/{target}" if arrow else built_on
 
 
 def _apply(step: Step, rest: str) -> None:

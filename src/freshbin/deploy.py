@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import buildx, evidence, history, image, ledger, registry_files, strategies
-from .detect import detect
+from . import buildx, evidence, history, image, ledger, platforms, registry_files, strategies
+from .detect import Detection, detect
 from .errors import EnvironmentProblem, UsageError
 from .freshness import judge_freshness, previous_json, same_binary_as_other_revision
 from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
@@ -51,6 +51,7 @@ class DeployResult:
     history: dict[str, Any] | None = None  # where the deploy record went in the registry (history.Published)
     evidence: dict[str, Any] | None = None  # what the build's own record says (evidence.BuildEvidence)
     notes: list[str] | None = None  # detect's notes (e.g. the previous deploy's commit is not in this clone)
+    platforms: dict[str, Any] | None = None  # several platforms: each one's binary and verdict
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +60,7 @@ class DeployResult:
 def deploy(req: DeployRequest) -> DeployResult:
     strategy = strategies.get(req.strategy)
     p = prepare(req)
+    targets = platforms.parse(req.platform)
     ref = f"{req.image}:{p.tag}"
     if not req.dry_run:
         ledger.check_writable(p.ledger_path)
@@ -69,6 +71,7 @@ def deploy(req: DeployRequest) -> DeployResult:
                                  tracked_tag=history.tracked(req.tracked_tag, p.tag, req.moving_tags))
         engine_probe = pool.submit(buildx.preflight, req.builder, req.docker_context)
         tag_probe = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
+        multi_probe = pool.submit(platforms.require_support, targets, req.builder, req.docker_context)
         past = past_probe.result()
         previous = past.previous(req.target)
         detection = detect(p.workspace, base_hint=previous["commit"] if previous else None, worktree=p.dirty,
@@ -76,6 +79,7 @@ def deploy(req: DeployRequest) -> DeployResult:
         engine = engine_probe.result()
         if tag_probe is not None:
             tag_probe.result()
+        multi_probe.result()
     situation = strategies.Situation(req, p, engine, detection)
     plan = strategy.cache_plan(situation)
     with ExitStack() as stack:
@@ -95,16 +99,20 @@ def deploy(req: DeployRequest) -> DeployResult:
                                 notes=list(detection.notes))
         metadata, log = buildx.build_logged(spec, stream=not req.quiet)
     digest = metadata["containerimage.digest"]
-    binary = _pushed_binary(req, p, ref, digest, metadata)
-    name = binary.name or Path(binary.path).name
-    proof = evidence.judge(log, detection, name, p.dockerfile)
-    fresh, reason = judge_freshness(previous, detection, binary)
-    if fresh is not False:
-        fresh, reason = same_binary_as_other_revision(p.workspace, req.image, req.target, list(req.watch),
-                                                      past.for_target(req.target)[::-1], p.commit, binary,
-                                                      (fresh, reason))
-    if fresh is not False and proof.stale:  # no history needed: the build says cargo skipped a change
-        fresh, reason = False, evidence.stale_reason(proof, name)
+    if len(targets) > 1:
+        binaries = platforms.pushed_binaries(f"{req.image}@{digest}", targets,
+                                             lambda platform, config: locate_binary(req, p, config, platform))
+        _check_served(ref, digest)
+    else:
+        binaries = {targets[0]: _pushed_binary(req, p, ref, digest, metadata)}
+    judged = {platform: _judge(req, p, past.for_target(req.target)[::-1], previous, detection, log, binary,
+                               platform if len(targets) > 1 else "")
+              for platform, binary in binaries.items()}
+    fresh, reason, proof = _worst(judged)
+    binary = binaries[targets[0]]  # the record's `binary`: the first platform's
+    per_platform = None if len(targets) == 1 else {
+        platform: {**binaries[platform].to_json(), "fresh": verdict[0], "reason": verdict[1]}
+        for platform, verdict in judged.items()}
     record = {
         "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "image": req.image, "tag": p.tag, "digest": digest, "commit": p.commit, "strategy": req.strategy,
@@ -112,6 +120,7 @@ def deploy(req: DeployRequest) -> DeployResult:
         "triggers": [c.path for c in detection.changed if c.binaries][:100],
         "binary": binary.to_json(), "fresh": fresh, "stale": fresh is False, "dirty": p.dirty,
         "evidence": {k: v for k, v in proof.to_json().items() if k in ("step", "ran", "not_compiled", "cause")},
+        **({"platforms": {k: v.to_json() for k, v in binaries.items()}} if per_platform else {}),
     }
     published = history.publish(req.image, {**record, "reason": reason}, source=history.source_url(p.repo))
     record["record"] = published.record
@@ -121,7 +130,36 @@ def deploy(req: DeployRequest) -> DeployResult:
         raise EnvironmentProblem(f"pushed {ref} ({digest}) but could not record it: {exc}") from exc
     return DeployResult(req.image, p.tag, digest, p.commit, req.strategy, plan.no_cache, binary.to_json(),
                         previous_json(previous), fresh, str(p.ledger_path), [command], plan.note, False, reason,
-                        asdict(published), proof.to_json(), list(detection.notes))
+                        asdict(published), proof.to_json(), list(detection.notes), per_platform)
+
+
+def _judge(req: DeployRequest, p: Prepared, records: list[dict[str, Any]], previous: dict[str, Any] | None,
+           detection: Detection, log: str, binary: image.BinaryFacts,
+           platform: str = "") -> tuple[bool | None, str, evidence.BuildEvidence]:
+    """Fresh or stale, why, and the build's own record: of one platform's binary when `platform`
+    is named (records are then seen from that platform: platforms.for_platform)."""
+    if platform:
+        previous = platforms.for_platform(previous, platform)
+        records = [r for r in (platforms.for_platform(r, platform) for r in records) if r]
+    name = binary.name or Path(binary.path).name
+    proof = evidence.judge(log, detection, name, p.dockerfile, platform, p.stage)
+    fresh, reason = judge_freshness(previous, detection, binary)
+    if fresh is not False:
+        fresh, reason = same_binary_as_other_revision(p.workspace, req.image, req.target, list(req.watch),
+                                                      records, p.commit, binary, (fresh, reason))
+    if fresh is not False and proof.stale:  # no history needed: the build says cargo skipped a change
+        fresh, reason = False, evidence.stale_reason(proof, name)
+    return fresh, reason, proof
+
+
+def _worst(judged: dict[str, tuple[bool | None, str, evidence.BuildEvidence]]
+           ) -> tuple[bool | None, str, evidence.BuildEvidence]:
+    """One verdict for the deploy: the first stale platform's, named; else the first platform's."""
+    stale = next((platform for platform, verdict in judged.items() if verdict[0] is False), None)
+    if stale is None or len(judged) == 1:
+        return next(iter(judged.values()))
+    fresh, reason, proof = judged[stale]
+    return fresh, f"{stale}: {reason}", proof
 
 
 def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metadata: dict[str, Any]) -> image.BinaryFacts:
@@ -140,10 +178,16 @@ def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metad
             remote = registry_files.open_image(f"{req.image}@{digest}", req.platform)
             binary = image.registry_binary(remote, locate_binary(req, p, remote.config.get("config") or {}))
         served = served_probe.result()
+    _check_served(ref, digest, served)
+    return binary
+
+
+def _check_served(ref: str, digest: str, served: str | None = None) -> None:
+    """The registry must serve the pushed digest under the tag."""
+    served = served or buildx.registry_digest(ref)
     if served != digest:
         raise EnvironmentProblem(f"the registry serves {served} for {ref}, not the pushed {digest}; "
                                  "another deploy moved the tag")
-    return binary
 
 
 def _check_tag(req: DeployRequest, ref: str, commit: str) -> None:

@@ -108,6 +108,21 @@ class Dockerfile:
     def stage(self, ref: str | None) -> Stage | None:
         return next((s for s in self.stages if s.refers_to(ref)), None)
 
+    def needed(self, stage: Stage) -> set[str]:
+        """Names of the stages building `stage` needs: its FROM chain and every `COPY --from`
+        stage, transitively (what BuildKit builds for it)."""
+        seen: set[str] = set()
+        todo = [stage]
+        while todo:
+            for st in self.chain(todo.pop()):
+                if st.name in seen:
+                    continue
+                seen.add(st.name)
+                sources = (copy_of(ins) for ins in st.instructions)
+                todo += [found for c in sources if c is not None and c.from_stage
+                         for found in [self.stage(c.from_stage)] if found is not None]
+        return seen
+
     def chain(self, stage: Stage) -> list[Stage]:
         """`stage` and the stages it is built FROM, oldest first."""
         out = [stage]
@@ -162,6 +177,16 @@ def parse_text(text: str, path: Path = Path("Dockerfile"), build_args: Mapping[s
     return Dockerfile(Path(path), text, tuple(_stages(parsed, dict(build_args or {}))))
 
 
+# BuildKit's platform arguments: defined in the global scope without an ARG (a FROM line sees
+# them; a stage sees them after `ARG TARGETARCH`), when the caller knows the platform.
+AUTOMATIC_ARGS = ("TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
+                  "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT")
+
+
+def _automatic(build_args: dict[str, str]) -> dict[str, str]:
+    return {key: build_args[key] for key in AUTOMATIC_ARGS if key in build_args}
+
+
 def _stages(parsed: Any, build_args: dict[str, str]) -> list[Stage]:
     global_args: dict[str, str] = {}
     stages: list[Stage] = []
@@ -171,7 +196,7 @@ def _stages(parsed: Any, build_args: dict[str, str]) -> list[Stage]:
         cmd = c.cmd.upper()
         if cmd == "FROM":
             words = list(c.value)
-            base = substitute(words[0], global_args) if words else ""
+            base = substitute(words[0], {**_automatic(build_args), **global_args}) if words else ""
             name = words[2] if len(words) >= 3 and words[1].upper() == "AS" else str(len(stages))
             parent = next((s for s in stages if s.name == base), None)
             stages.append(Stage(len(stages), name, base, c.start_line))

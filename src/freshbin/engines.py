@@ -9,6 +9,9 @@ relies on is probed with a tiny build (`FROM scratch`, one copied file, no base 
                 `rewrite-timestamp=true`, the copied file's mtime moved in between: the same
                 manifest digest means the engine pins every timestamp (measured: Docker 26.1
                 yes on both stores; Docker 20.10 / BuildKit v0.8 no)
+  multi_platform a `--platform linux/amd64,linux/arm64` build of `FROM scratch` to the cache only:
+                the `docker` driver refuses it unless the image store is containerd's
+                (measured: Docker 26.1 containerd store yes; 26.1 classic and 20.10 no)
 
 The answer is cached per engine (socket or context, server version, builder) for a day, in
 $XDG_CACHE_HOME/freshbin/engines.json, because a probe costs two builds (about 2 s).
@@ -30,6 +33,7 @@ from typing import Any
 from . import runner
 
 CACHE_SECONDS = 24 * 3600
+PROBES = "oci_rewrite,multi_platform"  # in the cache key: a new probe is never answered by an old entry
 # SOURCE_DATE_EPOCH for pinned builds: earlier than any layer a cache can hold (see verify._builds).
 PINNED_EPOCH = 1
 
@@ -47,6 +51,7 @@ class Behaviour:
     store: ImageStore
     oci_rewrite: bool  # two no-cache OCI builds with rewrite-timestamp have one digest
     note: str
+    multi_platform: bool = False  # one build may produce an image index of several platforms
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,16 +65,19 @@ def behaviour(builder: str = "", docker_context: str = "") -> Behaviour:
     server, _, status = info.stdout.strip().partition("|")
     store = ImageStore.CONTAINERD if "io.containerd.snapshotter" in status else ImageStore.CLASSIC
     key = hashlib.sha256(json.dumps([os.environ.get("DOCKER_HOST", ""), os.environ.get("DOCKER_CONTEXT", ""),
-                                     server, store, builder, docker_context]).encode()).hexdigest()[:16]
+                                     server, store, builder, docker_context, PROBES]).encode()).hexdigest()[:16]
     cached = _cache_read(key)
     if cached is not None:
         return cached
-    rewrite = probe_oci_rewrite(builder, docker_context)
+    with ThreadPoolExecutor(2) as pool:
+        rewrite_probe = pool.submit(probe_oci_rewrite, builder, docker_context)
+        multi = probe_multi_platform(builder, docker_context)
+        rewrite = rewrite_probe.result()
     note = (f"Docker {server}, {store} image store: the OCI exporter pins timestamps (rewrite-timestamp), so two "
             "builds of one commit have one digest" if rewrite else
             f"Docker {server}, {store} image store: two builds of one commit get different digests "
             "(no working rewrite-timestamp), so files and binaries are compared instead")
-    found = Behaviour(server, store, rewrite, note)
+    found = Behaviour(server, store, rewrite, note, multi)
     _cache_write(key, found)
     return found
 
@@ -89,6 +97,15 @@ def probe_oci_rewrite(builder: str = "", docker_context: str = "") -> bool:
         with ThreadPoolExecutor(2) as pool:
             digests = list(pool.map(lambda ctx: _oci_digest(ctx, builder, docker_context), contexts))
     return digests[0] is not None and digests[0] == digests[1]
+
+
+def probe_multi_platform(builder: str = "", docker_context: str = "") -> bool:
+    """Does the builder build two platforms at once?  A `FROM scratch` build to the cache only."""
+    with tempfile.TemporaryDirectory(prefix="freshbin-probe-") as tmp:
+        (Path(tmp) / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /probe\n")
+        argv = [*runner.docker(docker_context), "buildx", "build", *(["--builder", builder] if builder else []),
+                "--platform", "linux/amd64,linux/arm64", "--output", "type=cacheonly", "--progress", "quiet", tmp]
+        return runner.run(argv, check=False, timeout=300).returncode == 0
 
 
 def _oci_digest(ctx: Path, builder: str, docker_context: str) -> str | None:

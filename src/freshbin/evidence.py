@@ -18,6 +18,7 @@ from .buildlog import parse_plain
 from .detect import WORKSPACE_PACKAGE, ChangeKind, Detection
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import FreshbinError
+from .platforms import target_args
 from .verdicts import Cause
 
 
@@ -41,18 +42,20 @@ class BuildEvidence:
         return asdict(self)
 
 
-def judge(log: str, detection: Detection, binary_name: str, dockerfile: Path) -> BuildEvidence:
-    """What the build's record says about the packages that changed and reach `binary_name`."""
+def judge(log: str, detection: Detection, binary_name: str, dockerfile: Path, platform: str = "",
+          target: str = "") -> BuildEvidence:
+    """What the build's record says about the packages that changed and reach `binary_name` (in
+    `platform`'s image of a multi-platform build: the stages `target` needs for that platform)."""
     record = parse_plain(log)
     if not record.readable:
         return BuildEvidence(False, note="the build's record could not be read (progress format unknown); "
                                          "freshness is judged from the deploy history only")
     changed = sorted({c.package for c in detection.changed if c.kind == ChangeKind.SOURCE and c.package
                       and c.package != WORKSPACE_PACKAGE and binary_name in c.binaries})
-    step = record.final_compile(_stage_order(dockerfile))
+    step = record.final_compile(_stage_order(dockerfile), platform, _needed(dockerfile, target, platform))
     if step is None:
         return BuildEvidence(True, changed=changed, note="no cargo compile step in the build's record")
-    header = f"[{step.stage} {step.position}] {step.instruction}"[:200]
+    header = f"[{f'{step.platform} ' if step.platform else ''}{step.stage} {step.position}] {step.instruction}"[:200]
     compiled = sorted(step.compiled())
     if not step.ran:
         return BuildEvidence(True, header, False, compiled, changed,
@@ -69,6 +72,18 @@ def stale_reason(evidence: BuildEvidence, binary_name: str) -> str:
             f"{binary_name}, but the build's compile step ({evidence.step}) did not compile "
             f"{'it' if len(evidence.not_compiled) == 1 else 'them'}: {evidence.cause} — cargo kept older (or "
             "dummy) artefacts; run `freshbin doctor` and deploy with --strategy guard")
+
+
+def _needed(dockerfile: Path, target: str, platform: str) -> set[str] | None:
+    """The stages `platform`'s image of `target` is built from (TARGETARCH… resolved); None: all."""
+    if not platform:
+        return None
+    try:
+        df = parse_dockerfile(dockerfile, target_args(platform))
+    except FreshbinError:
+        return None
+    stage = df.stage(target) if target else (df.stages[-1] if df.stages else None)
+    return df.needed(stage) if stage is not None else None
 
 
 def _stage_order(dockerfile: Path) -> list[str]:

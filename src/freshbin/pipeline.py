@@ -11,7 +11,7 @@ from typing import Any
 
 import git
 
-from . import gitio, refs, shipped
+from . import gitio, platforms, refs, shipped
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import GitError, UsageError, WorkspaceError
 from .workspace import load_workspace
@@ -88,14 +88,17 @@ def revision_labels(commit: str) -> dict[str, str]:
     }
 
 
-def locate_binary(req: BuildRequest, p: Prepared, config: dict[str, Any]) -> shipped.BinaryLocation:
-    """Where the shipped binary is in an image built from this request (see shipped.py)."""
+def locate_binary(req: BuildRequest, p: Prepared, config: dict[str, Any],
+                  platform: str = "") -> shipped.BinaryLocation:
+    """Where the shipped binary is in the `platform` image (default: the request's one platform)
+    built from this request (see shipped.py); the platform's TARGETARCH… resolve the Dockerfile."""
     try:
         binaries = frozenset(load_workspace(p.workspace).all_binaries())
     except WorkspaceError:
         binaries = frozenset()
+    args = {**platforms.target_args(platform or req.platform), **req.build_args}
     return shipped.locate(config, override=req.binary_path, dockerfile=p.dockerfile, target=p.stage,
-                          binaries=binaries, build_args=dict(req.build_args))
+                          binaries=binaries, build_args=args)
 
 
 def _repo_relative(repo: git.Repo, path: Path) -> tuple[str, ...]:

@@ -87,6 +87,9 @@ def deploy_table(result: DeployResult) -> str:
         ("no-cache", "yes" if result.no_cache else "no"),
         ("digest", result.digest or "(dry run)"),
         ("binary", f"{result.binary['path']} {result.binary['sha256'][:16]}" if result.binary else ""),
+        *((f"  {platform}", f"{facts['sha256'][:16]} "
+           + {True: "fresh", False: paint("STALE", "red"), None: "n/a"}[facts.get("fresh")])
+          for platform, facts in (result.platforms or {}).items()),
         ("previous", f"{(previous.get('commit') or '')[:12]} {(previous.get('binary_sha256') or '')[:16]}"),
         ("fresh", {True: "yes", False: paint("NO — STALE", "red"), None: "n/a (first deploy)"}[result.fresh]),
         ("ledger", result.ledger),

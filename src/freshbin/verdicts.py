@@ -6,7 +6,7 @@ always did, and code compares members, not free text.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -73,6 +73,7 @@ class VerifyResult:
     sides: dict[str, Side]
     differing_files: list[dict[str, Any]]
     notes: list[str]
+    platforms: dict[str, VerifyResult] | None = None  # several platforms: each one's own result
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,6 +82,8 @@ class VerifyResult:
             **{name: (side.to_json() if side else None)
                for name, side in ((n, self.sides.get(n)) for n in ("cached", "nocache", "reference", "deployed"))},
             "differing_files": self.differing_files, "notes": self.notes,
+            **({"platforms": {name: result.to_json() for name, result in self.platforms.items()}}
+               if self.platforms else {}),
         }
 
 
@@ -99,6 +102,20 @@ def judge(checks: list[Check], sides: dict[str, Side], quick: bool) -> tuple[Ver
     if sides["nocache"].binary_sha256 == reference:  # built whenever subject != reference
         return Verdict.STALE, Cause.CACHE
     return Verdict.STALE, Cause.MTIME
+
+
+def merge_platforms(results: dict[str, VerifyResult]) -> VerifyResult:
+    """One result for several platforms: stale when any platform is (its cause, its images and
+    files), else inconclusive when any is, else fresh; checks and notes name their platform."""
+    order = [Verdict.STALE, Verdict.INCONCLUSIVE, Verdict.FRESH]
+    worst = min(results, key=lambda name: order.index(results[name].verdict))
+    chosen = results[worst]
+    checks = [replace(c, name=f"{name}: {c.name}") for name, r in results.items() for c in r.checks]
+    notes = list(dict.fromkeys(f"{name}: {n}" for name, r in results.items() for n in r.notes))
+    if chosen.verdict is Verdict.STALE:
+        notes.append(f"stale on {', '.join(n for n, r in results.items() if r.verdict is Verdict.STALE)}")
+    return VerifyResult(chosen.verdict, chosen.cause, chosen.commit, chosen.target, chosen.quick, checks,
+                        chosen.sides, chosen.differing_files, notes, dict(results))
 
 
 def exit_code(result: VerifyResult) -> int:

@@ -15,6 +15,9 @@ no-cache build and the reference:
   subject != reference, no-cache != reference stale, cause "cargo mtime freshness"
                                               (`--no-cache` does not; `invoke doctor --fix` does)
 `quick` builds nothing: the deploy history (registry and ledger), the registry's tag and the deployed binary.
+Several platforms (`--platform linux/amd64,linux/arm64`): each is verified on its own — its
+binary in the deployed index read through the registry, its builds single-platform — and the
+verdict is the worst of them, naming the platform (verdicts.merge_platforms).
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import replace
 
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import buildx, engines, image, registry_files, runner
+from . import buildx, engines, image, platforms, registry_files, runner
 from . import strategies
 from .freshness import judge_freshness
 from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
@@ -35,7 +39,8 @@ from .detect import detect
 from .errors import EnvironmentProblem, GitError
 from .history import load as load_history
 from .layers import FileEntry, differing, image_files, oci_image
-from .verdicts import DIGEST_CHECK, Cause, Check, Side, Verdict, VerifyResult, exit_code, judge, short as _short
+from .verdicts import (DIGEST_CHECK, Cause, Check, Side, Verdict, VerifyResult, exit_code, judge, merge_platforms,
+                       short as _short)
 
 __all__ = ["Cause", "Check", "Side", "Verdict", "VerifyResult", "exit_code", "judge", "verify"]
 from .shipped import BinaryLocation
@@ -46,7 +51,15 @@ LOCAL_REPOSITORY = "localhost/freshbin-verify"
 REFERENCE_STRATEGY = "guard"  # the mtime-proof build whose binary is the truth
 
 
-def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cache_build: bool = False) -> VerifyResult:
+def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cache_build: bool = False,
+           through_registry: bool = False) -> VerifyResult:
+    """`through_registry`: read the deployed image's `req.platform` image from the registry (one
+    platform of an index, which the local store may hold only for the host's platform)."""
+    targets = platforms.parse(req.platform)
+    if len(targets) > 1:
+        return merge_platforms({platform: verify(replace(req, platform=platform), quick=quick, push=push,
+                                                 no_cache_build=no_cache_build, through_registry=True)
+                                for platform in targets})
     p = prepare(req, image_required=quick or push)
     notes: list[str] = []
     checks: list[Check] = []
@@ -60,7 +73,7 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
 
     with ExitStack() as cleanup:
         if req.image and tag:
-            sides["deployed"] = _deployed_side(req, tag, locator)
+            sides["deployed"] = _deployed_side(req, tag, locator, through_registry)
             checks += _deployed_checks(req, p, sides["deployed"], history, quick)
         elif quick:
             notes.append(f"nothing deployed to check: no deploy record (registry or ledger) for {req.image} "
@@ -80,20 +93,22 @@ def _deployed_history(req: BuildRequest, p: Prepared) -> list[dict[str, Any]]:
     the deploy to verify."""
     if not req.image:
         return []
-    history = load_history(req.image, p.ledger_path).for_target(req.target)[::-1]
+    history = [r for r in (platforms.for_platform(r, req.platform)
+                           for r in load_history(req.image, p.ledger_path).for_target(req.target)[::-1]) if r]
     if req.tag:
         while history and history[-1].get("tag") != req.tag:
             history.pop()
     return history
 
 
-def _deployed_side(req: BuildRequest, tag: str, locator: Locator) -> Side:
+def _deployed_side(req: BuildRequest, tag: str, locator: Locator, through_registry: bool = False) -> Side:
     """The deployed image: from the local store when it is there, else through the registry (the
-    local engine never gets it: built on another context, or deployed from another machine)."""
+    local engine never gets it: built on another context, deployed from another machine, or one
+    platform of an index that the local store holds only for the host's platform)."""
     ref = f"{req.image}:{tag}"
     digest = buildx.registry_digest(ref)
     local = f"{req.image}@{digest}"
-    if not req.docker_context and image.is_local(local):
+    if not through_registry and not req.docker_context and image.is_local(local):
         return _inspect_side(Side("deployed", ref, digest), local, locator)
     remote = registry_files.open_image(local, req.platform)
     return _side_from(Side("deployed", ref, digest), remote.config.get("config") or {},

@@ -74,3 +74,37 @@ def test_the_deps_stage_ranks_before_the_builder_stage():
         "#6 [builder 2/3] RUN cargo build --release", "#6 0.1    Finished release", "#6 DONE 1.0s",
     ])
     assert parse_plain(log).final_compile(["deps", "builder", "runtime"]).id == 6
+
+
+CROSS_DOCKERFILE = EXAMPLE_DOCKERFILE.with_name("Dockerfile.cross")
+
+
+def test_a_two_platform_cross_build_is_read_per_target_platform():
+    # Docker 26.1, examples/workspace/Dockerfile.cross, --platform linux/amd64,linux/arm64: the
+    # builder runs on amd64 for both; its arm64 steps are headed `[linux/amd64->arm64 builder …]`.
+    record = parse_plain((LOGS / "v26-cross-two-platforms.log").read_text())
+    assert record.readable
+    amd64, arm64 = record.final_compile(["builder"], "linux/amd64"), record.final_compile(["builder"], "linux/arm64")
+    assert (amd64.platform, amd64.cross, arm64.platform, arm64.cross) == ("linux/amd64", False, "linux/arm64", True)
+    assert amd64.id != arm64.id and amd64.position == arm64.position == 12
+    assert arm64.compiled() == amd64.compiled() == {"greeting", "worker", "storage-pg", "api"}
+    copy = next(s for s in record.steps if s.stage == "worker-arm64")
+    assert copy.platform == "linux/arm64" and "aarch64-unknown-linux-gnu" in copy.instruction
+
+
+def test_a_stage_without_target_arguments_is_headed_with_the_build_platform_only():
+    # Such a stage is one vertex whatever the target: `[linux/amd64 build-arm64 …]` builds arm64's
+    # binary; the stages the platform's image needs say whose it is.
+    log = "\n".join([
+        "#7 [linux/amd64 build-amd64 3/3] RUN cargo build --release --target x86_64-unknown-linux-gnu",
+        "#7 1.0    Compiling worker v0.1.0 (/app/bin/worker)",
+        "#7 DONE 2.0s",
+        "#8 [linux/amd64 build-arm64 3/3] RUN cargo build --release --target aarch64-unknown-linux-gnu",
+        "#8 1.0    Compiling greeting v0.1.0 (/app/crates/greeting)",
+        "#8 DONE 2.0s",
+        "#9 [linux/arm64 worker-arm64 1/1] COPY --from=build-arm64 /app/target/aarch64-unknown-linux-gnu/release/worker /w",
+    ])
+    record = parse_plain(log)
+    arm64 = record.final_compile(platform="linux/arm64", stages={"base", "build-arm64", "worker-arm64", "worker"})
+    amd64 = record.final_compile(platform="linux/amd64", stages={"base", "build-amd64", "worker-amd64", "worker"})
+    assert (arm64.id, arm64.compiled(), amd64.id) == (8, {"greeting"}, 7)

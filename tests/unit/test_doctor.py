@@ -63,6 +63,9 @@ VARIANTS = {
     # no --target: the builder image's cargo config may set one (ekidd/rust-musl-builder does; corpus 11)
     "triple dir without --target": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/x86_64-unknown-linux-gnu/release/api /a\n", set()),
     "debug dir for a release build": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/debug/api /a\n", {"FB007"}),
+    # the cross pattern: TARGETARCH mapped to a triple in the build; each platform copies its own
+    "computed --target, triple dirs": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release --target \"$(cat /rust-target)\"\nFROM x AS api-arm64\nCOPY --from=builder /app/target/aarch64-unknown-linux-gnu/release/api /a\n", set()),
+    "computed --target, debug dir": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release --target \"$(cat /rust-target)\"\nFROM x AS api-arm64\nCOPY --from=builder /app/target/aarch64-unknown-linux-gnu/debug/api /a\n", {"FB007"}),
     "musl target, right dir": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release --target x86_64-unknown-linux-musl\nFROM x AS api\nCOPY --from=builder /app/target/x86_64-unknown-linux-musl/release/api /a\n", set()),
     "suppressed": (HEAD + COPY_SRC + "# freshbin ignore=FB001\nRUN touch crates/*/src/lib.rs && cargo build --release\n" + FINAL, {"FB006"}),
     "ARG substitution in COPY": ("ARG SRC=crates\n" + HEAD + "ARG SRC\nCOPY ${SRC} ${SRC}\nCOPY bin bin\nRUN touch crates/*/src/lib.rs && cargo build --release\n" + FINAL, {"FB001", "FB006"}),

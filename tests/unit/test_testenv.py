@@ -23,6 +23,13 @@ def test_unknown_action_is_usage_exit_2():
     assert proc.returncode == 2 and "usage:" in proc.stderr
 
 
-def test_no_mirror_host_is_written_in_the_script():
-    text = SCRIPT.read_text()
+@pytest.mark.parametrize("script", sorted(SCRIPT.parent.glob("*.sh")), ids=lambda p: p.name)
+def test_no_mirror_host_is_written_in_the_scripts(script):
+    text = script.read_text()
     assert "http://" not in text.replace("http://$REGISTRY_ADDR", "")
+    assert "debian.org" not in text
+
+
+def test_cross_image_without_the_containerd_store_refuses_a_classic_engine_26():
+    proc = subprocess.run(["bash", str(SCRIPT), "cross-image", "--containerd-store"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "--containerd-store needs --engine 26" in proc.stderr

@@ -8,6 +8,9 @@
 #                              stop only what `up` started (by pid file)
 #   scripts/testenv.sh status  print what is installed and running, engine by engine
 #   scripts/testenv.sh deps-image   build localhost/rust-builder-deps:bookworm (benchmarks)
+#   scripts/testenv.sh cross-image [--engine 26 --containerd-store]
+#                              build localhost/rust-builder-cross:bookworm (cargo for aarch64) and
+#                              with --engine 26 --containerd-store a linux/arm64 runtime (cross.sh)
 #
 # Why a script and not Python: it must run before the kit (and its Python deps) is installed,
 # both on a developer's machine and on a fresh CI machine.  Exit codes: 0 ok, 2 environment
@@ -22,6 +25,7 @@ REGISTRY_ADDR=${FRESHBIN_REGISTRY_ADDR:-127.0.0.1:5000}
 BUILDER_IMAGE=localhost/rust-builder:bookworm
 RUNTIME_IMAGE=localhost/rust-runtime:bookworm
 DEPS_IMAGE=localhost/rust-builder-deps:bookworm
+CROSS_IMAGE=localhost/rust-builder-cross:bookworm
 SUITE=bookworm
 # Crate sources from Debian, used by the benchmark workload (see benchmarks/README.md).
 DEPS_CRATES="librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-regex-dev librust-clap-dev librust-tokio-dev"
@@ -72,8 +76,10 @@ have_buildx() { docker buildx version >/dev/null 2>&1; }
 
 # apt options for a throwaway sources/lists/archives dir under TMP, on SUITE of this machine's mirror:
 # packages of another suite without touching the system's apt configuration.  Sets APT_OPTS.
+# Further arguments are foreign architectures (e.g. arm64) whose package lists are read too.
 private_apt() {
-    local tmp=$1 suite=$2 mirror
+    local tmp=$1 suite=$2 mirror arch
+    shift 2
     mirror=$(debian_mirror)
     chmod 755 "$tmp"  # apt drops to the _apt user for downloads
     mkdir -p "$tmp/lists/partial" "$tmp/archives/partial" "$tmp/parts"
@@ -83,6 +89,10 @@ private_apt() {
     APT_OPTS=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$tmp/parts"
               -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache::Archives=$tmp/archives"
               -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")
+    if [ $# -gt 0 ]; then
+        APT_OPTS+=(-o "APT::Architectures::=$(dpkg --print-architecture)")
+        for arch in "$@"; do APT_OPTS+=(-o "APT::Architectures::=$arch"); done
+    fi
     apt-get "${APT_OPTS[@]}" update -qq || die "apt-get update for $suite failed"
 }
 
@@ -234,14 +244,15 @@ stop_pidfile() {
     rm -f "$pidfile"
 }
 
-# The second engine (Docker 26 from Debian 13) lives in engine26.sh beside this file.
-engine26_lib() {
+# A library beside this file (engine26.sh: the second engine; cross.sh: the arm64 images).
+source_lib() {
     local lib
-    lib="$(dirname "${BASH_SOURCE[0]}")/engine26.sh"
-    [ -f "$lib" ] || die "engine26.sh is missing beside $0; run the script from its directory in the package"
-    # shellcheck source=engine26.sh
+    lib="$(dirname "${BASH_SOURCE[0]}")/$1"
+    [ -f "$lib" ] || die "$1 is missing beside $0; run the script from its directory in the package"
+    # shellcheck disable=SC1090
     . "$lib"
 }
+engine26_lib() { source_lib engine26.sh; }
 
 cmd_up() {
     require_root_debian
@@ -305,5 +316,6 @@ case "$ACTION" in
     down) cmd_down ;;
     status) cmd_status ;;
     deps-image) require_root_debian; start_dockerd; build_deps_image ;;
-    *) echo "usage: $0 up|down|status|deps-image [--engine 26 [--containerd-store]]" >&2; exit 2 ;;
+    cross-image) require_root_debian; start_dockerd; source_lib cross.sh; cross_up ;;
+    *) echo "usage: $0 up|down|status|deps-image|cross-image [--engine 26 [--containerd-store]]" >&2; exit 2 ;;
 esac

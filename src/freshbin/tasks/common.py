@@ -19,7 +19,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 BUILD_HELP = {
-    "platform": "buildx --platform (default linux/amd64)",
+    "platform": "buildx --platform (default linux/amd64); several, comma-separated, deploy an image index "
+                "(engines that build them at once: the containerd image store)",
     "dockerfile": "Dockerfile, relative to the workspace (default Dockerfile)",
     "context": "build context, relative to the workspace (default .)",
     "builder": "buildx builder (default: the current one)",

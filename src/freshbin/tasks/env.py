@@ -60,4 +60,13 @@ def deps_image(c: Context) -> None:
         raise Exit(code=code)
 
 
-ns = Collection("env", up, down, status, deps_image)
+@task(name="cross-image", help=ENGINE_HELP)
+def cross_image(c: Context, engine: str = "", containerd_store: bool = False) -> None:
+    """Build localhost/rust-builder-cross:bookworm (cargo for aarch64); with --engine 26 --containerd-store
+    also the linux/arm64 and two-platform runtimes in that daemon (multi-platform deploys)."""
+    code = _script("cross-image", engine, containerd_store)
+    if code:
+        raise Exit(code=code)
+
+
+ns = Collection("env", up, down, status, deps_image, cross_image)

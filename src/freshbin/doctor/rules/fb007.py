@@ -27,7 +27,9 @@ def problems(project: Project, analysis: Analysis, shipped: ShippedBinary, names
     if same_dir and not produced:
         triples = {c.triple for c in same_dir}
         profiles = {c.profile for c in same_dir}
-        if shipped.triple not in triples and None not in triples:  # no --target: the image's config may set one
+        # no --target: the image's config may set one; a computed one (`--target "$(cat /triple)"`,
+        # read as `*`: TARGETARCH mapped in the build) may be any
+        if shipped.triple not in triples and None not in triples and not any("*" in t for t in triples if t):
             built = ", ".join(sorted(f"--target {t}" if t else "no --target" for t in triples))
             found.append(f"the build runs with {built}, so cargo writes "
                          f"{' or '.join(sorted(f'target/{t}/' if t else 'target/<profile>/' for t in triples))}")
