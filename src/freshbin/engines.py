@@ -30,7 +30,7 @@ from typing import Any
 from . import runner
 
 CACHE_SECONDS = 24 * 3600
-# SOURCE_DATE_EPOCH for pinned builds: earlier than any layer a cache can hold (see verify._builds).
+# SOURCE_DATE_EPOCH for pinned builds: earlier than any layer a cache can hold (see verify_builds.builds).
 PINNED_EPOCH = 1
 
 
