@@ -83,12 +83,12 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
 def _cross_check(named: NamedCause, sides: dict[str, Side], notes: list[str]) -> Check:
     """Does the how-to's --no-cache build behave as the named cause says it would?"""
     fixes = sides["nocache"].binary_sha256 == sides["reference"].binary_sha256
-    said = "--no-cache fixes it" if named.no_cache_fixes else "--no-cache does not fix it"
+    said = "no-cache fixes" if named.no_cache_fixes else "no-cache does not fix"
     agrees = fixes == named.no_cache_fixes
     if not agrees:
-        notes.append(f"the --no-cache build disagrees with the record's cause ({named.cause}: {said}); "
+        notes.append(f"the --no-cache build disagrees with the record's cause ({named.cause}: {said} it); "
                      "report it with both build logs")
-    return Check(f"cross-check: {named.cause}", said, "--no-cache fixes it" if fixes else "--no-cache does not fix it",
+    return Check(f"cross-check: {named.cause}", said, "no-cache fixes" if fixes else "no-cache does not fix",
                  agrees, False)
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import buildx, cause, engines, ignored_inputs, image, layer_reader, runner, strategies
+from . import buildx, cause, engines, gitio, ignored_inputs, image, layer_reader, runner, strategies
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import EnvironmentProblem
 from .layers import FileEntry, differing, image_files, oci_image
@@ -86,7 +86,7 @@ def builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, al
     plan = guard.cache_plan(situation)
     ctx = guard.context(situation, cleanup, dry_run=False)
     ignore_path, out.dropped = ignored_inputs.dropped_inputs(
-        ctx.dockerfile, ctx.path, ignored_inputs.tracked_under(p.repo, p.commit, p.workspace, p.workspace / req.context))
+        ctx.dockerfile, ctx.path, ignored_inputs.tracked_under(p.repo, p.commit, gitio.work_tree(p.repo), p.workspace / req.context))
     if ignore_path is not None and out.dropped:
         ignored_inputs.reinclude(ignore_path, out.dropped)
         notes.append(f"reference build: re-included {len(out.dropped)} tracked cargo input(s) that "

@@ -12,6 +12,7 @@ import pytest
 from ..conftest import FRESHBIN, commit_all, set_revision, unique_dummy, write
 from .conftest import BUILD_ARGS, buildx_push, reproducible_digests, run_image, unique_image
 from .test_deploy import freshbin_deploy, ok_json
+from .test_hazard import COPY_ALL, PINNED_MTIME
 
 pytestmark = pytest.mark.e2e
 
@@ -126,21 +127,9 @@ def test_cache_mount_keeping_an_old_binary_is_stale(engine, example_repo):
     assert crossed["nocache"]["binary_sha256"] == crossed["reference"]["binary_sha256"] != crossed["deployed"]["binary_sha256"]
 
 
-IGNORE_DOCKERFILE = """ARG BUILDER=rust:1-bookworm
-ARG RUNTIME=debian:bookworm-slim
-FROM ${BUILDER} AS builder
-WORKDIR /app
-COPY . .
-RUN cargo build --release
-FROM ${RUNTIME} AS worker
-COPY --from=builder /app/target/release/worker /usr/local/bin/worker
-ENTRYPOINT ["/usr/local/bin/worker"]
-"""
-
-
 def test_a_rustflags_change_the_ignore_file_drops_is_stale_with_its_pattern(engine, example_repo):
     image = unique_image("verify-ignore")
-    write(example_repo / "Dockerfile.ignore", IGNORE_DOCKERFILE)
+    write(example_repo / "Dockerfile.ignore", COPY_ALL)
     ignore = example_repo / ".dockerignore"
     ignore.write_text(ignore.read_text() + ".*\n")
     set_revision(example_repo, "worker", f"ignore-{uuid.uuid4().hex[:8]}")
@@ -161,6 +150,33 @@ def test_a_rustflags_change_the_ignore_file_drops_is_stale_with_its_pattern(engi
                                       "--no-cache-build"), code=1)
     assert crossed["cause"] == ".dockerignore" and check(crossed, "cross-check: .dockerignore")["ok"] is True
     assert crossed["nocache"]["binary_sha256"] == first["binary"]["sha256"]  # --no-cache sees the same context
+
+
+def test_a_same_size_edit_the_context_never_resent_is_served_by_the_build_cache(engine, example_repo):
+    """Pinned mtimes, a same-size edit: BuildKit keeps its copy of the context (moby/buildkit#4950),
+    so the compile step's cache key is the previous commit's and the step comes from the cache."""
+    image = unique_image("verify-cache")
+    write(example_repo / "Dockerfile.all", COPY_ALL)
+    main = example_repo / "bin" / "worker" / "src" / "main.rs"
+    first, second = f"cache-{uuid.uuid4().hex[:8]}", f"cache-{uuid.uuid4().hex[:8]}"
+    deployed = []
+    for revision in (first, second):
+        set_revision(example_repo, "worker", revision)
+        os.utime(main, (PINNED_MTIME, PINNED_MTIME))
+        commit_all(example_repo, revision)
+        proc = freshbin_deploy(example_repo, image, "--strategy", "cached", "--dockerfile", "Dockerfile.all")
+        deployed.append(ok_json(proc, code=proc.returncode if deployed else 0))
+    assert run_image(f"{image}:{deployed[1]['tag']}") == f"worker revision={first}"
+    assert deployed[1]["evidence"]["ran"] is False  # the deploy's own record: the compile step was cached
+
+    stale = ok_json(freshbin_verify(example_repo, "--image", image, "--dockerfile", "Dockerfile.all"), code=1)
+    assert stale["verdict"] == "stale" and stale["cause"] == "build cache" and stale["nocache"] is None
+    assert stale["evidence"]["decided_by"] == "step cache record" and stale["evidence"]["source"] == "deploy record"
+    assert stale["evidence"]["detail"] == "[builder 4] RUN cargo build --release came from the build cache"
+    crossed = ok_json(freshbin_verify(example_repo, "--image", image, "--dockerfile", "Dockerfile.all",
+                                      "--no-cache-build"), code=1)
+    assert crossed["cause"] == "build cache", crossed["notes"]
+    assert check(crossed, "cross-check: build cache")["ok"] is True, crossed["notes"]
 
 
 def test_tag_overwritten_after_deploy_is_flagged_by_quick_verify(engine, example_repo, tmp_path):

@@ -118,3 +118,15 @@ def test_an_overlay_layer_is_read_with_its_whiteouts_and_opaque_directories(tmp_
     assert files["/gone"].kind == EntryKind.DELETED and "/etc/conf/old" not in files
     assert [row["path"] for row in differing({"a": files, "b": {}})] == ["/gone", "/usr/local/bin/w",
                                                                          "/usr/local/bin/worker"]
+
+
+def test_the_tracked_files_of_the_commit_are_listed_relative_to_the_context(example_repo):
+    import git as gitpython
+
+    from freshbin.ignored_inputs import tracked_under
+    repo = gitpython.Repo(example_repo)
+    head = repo.head.commit.hexsha
+    every = tracked_under(repo, head, example_repo, example_repo)
+    assert {".dockerignore", "Cargo.toml", "bin/worker/src/main.rs"} <= set(every)
+    assert tracked_under(repo, head, example_repo, example_repo / "bin") == [
+        p.removeprefix("bin/") for p in every if p.startswith("bin/")]
