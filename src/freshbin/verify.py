@@ -85,7 +85,11 @@ def _cross_check(named: NamedCause, sides: dict[str, Side], notes: list[str]) ->
     fixes = sides["nocache"].binary_sha256 == sides["reference"].binary_sha256
     said = "no-cache fixes" if named.no_cache_fixes else "no-cache does not fix"
     agrees = fixes == named.no_cache_fixes
-    if not agrees:
+    if not agrees and named.cause == Cause.CACHE:
+        notes.append("the --no-cache build ships the old binary too: what the cache kept is the build context "
+                     "(BuildKit does not send again a file whose size and mtime did not change, moby/buildkit#4950), "
+                     "which --no-cache reuses; a fresh context (--strategy guard) fixes it")
+    elif not agrees:
         notes.append(f"the --no-cache build disagrees with the record's cause ({named.cause}: {said} it); "
                      "report it with both build logs")
     return Check(f"cross-check: {named.cause}", said, "no-cache fixes" if fixes else "no-cache does not fix",
