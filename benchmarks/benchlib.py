@@ -112,10 +112,11 @@ def options(doc: str) -> tuple[argparse.Namespace, int, int]:
     """The flags every deploy/verify benchmark takes; (opts, measured runs, warm-up rounds)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1, help="uncounted rounds first (a busy machine: 0)")
     parser.add_argument("--smoke", action="store_true", help="the small example, one run, no warm-up (CI)")
     parser.add_argument("--results", type=Path, default=None, help="directory for the JSON (default results/)")
     opts = parser.parse_args()
-    runs, warmup = (1, 0) if opts.smoke else (opts.runs, 1)
+    runs, warmup = (1, 0) if opts.smoke else (opts.runs, opts.warmup)
     return opts, runs, warmup
 
 

@@ -94,10 +94,11 @@ def main() -> None:
         parts += ["## Verification cost", "",
                   f"`python benchmarks/verify_cost.py --runs {verify['runs']}` — same workload. The how-to's "
                   "verification builds cached and `--no-cache`, pushes both and compares digests (which differ "
-                  "for timestamps alone). `freshbin verify` runs the `--no-cache` build only when the binary is "
-                  "stale and a cause must be named; `--no-cache-build` forces it. The rows measure a fresh deploy "
-                  "(the common case after `deploy --strategy guard`); on a stale one verify also runs the "
-                  "`--no-cache` build, and costs what the `--no-cache-build` row shows.", "",
+                  "for timestamps alone). `freshbin verify` names a stale binary's cause from the build's own "
+                  "record and runs the `--no-cache` build only with `--no-cache-build` (a cross-check). The "
+                  "`freshbin verify` rows measure a fresh deploy (the common case after `deploy --strategy "
+                  "guard`); the *stale deploy* row a `--strategy cached` deploy after a manifest edit, which "
+                  "ships the dummy — the case verify exists for.", "",
                   verify_section(verify), ""]
     if detect:
         parts += ["## detect at scale", "",

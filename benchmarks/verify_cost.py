@@ -2,7 +2,10 @@
 
 The how-to verifies by building cached and `--no-cache`, pushing both and comparing digests.
 Every measurement first commits a fresh one-line change in bin/ and (for verify) deploys it with
-`freshbin deploy`, untimed, so no row reuses another's layers.  Measures, never asserts.
+`freshbin deploy`, untimed, so no row reuses another's layers.  The *stale* rows deploy with
+`--strategy cached` after a manifest edit (the pre-build re-runs after the checkout, the dummy
+ships): the case verify exists for, whose cause the build's record now names without a
+`--no-cache` build.  Measures, never asserts.
 
     python benchmarks/verify_cost.py [--runs 3] [--warmup 1] [--smoke] [--results DIR]
 """
@@ -35,12 +38,18 @@ def main() -> None:
             workload.one_line_change(ws)
             benchlib.timed([*benchlib.FRESHBIN, "deploy", "--image", image, "--target", "worker", *build_args], ws, (0, 1))
 
-        def verify(*extra: str):
+        def stale_deployed() -> None:
+            workload.manifest_change(ws)
+            benchlib.timed([*benchlib.FRESHBIN, "deploy", "--image", image, "--target", "worker", "--strategy", "cached",
+                            *build_args], ws, (0, 1))
+
+        def verify(*extra: str, stale: bool = False):
             def run() -> tuple[float, str]:
-                deployed()
+                (stale_deployed if stale else deployed)()
                 wall, proc = benchlib.timed([*benchlib.FRESHBIN, "verify", "--image", image, "--target", "worker", "--json",
                                              *build_args, *extra], ws, ok_codes=(0, 1, 2))
-                return wall, json.loads(proc.stdout)["verdict"]
+                data = json.loads(proc.stdout)
+                return wall, data["verdict"] + (f" ({data['cause']})" if data.get("cause") else "")
             return run
 
         def how_to() -> tuple[float, str]:
@@ -65,8 +74,8 @@ def main() -> None:
             "how-to: cached + --no-cache builds, push, compare digests": how_to,
             "a --no-cache build and push (for scale)": no_cache_build,
             "freshbin verify": verify(),
-            "freshbin verify --no-cache-build": verify("--no-cache-build"),
             "freshbin verify --quick": verify("--quick"),
+            "freshbin verify, stale deploy": verify(stale=True),
         }
         for round_no in range(warmup + runs):
             for name, run in table.items():

@@ -100,6 +100,16 @@ def _add_dependencies(ws: Path) -> None:
                     "cargo", "generate-lockfile", "--offline"], check=True, capture_output=True)
 
 
+def manifest_change(ws: Path, binary: str = "worker") -> str:
+    """A one-line source change plus a manifest edit, committed: the dependency pre-build re-runs
+    after the checkout, so the hazardous Dockerfile's cached build ships the dummy (stale)."""
+    manifest = ws / "bin" / binary / "Cargo.toml"
+    lines = [ln for ln in manifest.read_text().splitlines() if not ln.startswith("description")]
+    lines.insert(lines.index("[package]") + 1, f'description = "{binary} {uuid.uuid4().hex[:8]}"')
+    manifest.write_text("\n".join(lines) + "\n")
+    return one_line_change(ws, binary)
+
+
 def one_line_change(ws: Path, binary: str = "worker") -> str:
     """Edit bin/<binary>'s REVISION marker and commit: the change every row deploys."""
     revision = f"{binary}-{uuid.uuid4().hex[:10]}"

@@ -34,7 +34,7 @@ from . import runner
 
 CACHE_SECONDS = 24 * 3600
 PROBES = "oci_rewrite,multi_platform"  # in the cache key: a new probe is never answered by an old entry
-# SOURCE_DATE_EPOCH for pinned builds: earlier than any layer a cache can hold (see verify._builds).
+# SOURCE_DATE_EPOCH for pinned builds: earlier than any layer a cache can hold (see verify_builds.builds).
 PINNED_EPOCH = 1
 
 

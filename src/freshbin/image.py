@@ -54,21 +54,22 @@ def config_of(image: str, docker_context: str = "") -> dict[str, Any]:
     return json.loads(out) or {}
 
 
-def read_binary(image: str, location: BinaryLocation) -> BinaryFacts:
+def read_binary(image: str, location: BinaryLocation, docker_context: str = "") -> BinaryFacts:
     """sha256 of the shipped binary inside `image`, read with `docker create` + `docker cp` (no run):
     the first of the location's candidates that is a regular file."""
-    created = runner.run(["docker", "create", image, "/freshbin-never-runs"])
+    docker = runner.docker(docker_context)
+    created = runner.run([*docker, "create", image, "/freshbin-never-runs"])
     cid = created.stdout.strip()
     try:
         for candidate in location.candidates:
-            proc = runner.run_b(["docker", "cp", "-L", f"{cid}:{candidate}", "-"], check=False)
+            proc = runner.run_b([*docker, "cp", "-L", f"{cid}:{candidate}", "-"], check=False)
             if proc.returncode == 0:
                 facts = _hash_from_tar(proc.stdout, candidate)
                 if facts is not None:
                     return dataclasses.replace(facts, name=location.name, found_by=location.found_by)
         raise _not_a_file(location, "the image")
     finally:
-        runner.run(["docker", "rm", "-f", cid], check=False)
+        runner.run([*docker, "rm", "-f", cid], check=False)
 
 
 def registry_binary(remote: registry_files.RemoteImage, location: BinaryLocation) -> BinaryFacts:

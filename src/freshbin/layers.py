@@ -30,6 +30,7 @@ OPAQUE = ".wh..wh..opq"
 class EntryKind(StrEnum):
     FILE = "file"
     SYMLINK = "symlink"  # directories are not listed
+    DELETED = "deleted"  # a whiteout over a layer that was not read (layer_reader.py: shared base layers)
 
 
 @dataclass(frozen=True)
@@ -40,34 +41,39 @@ class FileEntry:
     sha256: str  # of the content; for a symlink, of its target string
 
 
-def image_files(image: str, docker_context: str = "") -> dict[str, FileEntry]:
-    """All regular files and symlinks of an image in the engine's store, keyed by absolute path."""
+def image_files(image: str, docker_context: str = "", skip: int = 0) -> dict[str, FileEntry]:
+    """All regular files and symlinks of an image in the engine's store, keyed by absolute path
+    (`docker save`); the first `skip` layers are not read."""
     with tempfile.TemporaryDirectory(prefix="freshbin-save-") as tmp:
         archive = Path(tmp) / "image.tar"
         with open(archive, "wb") as out:
-            runner.run_b([*runner.docker(docker_context), "save", image], stdout_to=out, hint="the image must be in the local store")
-        return files_of_archive(archive)
+            runner.run_b([*runner.docker(docker_context), "save", image], stdout_to=out,
+                         hint="the image must be in the local store")
+        return files_of_archive(archive, skip)
 
 
-def files_of_archive(archive: Path) -> dict[str, FileEntry]:
-    """Merge the layers of a docker-archive tarball (first image in manifest.json)."""
+def files_of_archive(archive: Path, skip: int = 0) -> dict[str, FileEntry]:
+    """Merge the layers of a docker-archive tarball (first image in manifest.json); the first
+    `skip` layers are not read (shared with every image compared, see layer_reader.py)."""
     with tarfile.open(archive) as outer:
         try:
             manifest = _load_json(outer, "manifest.json")
         except (KeyError, json.JSONDecodeError, TypeError) as exc:
             raise EnvironmentProblem(f"{archive} is not an image archive (no manifest.json)") from exc
         files: dict[str, FileEntry] = {}
-        for layer_name in manifest[0]["Layers"]:
+        for layer_name in manifest[0]["Layers"][skip:]:
             layer = outer.extractfile(layer_name)
             if layer is None:
                 raise EnvironmentProblem(f"layer {layer_name} is missing from the image archive")
             with tarfile.open(fileobj=layer, mode="r|*") as tar:
-                apply_layer(files, tar)
+                apply_layer(files, tar, mark_deleted=skip > 0)
     return files
 
 
-def oci_image(archive: Path, platform: str = "linux/amd64") -> tuple[str, dict[str, Any], dict[str, FileEntry]]:
-    """(manifest digest, image config, files) of the `platform` image in an OCI layout tarball.
+def oci_image(archive: Path, platform: str = "linux/amd64",
+              skip: int | None = 0) -> tuple[str, dict[str, Any], dict[str, FileEntry]]:
+    """(manifest digest, image config, files) of the `platform` image in an OCI layout tarball;
+    the first `skip` layers are not read, and `skip=None` reads no layer at all (config only).
 
     Indexes are followed down to the platform's image manifest; attestation manifests (platform
     `unknown/unknown`, which buildx adds for provenance) are never chosen.
@@ -93,12 +99,12 @@ def oci_image(archive: Path, platform: str = "linux/amd64") -> tuple[str, dict[s
             descriptor = {**blob(chosen["digest"]), "digest": chosen["digest"]}
         config = blob(descriptor["config"]["digest"])
         files: dict[str, FileEntry] = {}
-        for layer in descriptor.get("layers", []):
+        for layer in descriptor.get("layers", [])[skip:] if skip is not None else []:
             stream = outer.extractfile("blobs/" + layer["digest"].replace(":", "/", 1))
             if stream is None:
                 raise EnvironmentProblem(f"layer {layer['digest']} is missing from the OCI archive {archive}")
             with tarfile.open(fileobj=stream, mode="r|*") as tar:
-                apply_layer(files, tar)
+                apply_layer(files, tar, mark_deleted=bool(skip))
     return descriptor["digest"], config, files
 
 
@@ -118,21 +124,22 @@ def pick_platform(manifests: list[dict[str, Any]], platform: str) -> dict[str, A
     return next((m for m in candidates if not m.get("platform")), None)
 
 
-def apply_layer(files: dict[str, FileEntry], tar: tarfile.TarFile) -> None:
-    """Apply one layer (a streamed tar) over `files`, honouring OCI whiteouts."""
+def apply_layer(files: dict[str, FileEntry], tar: tarfile.TarFile, *, mark_deleted: bool = False) -> None:
+    """Apply one layer (a streamed tar) over `files`, honouring OCI whiteouts.  `mark_deleted`:
+    the layers below were not read, so a whiteout leaves a DELETED entry to compare."""
     hardlinks: list[tuple[str, str]] = []
     for member in tar:
         path = _absolute(member.name)
         parent, name = posixpath.split(path)
         if name == OPAQUE:
-            _remove_under(files, parent, keep_self=True)
+            remove_under(files, parent, keep_self=True)
             continue
         if name.startswith(WHITEOUT):
-            _remove_under(files, posixpath.join(parent, name[len(WHITEOUT):]))
+            remove(files, posixpath.join(parent, name[len(WHITEOUT):]), mark_deleted)
             continue
         if member.isdir():
             continue
-        _remove_under(files, path)  # a file replaces whatever was there, directory included
+        remove_under(files, path)  # a file replaces whatever was there, directory included
         if member.isfile():
             files[path] = FileEntry(path, EntryKind.FILE, member.size, _sha256(tar.extractfile(member)))
         elif member.issym():
@@ -145,12 +152,19 @@ def apply_layer(files: dict[str, FileEntry], tar: tarfile.TarFile) -> None:
             files[path] = FileEntry(path, files[target].kind, files[target].size, files[target].sha256)
 
 
+def remove(files: dict[str, FileEntry], path: str, mark_deleted: bool) -> None:
+    remove_under(files, path)
+    if mark_deleted:
+        files[path] = FileEntry(path, EntryKind.DELETED, 0, "")
+
+
 def _absolute(name: str) -> str:
     """`./usr/bin/x`, `usr/bin/x` and `/usr/bin/x` all name `/usr/bin/x`."""
     return "/" + posixpath.normpath("/" + name).lstrip("/")
 
 
-def _remove_under(files: dict[str, FileEntry], path: str, *, keep_self: bool = False) -> None:
+def remove_under(files: dict[str, FileEntry], path: str, *, keep_self: bool = False) -> None:
+    """Drop `path` and everything below it (a whiteout, an opaque directory, a file over a directory)."""
     prefix = path.rstrip("/") + "/"
     for key in [k for k in files if k.startswith(prefix) or (k == path and not keep_self)]:
         del files[key]

@@ -129,7 +129,10 @@ def verify_tables(result: VerifyResult) -> str:
             parts.append(f"… and {len(result.differing_files) - 40} more (see --json)")
     verdict = result.verdict.upper() + (f" — cause: {result.cause}" if result.cause else "")
     colour = {"fresh": "green", "stale": "red"}.get(result.verdict, "yellow")
-    parts.append(f"verdict: {paint(verdict, colour)}" + _advice(result))
+    evidence = result.evidence
+    decided = (f"\n  decided by the {evidence['decided_by']} ({evidence['source']}): {evidence['detail']}"[:99]
+               if evidence else "")
+    parts.append(f"verdict: {paint(verdict, colour)}" + decided + _advice(result))
     return "\n\n".join(parts)
 
 
@@ -140,6 +143,9 @@ def _file_cell(entry: dict[str, Any] | None) -> str:
 def _advice(result: VerifyResult) -> str:
     return {
         "build cache": "\n  the layer cache served an old binary: a --no-cache deploy fixes it",
+        "cache mount": "\n  cargo's fingerprints in the cache mount looked newer than the sources: run"
+                       "\n  `invoke doctor --fix` or deploy with --strategy guard",
+        ".dockerignore": "\n  the ignore file drops a file cargo reads: re-include it (`!path`) and deploy again",
         "cargo mtime freshness": "\n  cargo trusted mtimes; --no-cache does NOT fix it: run `invoke doctor --fix`"
                                  "\n  or deploy with --strategy guard",
         "tag moved": "\n  the registry tag no longer serves the ledger's digest: someone pushed over it",

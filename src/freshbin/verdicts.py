@@ -24,6 +24,7 @@ class Cause(StrEnum):
     CACHE = "build cache"
     MTIME = "cargo mtime freshness"
     CACHE_MOUNT = "cache mount"
+    IGNORED = ".dockerignore"
     TAG_MOVED = "tag moved"
     OTHER_COMMIT = "deployed from another commit"
     PROPAGATION = "binary unchanged although its sources changed"
@@ -56,6 +57,7 @@ class Side:
     revision: str | None = None
     files: dict[str, FileEntry] = field(default_factory=dict, repr=False)
     pinned: bool = False  # built with every timestamp pinned: equal inputs give equal digests
+    local: str = ""  # the image in the local store whose files are still to be read (layer_reader.py)
 
     def to_json(self) -> dict[str, Any]:
         return {"ref": self.ref, "digest": self.digest, "binary_path": self.binary_path,
@@ -74,6 +76,8 @@ class VerifyResult:
     differing_files: list[dict[str, Any]]
     notes: list[str]
     platforms: dict[str, VerifyResult] | None = None  # several platforms: each one's own result
+    evidence: dict[str, Any] | None = None  # what named the cause (cause.NamedCause): record, line or pattern
+    layers: dict[str, Any] | None = None  # what comparing the files read (layer_reader.ReadStats)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,14 +85,17 @@ class VerifyResult:
             "quick": self.quick, "checks": [asdict(c) for c in self.checks],
             **{name: (side.to_json() if side else None)
                for name, side in ((n, self.sides.get(n)) for n in ("cached", "nocache", "reference", "deployed"))},
-            "differing_files": self.differing_files, "notes": self.notes,
+            "differing_files": self.differing_files, "evidence": self.evidence,
+            "layers": self.layers, "notes": self.notes,
             **({"platforms": {name: result.to_json() for name, result in self.platforms.items()}}
                if self.platforms else {}),
         }
 
 
-def judge(checks: list[Check], sides: dict[str, Side], quick: bool) -> tuple[Verdict, Cause | None]:
-    """The verdict and its cause; see the module docstring for the table."""
+def judge(checks: list[Check], sides: dict[str, Side], quick: bool,
+          named: Cause | None = None) -> tuple[Verdict, Cause | None]:
+    """The verdict and its cause: `named` is the cause the build's record names (cause.py); without
+    it the no-cache build names it, as verify.py's table says."""
     for check in checks:
         if check.decisive and check.ok is False and check.name in CAUSE_OF_CHECK:
             return Verdict.STALE, CAUSE_OF_CHECK[check.name]
@@ -99,7 +106,9 @@ def judge(checks: list[Check], sides: dict[str, Side], quick: bool) -> tuple[Ver
     subject = sides.get("deployed") or sides["cached"]
     if subject.binary_sha256 == reference:
         return Verdict.FRESH, None
-    if sides["nocache"].binary_sha256 == reference:  # built whenever subject != reference
+    if named is not None:
+        return Verdict.STALE, named
+    if sides["nocache"].binary_sha256 == reference:  # built whenever no record names the cause
         return Verdict.STALE, Cause.CACHE
     return Verdict.STALE, Cause.MTIME
 
@@ -115,7 +124,7 @@ def merge_platforms(results: dict[str, VerifyResult]) -> VerifyResult:
     if chosen.verdict is Verdict.STALE:
         notes.append(f"stale on {', '.join(n for n, r in results.items() if r.verdict is Verdict.STALE)}")
     return VerifyResult(chosen.verdict, chosen.cause, chosen.commit, chosen.target, chosen.quick, checks,
-                        chosen.sides, chosen.differing_files, notes, dict(results))
+                        chosen.sides, chosen.differing_files, notes, dict(results), chosen.evidence, chosen.layers)
 
 
 def exit_code(result: VerifyResult) -> int:

@@ -14,6 +14,10 @@ no-cache build and the reference:
   subject != reference, no-cache == reference stale, cause "build cache" (`--no-cache` fixes it)
   subject != reference, no-cache != reference stale, cause "cargo mtime freshness"
                                               (`--no-cache` does not; `invoke doctor --fix` does)
+A stale subject's cause is named from the build's own record (cause.py, verify_builds.py): the
+ignore file, the deploy's step record, the cached build's.  The `--no-cache` build runs only as
+a cross-check (`--no-cache-build`, `--push`) or when no record can be read; then the table above
+names the cause, as it always did.
 `quick` builds nothing: the deploy history (registry and ledger), the registry's tag and the deployed binary.
 Several platforms (`--platform linux/amd64,linux/arm64`): each is verified on its own — its
 binary in the deployed index read through the registry, its builds single-platform — and the
@@ -22,33 +26,24 @@ verdict is the worst of them, naming the platform (verdicts.merge_platforms).
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
-
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import buildx, engines, image, platforms, registry_files, runner
-from . import strategies
-from .freshness import judge_freshness
-from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
+from . import buildx, image, platforms, registry_files
+from .cause import NamedCause
 from .detect import detect
-from .errors import EnvironmentProblem, GitError
+from .errors import GitError
+from .freshness import judge_freshness
 from .history import load as load_history
-from .layers import FileEntry, differing, image_files, oci_image
-from .verdicts import (DIGEST_CHECK, Cause, Check, Side, Verdict, VerifyResult, exit_code, judge, merge_platforms,
-                       short as _short)
-
-__all__ = ["Cause", "Check", "Side", "Verdict", "VerifyResult", "exit_code", "judge", "verify"]
+from .layers import differing
+from .pipeline import BuildRequest, Prepared, locate_binary, prepare
 from .shipped import BinaryLocation
+from .verdicts import Cause, Check, Side, Verdict, VerifyResult, exit_code, judge, merge_platforms, short as _short
+from .verify_builds import LOCAL_REPOSITORY, Locator, build_checks, builds, inspect_side, read_files, side_from
 
-Locator = Callable[[dict[str, Any]], BinaryLocation]
-
-LOCAL_REPOSITORY = "localhost/freshbin-verify"
-REFERENCE_STRATEGY = "guard"  # the mtime-proof build whose binary is the truth
+__all__ = ["Cause", "Check", "LOCAL_REPOSITORY", "Side", "Verdict", "VerifyResult", "exit_code", "judge", "verify"]
 
 
 def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cache_build: bool = False,
@@ -71,6 +66,8 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
     def locator(config: dict[str, Any]) -> BinaryLocation:
         return locate_binary(req, p, config)
 
+    named: NamedCause | None = None
+    stats = None
     with ExitStack() as cleanup:
         if req.image and tag:
             sides["deployed"] = _deployed_side(req, tag, locator, through_registry)
@@ -79,11 +76,36 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
             notes.append(f"nothing deployed to check: no deploy record (registry or ledger) for {req.image} "
                          f"target {req.target} and no --tag; deploy first or pass --tag")
         if not quick:
-            sides.update(_builds(req, p, engine, push, no_cache_build, sides.get("deployed"), cleanup, notes, locator))
-            checks += _build_checks(sides, notes)
-    verdict, cause = judge(checks, sides, quick)
+            evidence = (history[-1].get("evidence") if history else None) if "deployed" in sides else None
+            built = builds(req, p, engine, push, no_cache_build, sides.get("deployed"), evidence, cleanup, notes,
+                           locator)
+            sides.update(built.sides)
+            stats = read_files(sides, notes, req.docker_context)
+            checks += build_checks(sides, notes)
+            named = built.named
+            if named is not None and "nocache" in sides:
+                checks.append(_cross_check(named, sides, notes))
+    verdict, cause = judge(checks, sides, quick, named.cause if named else None)
     files = differing({n: s.files for n, s in sides.items() if s.files}) if not quick else []
-    return VerifyResult(verdict, cause, p.commit, req.target, quick, checks, sides, files, notes)
+    return VerifyResult(verdict, cause, p.commit, req.target, quick, checks, sides, files, notes,
+                        evidence=named.to_json() if named is not None and cause == named.cause else None,
+                        layers=stats.to_json() if stats is not None else None)
+
+
+def _cross_check(named: NamedCause, sides: dict[str, Side], notes: list[str]) -> Check:
+    """Does the how-to's --no-cache build behave as the named cause says it would?"""
+    fixes = sides["nocache"].binary_sha256 == sides["reference"].binary_sha256
+    said = "no-cache fixes" if named.no_cache_fixes else "no-cache does not fix"
+    agrees = fixes == named.no_cache_fixes
+    if not agrees and named.cause == Cause.CACHE:
+        notes.append("the --no-cache build ships the old binary too: what the cache kept is the build context "
+                     "(BuildKit does not send again a file whose size and mtime did not change, moby/buildkit#4950), "
+                     "which --no-cache reuses; a fresh context (--strategy guard) fixes it")
+    elif not agrees:
+        notes.append(f"the --no-cache build disagrees with the record's cause ({named.cause}: {said} it); "
+                     "report it with both build logs")
+    return Check(f"cross-check: {named.cause}", said, "no-cache fixes" if fixes else "no-cache does not fix",
+                 agrees, False)
 
 
 # --- the deployed image ---------------------------------------------------------------------
@@ -109,10 +131,10 @@ def _deployed_side(req: BuildRequest, tag: str, locator: Locator, through_regist
     digest = buildx.registry_digest(ref)
     local = f"{req.image}@{digest}"
     if not through_registry and not req.docker_context and image.is_local(local):
-        return _inspect_side(Side("deployed", ref, digest), local, locator)
+        return inspect_side(Side("deployed", ref, digest), local, locator)
     remote = registry_files.open_image(local, req.platform)
-    return _side_from(Side("deployed", ref, digest), remote.config.get("config") or {},
-                      registry_files.all_files(remote), locator)
+    return side_from(Side("deployed", ref, digest), remote.config.get("config") or {},
+                     registry_files.all_files(remote), locator)
 
 
 def _deployed_checks(req: BuildRequest, p: Prepared, side: Side, history: list[dict[str, Any]], quick: bool) -> list[Check]:
@@ -164,134 +186,3 @@ def _propagation_check(req: BuildRequest, p: Prepared, history: list[dict[str, A
                                                                          0, binary.get("name", "")))
     # With builds, the reference decides (a comment-only change also leaves the binary identical).
     return Check(name, "binary changes with its sources", reason, fresh, decisive=quick)
-
-
-# --- the three builds ----------------------------------------------------------------------
-
-def _builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, always_no_cache: bool,
-            deployed: Side | None, cleanup: ExitStack, notes: list[str], locator: Locator) -> dict[str, Side]:
-    """cached, reference, and — when a cause must be named or it is asked for — no-cache.
-
-    Where the engine pins timestamps (engines.py: the OCI exporter with rewrite-timestamp), the
-    builds go to OCI archives with every timestamp pinned, so the how-to's digest comparison
-    decides; elsewhere they are loaded (or pushed) as before.  The pin is PINNED_EPOCH, not the
-    commit time: rewrite-timestamp only clamps times *later* than SOURCE_DATE_EPOCH, and a cached
-    layer built before the commit (an unchanged binary's COPY, a rebuild of known content) keeps
-    its older mtimes while the no-cache build's are clamped — measured on Docker 26.1: same files,
-    different digests.  The created label still names the commit time.
-    """
-    behaviour = engines.behaviour(req.builder, req.docker_context)
-    reproducible = not push and behaviour.oci_rewrite
-    notes.append(behaviour.note)
-    commit_time = int(p.repo.head.commit.committed_date)
-    repository = req.image or LOCAL_REPOSITORY
-    tag = req.tag or p.commit[:12]
-    meta = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="freshbin-verify-")))
-    labels = revision_labels(p.commit)
-    if reproducible:
-        labels["org.opencontainers.image.created"] = datetime.fromtimestamp(commit_time, timezone.utc).isoformat()
-
-    def spec_of(name: str, ref: str, context: Path, dockerfile: Path, *, no_cache: bool, push: bool,
-                no_cache_filter: tuple[str, ...] = ()) -> buildx.BuildSpec:
-        return buildx.BuildSpec(
-            context=context, dockerfile=dockerfile, target=req.target, platform=req.platform, tags=(ref,),
-            metadata_file=meta / f"{name}.json", builder=req.builder, build_args=dict(req.build_args), labels=labels,
-            no_cache=no_cache, no_cache_filter=no_cache_filter, push=push, load=not push,
-            output=f"type=oci,dest={meta / (name + '.tar')}" if reproducible else "",
-            source_date_epoch=engines.PINNED_EPOCH if reproducible else None, rewrite_timestamp=reproducible,
-            docker_context=req.docker_context)
-
-    def how_to_build(name: str, no_cache: bool) -> Side:
-        spec = spec_of(name, f"{repository}:{tag}-{name}", p.workspace / req.context, p.dockerfile,
-                       no_cache=no_cache, push=push)
-        return _built_side(name, spec, cleanup, req, locator)
-
-    # Order matters on BuildKit v0.8: a --no-cache build can file its result under an existing
-    # cache record (see guard.py), so it runs last, after the builds it could mislead.
-    sides = {"cached": how_to_build("cached", False)}
-    # The reference is the guard strategy's build, taken from the one strategy table.
-    guard = strategies.get(REFERENCE_STRATEGY)
-    situation = strategies.Situation(req, p, engine)
-    plan = guard.cache_plan(situation)
-    ctx = guard.context(situation, cleanup, dry_run=False)
-    spec = spec_of("reference", f"{LOCAL_REPOSITORY}:{tag}-reference", ctx.path, ctx.dockerfile,
-                   no_cache=plan.no_cache, push=False, no_cache_filter=plan.no_cache_filter)
-    sides["reference"] = _built_side("reference", spec, cleanup, req, locator)
-    subject = deployed or sides["cached"]
-    if push or always_no_cache or subject.binary_sha256 != sides["reference"].binary_sha256:
-        sides["nocache"] = how_to_build("nocache", True)
-    else:
-        notes.append(f"no-cache build skipped: the {subject.name} binary equals the reference, so there is no "
-                     "cause to name (pass --no-cache-build to run the how-to's comparison anyway)")
-    notes.append(f"reference build ({guard.name}): {ctx.note}; {(plan.note or '').split('; ', 1)[-1]}")
-    return sides
-
-
-def _built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: BuildRequest, locator: Locator) -> Side:
-    if not req.quiet:
-        runner.progress(f"freshbin verify: {name} build ({'pushing' if spec.push else 'loading'} {spec.tags[0]})")
-    metadata = buildx.build(spec, stream=not req.quiet)
-    digest = metadata["containerimage.digest"]
-    ref = spec.tags[0]
-    if spec.output.startswith("type=oci,dest="):  # an archive: read it, the local store never sees it
-        _, config, files = oci_image(Path(spec.output.split("dest=", 1)[1].split(",")[0]), spec.platform)
-        return _side_from(Side(name, ref, digest, pinned=spec.rewrite_timestamp), config.get("config") or {}, files,
-                          locator)
-    cleanup.callback(_remove_images, [ref], spec.docker_context)
-    local = image.ensure_local(metadata.get("containerimage.config.digest", digest), ref, spec.docker_context)
-    return _inspect_side(Side(name, ref, digest), local, locator, spec.docker_context)
-
-
-def _inspect_side(side: Side, local: str, locator: Locator, docker_context: str = "") -> Side:
-    """A side read from the image store of the engine that built it (the local one by default)."""
-    return _side_from(side, image.config_of(local, docker_context), image_files(local, docker_context), locator)
-
-
-def _side_from(side: Side, config: dict[str, Any], files: dict[str, FileEntry], locator: Locator) -> Side:
-    side.revision = (config.get("Labels") or {}).get("org.opencontainers.image.revision")
-    side.files = files
-    location = locator(config)
-    present = [c for c in location.candidates if c in side.files]
-    found = next((c for c in present if side.files[c].kind == "file"), present[0] if present else None)
-    if found is None:
-        raise EnvironmentProblem(f"the shipped binary ({location.evidence}) is not a file in {side.ref}; "
-                                 "set freshbin.binary_path to its path")
-    side.binary_path, side.binary_sha256, side.binary_name = found, side.files[found].sha256, location.name
-    return side
-
-
-def _build_checks(sides: dict[str, Side], notes: list[str]) -> list[Check]:
-    cached, reference = sides["cached"], sides["reference"]
-    subject = sides.get("deployed") or cached
-    twin = sides.get("nocache") or reference  # the how-to's comparison needs two builds of one commit
-    files = differing({cached.name: cached.files, twin.name: twin.files})
-    pinned = "nocache" in sides and cached.pinned and twin.pinned
-    if cached.digest != twin.digest and not files and not pinned:
-        notes.append(f"non-reproducible image: {cached.name} and {twin.name} digests differ but every file is "
-                     "identical (timestamps/metadata only) — not staleness")
-    digest_ok = None
-    if pinned:
-        # Timestamps pinned: a from-scratch build of this commit must give the cached build's digest,
-        # so equal digests prove the cache changed nothing; differing files prove it did.  Differing
-        # digests over identical files (metadata not pinned) decide nothing.
-        digest_ok = True if cached.digest == twin.digest else (False if files else None)
-        notes.append("digests are reproducible on this engine: cached == no-cache digest decides whether the cache "
-                     "changed the result" + ("" if digest_ok is not None else
-                                             " (here they differ over identical files: metadata, not staleness)"))
-    checks = [
-        Check(DIGEST_CHECK if pinned else f"digest cached == {twin.name}", _short(cached.digest, 19),
-              _short(twin.digest, 19), digest_ok, pinned),
-        Check(f"files cached == {twin.name}", "same files", f"{len(files)} differ" if files else "same files",
-              None, False),
-    ]
-    if "nocache" in sides:
-        checks.append(Check("binary no-cache == reference", _short(reference.binary_sha256),
-                            _short(sides["nocache"].binary_sha256),
-                            sides["nocache"].binary_sha256 == reference.binary_sha256, False))
-    checks.append(Check(f"binary {subject.name} == reference", _short(reference.binary_sha256),
-                        _short(subject.binary_sha256), subject.binary_sha256 == reference.binary_sha256))
-    return checks
-
-
-def _remove_images(refs: list[str], docker_context: str = "") -> None:
-    runner.run([*runner.docker(docker_context), "image", "rm", *refs], check=False)

@@ -36,6 +36,7 @@ def test_verify_cost_smoke(engine, tmp_path):
     rows = data["results"]
     assert rows["freshbin verify"]["verdicts"] == ["fresh"]
     assert rows["freshbin verify --quick"]["verdicts"] == ["fresh"]
+    assert rows["freshbin verify, stale deploy"]["verdicts"] == ["stale (cargo mtime freshness)"]
     assert rows["how-to: cached + --no-cache builds, push, compare digests"]["verdicts"] == ["digests differ"]
 
 

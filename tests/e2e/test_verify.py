@@ -12,6 +12,7 @@ import pytest
 from ..conftest import FRESHBIN, commit_all, set_revision, unique_dummy, write
 from .conftest import BUILD_ARGS, buildx_push, reproducible_digests, run_image, unique_image
 from .test_deploy import freshbin_deploy, ok_json
+from .test_hazard import COPY_ALL, PINNED_MTIME
 
 pytestmark = pytest.mark.e2e
 
@@ -59,14 +60,25 @@ def test_hazardous_worker_change_is_stale_by_cargo_mtime_and_fixed_dockerfile_is
     assert run_image(f"{image}:{deployed['tag']}") == "dummy"
     assert deployed["evidence"]["not_compiled"] == ["worker"]
 
+    # Named from the deploy's own step record: no --no-cache build runs.
     stale = ok_json(freshbin_verify(example_repo, "--image", image), code=1)
     assert stale["verdict"] == "stale" and stale["cause"] == "cargo mtime freshness"
-    assert stale["cached"]["binary_sha256"] == stale["nocache"]["binary_sha256"]  # the how-to sees agreement
-    assert stale["deployed"]["binary_sha256"] == stale["nocache"]["binary_sha256"] != stale["reference"]["binary_sha256"]
-    assert check(stale, "binary no-cache == reference")["ok"] is False
+    assert stale["nocache"] is None
+    assert stale["evidence"]["decided_by"] == "step cache record" and stale["evidence"]["source"] == "deploy record"
+    assert "RUN touch crates/*/src/lib.rs && cargo build --release" in stale["evidence"]["detail"]
+    assert "did not compile worker" in stale["evidence"]["detail"] and "FB001" in stale["evidence"]["note"]
+    assert stale["deployed"]["binary_sha256"] != stale["reference"]["binary_sha256"]
     assert check(stale, "registry tag")["ok"] is True and check(stale, "revision label")["ok"] is True
     shipped = [row for row in stale["differing_files"] if row["path"] == "/usr/local/bin/worker"]
     assert shipped and shipped[0]["reference"]["sha256"] == stale["reference"]["binary_sha256"]
+
+    # The cross-check: the how-to's --no-cache build ships the same dummy, as the cause says it would.
+    crossed = ok_json(freshbin_verify(example_repo, "--image", image, "--no-cache-build"), code=1)
+    assert crossed["cause"] == "cargo mtime freshness" and crossed["evidence"] == stale["evidence"]
+    assert crossed["cached"]["binary_sha256"] == crossed["nocache"]["binary_sha256"]  # the how-to sees agreement
+    assert crossed["deployed"]["binary_sha256"] == crossed["nocache"]["binary_sha256"]
+    assert check(crossed, "cross-check: cargo mtime freshness")["ok"] is True
+    assert check(crossed, "binary no-cache == reference")["ok"] is False
 
     set_revision(example_repo, "worker", revision + "-fixed")
     bump_worker_manifest(example_repo)
@@ -104,8 +116,71 @@ def test_cache_mount_keeping_an_old_binary_is_stale(engine, example_repo):
     assert run_image(f"{image}:{deployed['tag']}") == f"worker revision={first}"
 
     stale = ok_json(freshbin_verify(example_repo, "--image", image, "--dockerfile", "Dockerfile.mount"), code=1)
-    assert stale["verdict"] == "stale" and stale["cause"] == "build cache"  # a plain mount: --no-cache empties it
-    assert stale["nocache"]["binary_sha256"] == stale["reference"]["binary_sha256"] != stale["deployed"]["binary_sha256"]
+    assert stale["verdict"] == "stale" and stale["cause"] == "cache mount" and stale["nocache"] is None
+    assert stale["evidence"]["decided_by"] == "Dockerfile line"
+    assert stale["evidence"]["detail"].startswith("Dockerfile.mount:6 RUN --mount=type=cache")
+    assert stale["reference"]["binary_sha256"] != stale["deployed"]["binary_sha256"]
+    # A plain mount: the cause says --no-cache empties it, and the how-to's --no-cache build agrees.
+    crossed = ok_json(freshbin_verify(example_repo, "--image", image, "--dockerfile", "Dockerfile.mount",
+                                      "--no-cache-build"), code=1)
+    assert crossed["cause"] == "cache mount" and check(crossed, "cross-check: cache mount")["ok"] is True
+    assert crossed["nocache"]["binary_sha256"] == crossed["reference"]["binary_sha256"] != crossed["deployed"]["binary_sha256"]
+
+
+def test_a_rustflags_change_the_ignore_file_drops_is_stale_with_its_pattern(engine, example_repo):
+    image = unique_image("verify-ignore")
+    write(example_repo / "Dockerfile.ignore", COPY_ALL)
+    ignore = example_repo / ".dockerignore"
+    ignore.write_text(ignore.read_text() + ".*\n")
+    set_revision(example_repo, "worker", f"ignore-{uuid.uuid4().hex[:8]}")
+    commit_all(example_repo, "ignore dot files")
+    first = ok_json(freshbin_deploy(example_repo, image, "--strategy", "cached", "--dockerfile", "Dockerfile.ignore"))
+    write(example_repo / ".cargo" / "config.toml", '[build]\nrustflags = ["-C", "opt-level=1"]\n')
+    commit_all(example_repo, "build the worker at opt-level 1")
+    second = ok_json(freshbin_deploy(example_repo, image, "--strategy", "cached", "--dockerfile", "Dockerfile.ignore"),
+                     code=1)  # deploy's history rule: a cargo input changed, the binary did not
+    assert second["binary"]["sha256"] == first["binary"]["sha256"]  # the flags never reached the build
+
+    stale = ok_json(freshbin_verify(example_repo, "--image", image, "--dockerfile", "Dockerfile.ignore"), code=1)
+    assert stale["verdict"] == "stale" and stale["cause"] == ".dockerignore" and stale["nocache"] is None
+    assert stale["evidence"]["decided_by"] == "ignore pattern"
+    assert stale["evidence"]["detail"] == ".dockerignore: line 4 .* drops .cargo/config.toml"
+    assert stale["deployed"]["binary_sha256"] == first["binary"]["sha256"] != stale["reference"]["binary_sha256"]
+    crossed = ok_json(freshbin_verify(example_repo, "--image", image, "--dockerfile", "Dockerfile.ignore",
+                                      "--no-cache-build"), code=1)
+    assert crossed["cause"] == ".dockerignore" and check(crossed, "cross-check: .dockerignore")["ok"] is True
+    assert crossed["nocache"]["binary_sha256"] == first["binary"]["sha256"]  # --no-cache sees the same context
+
+
+def test_a_same_size_edit_the_context_never_resent_is_served_by_the_build_cache(engine, example_repo):
+    """Pinned mtimes, a same-size edit: BuildKit keeps its copy of the context (moby/buildkit#4950),
+    so the compile step's cache key is the previous commit's and the step comes from the cache."""
+    image = unique_image("verify-cache")
+    write(example_repo / "Dockerfile.all", COPY_ALL)
+    main = example_repo / "bin" / "worker" / "src" / "main.rs"
+    first, second = f"cache-{uuid.uuid4().hex[:8]}", f"cache-{uuid.uuid4().hex[:8]}"
+    deployed = []
+    for revision in (first, second):
+        set_revision(example_repo, "worker", revision)
+        os.utime(main, (PINNED_MTIME, PINNED_MTIME))
+        commit_all(example_repo, revision)
+        proc = freshbin_deploy(example_repo, image, "--strategy", "cached", "--dockerfile", "Dockerfile.all")
+        deployed.append(ok_json(proc, code=proc.returncode if deployed else 0))
+    assert run_image(f"{image}:{deployed[1]['tag']}") == f"worker revision={first}"
+    assert deployed[1]["evidence"]["ran"] is False  # the deploy's own record: the compile step was cached
+
+    stale = ok_json(freshbin_verify(example_repo, "--image", image, "--dockerfile", "Dockerfile.all"), code=1)
+    assert stale["verdict"] == "stale" and stale["cause"] == "build cache" and stale["nocache"] is None
+    assert stale["evidence"]["decided_by"] == "step cache record" and stale["evidence"]["source"] == "deploy record"
+    assert stale["evidence"]["detail"] == "[builder 4] RUN cargo build --release came from the build cache"
+    # The cross-check: --no-cache reuses the context BuildKit kept, so it ships the old binary too —
+    # the cached layers were not the stale input, the context was; verify says so.
+    crossed = ok_json(freshbin_verify(example_repo, "--image", image, "--dockerfile", "Dockerfile.all",
+                                      "--no-cache-build"), code=1)
+    assert crossed["cause"] == "build cache" and crossed["evidence"] == stale["evidence"]
+    assert check(crossed, "cross-check: build cache")["actual"] == "no-cache does not fix"
+    assert crossed["nocache"]["binary_sha256"] == crossed["deployed"]["binary_sha256"]
+    assert any("moby/buildkit#4950" in note for note in crossed["notes"])
 
 
 def test_tag_overwritten_after_deploy_is_flagged_by_quick_verify(engine, example_repo, tmp_path):
