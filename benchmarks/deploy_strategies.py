@@ -6,8 +6,10 @@ freshbin's strategy table; `freshbin deploy --strategy cached` on the Dockerfile
 doctor --fix`.  Every measurement first
 commits a fresh one-line change, so each row deploys a change of its own; a warm-up round is not
 counted; rows alternate within a run so ratios hold on a noisy machine.  Measures, never asserts.
+On the big workload (`--workload big`) the rows that recompile every crate (each ~15 min on 2
+cores) run `--expensive-runs` times (default 1), after the warm-up, never in it.
 
-    python benchmarks/deploy_strategies.py [--runs 3] [--smoke] [--results DIR]
+    python benchmarks/deploy_strategies.py [--runs 3] [--smoke] [--workload deps|big] [--results DIR]
 """
 
 from __future__ import annotations
@@ -57,22 +59,34 @@ def rows(ws: Path, image: str, args: dict[str, str], engine_filter: bool) -> dic
     return table
 
 
+def expensive(name: str) -> bool:
+    """Rows that rebuild every dependency on the hazardous Dockerfile (no-cache in any form)."""
+    return "no-cache" in name
+
+
 def main() -> None:
     opts, runs, warmup = benchlib.options(__doc__)
-    args = workload.build_args(opts.smoke)
+    kind = benchlib.workload_kind(opts)
+    expensive_runs = runs if kind != "big" else min(runs, benchlib.expensive_runs(opts))
+    args = workload.build_args(kind=kind)
     engine = benchlib.buildx.preflight()
     image = f"{benchlib.REGISTRY}/freshbin-bench/worker-{uuid.uuid4().hex[:6]}"
     with tempfile.TemporaryDirectory(prefix="freshbin-bench-") as tmp:
-        ws = workload.make_workload(Path(tmp) / "ws", small=opts.smoke)
+        ws = workload.make_workload(Path(tmp) / "ws", kind=kind)
+        crates = workload.crates_in(ws, workload.builder_image(kind=kind)) if kind != "small" else 0
         shutil.copy(ws / "Dockerfile", ws / "Dockerfile.doctored")
         subprocess.run([*benchlib.FRESHBIN, "doctor", "--fix", "--dockerfile", "Dockerfile.doctored"], cwd=ws,
                        capture_output=True, check=False)
         workload.commit_all(ws, "doctor --fix")
         table = rows(ws, image, args, engine.no_cache_filter)
+        if kind == "big" and not opts.all_rows:  # one full rebuild (the how-to's) is the cost to compare with
+            table = {n: run for n, run in table.items() if not expensive(n) or n == "--no-cache (the how-to)"}
         samples = {name: [] for name in table}
         freshness = {name: [] for name in table}
         for round_no in range(warmup + runs):
             for name, run in table.items():
+                if expensive(name) and kind == "big" and not warmup <= round_no < warmup + expensive_runs:
+                    continue
                 revision = workload.one_line_change(ws)
                 wall, ref = run(f"r{round_no}-{uuid.uuid4().hex[:6]}")
                 if round_no < warmup:
@@ -95,7 +109,7 @@ def main() -> None:
                      f"{r['nocache_over_this']:.1f}", f"{r['fresh_runs']}/{r['runs']}"] for n, r in results.items()],
                    headers=["deploy after a one-line bin/ change", "median s", "min", "max", "x cached",
                             "no-cache / this", "fresh"]))
-    benchlib.save("deploy_strategies", opts, runs, warmup, results)
+    benchlib.save("deploy_strategies", opts, runs, warmup, results, crates=crates)
 
 
 if __name__ == "__main__":

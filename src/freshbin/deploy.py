@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import buildx, evidence, history, image, ledger, strategies
-from .detect import detect
+from .detect import Detection, detect
 from .errors import EnvironmentProblem, UsageError
 from .freshness import judge_freshness, previous_json, same_binary_as_other_revision
 from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
@@ -62,38 +62,42 @@ def deploy(req: DeployRequest) -> DeployResult:
     ref = f"{req.image}:{p.tag}"
     if not req.dry_run:
         ledger.check_writable(p.ledger_path)
-    # The engine probes and the registry lookups are round trips: run them at once, and detect
-    # as soon as the deploy history (registry and ledger) names the base; errors in order.
-    with ThreadPoolExecutor(3) as pool:
+    # The engine probes and the registry lookups are round trips: run them at once.  The history
+    # read and detect (which needs the history's base) matter only for judging the pushed binary,
+    # so unless the strategy's cache plan reads detect's answer they run beside the build.
+    with ThreadPoolExecutor(4) as pool:
         past_probe = pool.submit(history.load, req.image, p.ledger_path,
                                  tracked_tag=history.tracked(req.tracked_tag, p.tag, req.moving_tags))
+        detect_probe = pool.submit(_detect_after, past_probe, req, p)
         engine_probe = pool.submit(buildx.preflight, req.builder)
         tag_probe = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
-        past = past_probe.result()
-        previous = past.previous(req.target)
-        detection = detect(p.workspace, base_hint=previous["commit"] if previous else None, worktree=p.dirty,
-                           watch=list(req.watch))
+        early = strategy.needs_detection or req.dry_run
+        if early:
+            past, detection = past_probe.result(), detect_probe.result()
         engine = engine_probe.result()
         if tag_probe is not None:
             tag_probe.result()
-    situation = strategies.Situation(req, p, engine, detection)
-    plan = strategy.cache_plan(situation)
-    with ExitStack() as stack:
-        ctx = strategy.context(situation, stack, dry_run=req.dry_run)
-        meta_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="freshbin-meta-")))
-        spec = buildx.BuildSpec(
-            context=ctx.path, dockerfile=ctx.dockerfile, target=req.target, platform=req.platform, tags=(ref,),
-            metadata_file=meta_dir / "metadata.json", builder=req.builder, build_args=dict(req.build_args),
-            labels={**revision_labels(p.commit), **history.labels(p.repo, req.strategy)},
-            no_cache=plan.no_cache, no_cache_filter=plan.no_cache_filter,
-        )
-        command = shlex.join(buildx.build_argv(spec))
-        if req.dry_run:
-            return DeployResult(req.image, p.tag, None, p.commit, req.strategy, plan.no_cache, None,
-                                previous_json(previous), None, str(p.ledger_path), [command], plan.note, True,
-                                f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed",
-                                notes=list(detection.notes))
-        metadata, log = buildx.build_logged(spec, stream=not req.quiet)
+        situation = strategies.Situation(req, p, engine, detection if early else None)
+        plan = strategy.cache_plan(situation)
+        with ExitStack() as stack:
+            ctx = strategy.context(situation, stack, dry_run=req.dry_run)
+            meta_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="freshbin-meta-")))
+            spec = buildx.BuildSpec(
+                context=ctx.path, dockerfile=ctx.dockerfile, target=req.target, platform=req.platform, tags=(ref,),
+                metadata_file=meta_dir / "metadata.json", builder=req.builder, build_args=dict(req.build_args),
+                labels={**revision_labels(p.commit), **history.labels(p.repo, req.strategy)},
+                no_cache=plan.no_cache, no_cache_filter=plan.no_cache_filter,
+            )
+            command = shlex.join(buildx.build_argv(spec))
+            if req.dry_run:
+                return DeployResult(req.image, p.tag, None, p.commit, req.strategy, plan.no_cache, None,
+                                    previous_json(past.previous(req.target)), None, str(p.ledger_path), [command],
+                                    plan.note, True,
+                                    f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed",
+                                    notes=list(detection.notes))
+            metadata, log = buildx.build_logged(spec, stream=not req.quiet)
+        past, detection = past_probe.result(), detect_probe.result()
+    previous = past.previous(req.target)
     digest = metadata["containerimage.digest"]
     binary = _pushed_binary(req, p, ref, digest, metadata)
     name = binary.name or Path(binary.path).name
@@ -122,6 +126,13 @@ def deploy(req: DeployRequest) -> DeployResult:
     return DeployResult(req.image, p.tag, digest, p.commit, req.strategy, plan.no_cache, binary.to_json(),
                         previous_json(previous), fresh, str(p.ledger_path), [command], plan.note, False, reason,
                         asdict(published), proof.to_json(), list(detection.notes))
+
+
+def _detect_after(past_probe: Future[history.History], req: DeployRequest, p: Prepared) -> Detection:
+    """detect, as soon as the deploy history (registry and ledger) names the base."""
+    previous = past_probe.result().previous(req.target)
+    return detect(p.workspace, base_hint=previous["commit"] if previous else None, worktree=p.dirty,
+                  watch=list(req.watch))
 
 
 def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metadata: dict[str, Any]) -> image.BinaryFacts:
