@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 TIMEOUT_S = 120.0
+PROBE_LABEL = "org.freshbin.probe"  # on the never-started containers the binary is read from
 
 
 class EngineAPIError(Exception):
@@ -91,19 +92,22 @@ def call(sock: str, method: str, path: str, body: dict[str, Any] | None = None) 
 
 
 def image_config(sock: str, image: str) -> dict[str, Any] | None:
-    """The image's `.Config`, or None when the engine does not hold it."""
+    """The image's `.Config` (empty fields left out, as `docker image inspect --format '{{json .Config}}'`
+    leaves them out: readers use Entrypoint, Cmd, WorkingDir, Env, Labels), or None when the engine
+    does not hold it."""
     status, data = call(sock, "GET", f"/images/{quote(image, safe='')}/json")
     if status == 404:
         return None
     if status != 200 or not isinstance(data, dict):
         raise EngineAPIError(f"image inspect {image}: HTTP {status}")
     config = data.get("Config") or {}
-    return config if isinstance(config, dict) else {}
+    return {k: v for k, v in config.items() if v not in (None, "", [], {}, False)} if isinstance(config, dict) else {}
 
 
 def create_container(sock: str, image: str) -> str:
     """A container that is never started: only its filesystem is read."""
-    status, data = call(sock, "POST", "/containers/create", {"Image": image, "Cmd": ["/freshbin-never-runs"]})
+    status, data = call(sock, "POST", "/containers/create", {"Image": image, "Cmd": ["/freshbin-never-runs"],
+                                                            "Labels": {PROBE_LABEL: "binary-read"}})
     if status != 201 or not isinstance(data, dict) or "Id" not in data:
         raise EngineAPIError(f"container create {image}: HTTP {status}")
     return str(data["Id"])
