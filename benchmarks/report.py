@@ -42,30 +42,39 @@ def detect_section(data: dict) -> str:
     return tabulate(rows, headers=["command", "median s", "min s", "max s", "× git diff"], tablefmt="github")
 
 
-def chart(data: dict) -> None:
+def chart(*datasets: dict) -> None:
+    """One panel per workload: median with min–max, green when every run shipped the change."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(data["results"])
-    medians = [data["results"][n]["median_s"] for n in names]
-    low = [m - data["results"][n]["min_s"] for n, m in zip(names, medians)]
-    high = [data["results"][n]["max_s"] - m for n, m in zip(names, medians)]
-    fresh = [data["results"][n]["fresh_runs"] == data["results"][n]["runs"] for n in names]
-    fig, ax = plt.subplots(figsize=(9, 3.6))
-    ax.barh(names, medians, xerr=[low, high], color=["#2a9d55" if f else "#c0392b" for f in fresh])
-    ax.invert_yaxis()
-    ax.set_xlabel("seconds (median, min–max), after a one-line change in bin/")
-    ax.set_title("Deploy strategies (green: shipped the change, red: stale binary)")
-    for y, (value, top) in enumerate(zip(medians, high)):
-        ax.text(value + top + 0.6, y, f"{value:.1f} s", va="center")
+    fig, axes = plt.subplots(len(datasets), 1, figsize=(9, 3.6 * len(datasets)), squeeze=False)
+    for ax, data in zip(axes[:, 0], datasets):
+        names = list(data["results"])
+        medians = [data["results"][n]["median_s"] for n in names]
+        low = [m - data["results"][n]["min_s"] for n, m in zip(names, medians)]
+        high = [data["results"][n]["max_s"] - m for n, m in zip(names, medians)]
+        fresh = [data["results"][n]["fresh_runs"] == data["results"][n]["runs"] for n in names]
+        ax.barh(names, medians, xerr=[low, high], color=["#2a9d55" if f else "#c0392b" for f in fresh])
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.set_xlabel("seconds, log scale (median, min–max), after a one-line change in bin/")
+        ax.set_title(f"{data['workload']} (green: shipped the change, red: stale)", fontsize=9)
+        for y, (value, top) in enumerate(zip(medians, high)):
+            ax.text((value + top) * 1.05, y, f"{value:.1f} s", va="center")
     fig.tight_layout()
     fig.savefig(CHART, dpi=110)
 
 
+def workspace_section(data: dict) -> str:
+    ws = data.get("workspace") or {}
+    return detect_section({"results": ws["results"]}) if ws.get("results") else ""
+
+
 def main() -> None:
     deploy, verify, detect = load("deploy_strategies"), load("verify_cost"), load("detect_scale")
+    big = load("deploy_strategies.big")
     machine = (deploy or verify or {}).get("machine", {})
     parts = ["# Benchmarks", "",
              "Measured, never asserted. Every number below comes from `benchmarks/results/*.json`, written by "
@@ -75,7 +84,7 @@ def main() -> None:
              "## Machine", "",
              tabulate([[k, v] for k, v in machine.items()], headers=["", ""], tablefmt="github"), ""]
     if deploy:
-        chart(deploy)
+        chart(*(d for d in (deploy, big) if d))
         parts += ["## Deploy strategies", "",
                   f"`python benchmarks/deploy_strategies.py --runs {deploy['runs']}` — workload: {deploy['workload']} "
                   "(the dependency build is the cost `--no-cache` pays every time). Each measurement commits its own "
@@ -90,6 +99,13 @@ def main() -> None:
                   "cached build is fresh in this run only because the dependency layer was built before the "
                   "change; after any `Cargo.toml`/`Cargo.lock` change it ships the dummy too "
                   "(`tests/e2e/test_hazard.py::test_cached_build_after_manifest_change_ships_stale_worker_unless_fixed`).", ""]
+    if big:
+        parts += ["## Deploy strategies on a larger service", "",
+                  f"`python benchmarks/deploy_strategies.py --workload big --runs {big['runs']}` — workload: "
+                  f"{big['workload']}; `cargo tree` counts {big.get('crates', '?')} packages, all compiled by a "
+                  "`--no-cache` build (builder image: `bash src/freshbin/data/testenv.sh big-image`). Rows that "
+                  "recompile every crate ran once (`--expensive-runs`), the others as above.", "",
+                  deploy_section(big), ""]
     if verify:
         parts += ["## Verification cost", "",
                   f"`python benchmarks/verify_cost.py --runs {verify['runs']}` — same workload. The how-to's "
@@ -104,6 +120,9 @@ def main() -> None:
                   f"`python benchmarks/detect_scale.py` — {detect['files']} files, {detect['commits']} commits in "
                   f"range, {detect['runs']} runs.", "", detect_section(detect), "",
                   "Most of the CLI's time is interpreter start and imports (invoke, GitPython).", ""]
+        if workspace_section(detect):
+            parts += [f"One commit of a generated workspace with {detect['workspace']['packages']} packages "
+                      "(`tests/unit/workspace_gen.py`, graphs read from git):", "", workspace_section(detect), ""]
     DOC.write_text("\n".join(parts))
     print(f"wrote {DOC}" + (f" and {CHART}" if deploy else ""))
 

@@ -60,4 +60,12 @@ def deps_image(c: Context) -> None:
         raise Exit(code=code)
 
 
-ns = Collection("env", up, down, status, deps_image)
+@task(name="big-image")
+def big_image(c: Context) -> None:
+    """Build localhost/rust-builder-big:bookworm (an HTTP service's crates from Debian) for bench.deploy --workload big."""
+    code = _script("big-image")
+    if code:
+        raise Exit(code=code)
+
+
+ns = Collection("env", up, down, status, deps_image, big_image)
