@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import buildx, evidence, history, image, ledger, strategies
+from . import buildx, evidence, history, image, ledger, strategies, tag_facts
 from .detect import Detection, detect
 from .errors import EnvironmentProblem, UsageError
 from .freshness import judge_freshness, previous_json, same_binary_as_other_revision
@@ -138,7 +138,7 @@ def _detect_after(past_probe: Future[history.History], req: DeployRequest, p: Pr
 def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metadata: dict[str, Any]) -> image.BinaryFacts:
     """The shipped binary of what was pushed; meanwhile, the registry must serve that digest."""
     with ThreadPoolExecutor(1) as pool:
-        served_probe = pool.submit(buildx.registry_digest, ref)
+        served_probe = pool.submit(tag_facts.served_digest, ref)
         local = image.ensure_local(metadata.get("containerimage.config.digest", ""), f"{req.image}@{digest}")
         config = image.config_of(local)
         binary = image.read_binary(local, locate_binary(req, p, config))
@@ -152,7 +152,7 @@ def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metad
 def _check_tag(req: DeployRequest, ref: str, commit: str) -> None:
     """Before building: the registry answers for `ref` (fail fast on 401/5xx/unreachable, not after
     a long build), and a tag holding another commit's image is not moved unless declared or --force."""
-    exists, revision = buildx.remote_revision(ref)
+    exists, revision = tag_facts.tag_revision(ref)
     tag = ref.rsplit(":", 1)[1]
     if req.force or tag in req.moving_tags or not exists or revision == commit:
         return
