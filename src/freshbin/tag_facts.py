@@ -24,7 +24,7 @@ INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
 def served_digest(ref: str) -> str:
     """The manifest digest the registry serves for `ref` (IMAGE:TAG)."""
     image, tag = ref.rsplit(":", 1)
-    desc = _retrying(lambda: oci.Repository(image).resolve(tag), ref)
+    desc: oci.Descriptor | None = _retrying(lambda: oci.Repository(image).resolve(tag), ref)
     if desc is None:
         raise EnvironmentProblem(f"the registry does not serve {ref}: manifest unknown")
     return desc.digest
