@@ -18,7 +18,7 @@ from typing import Any
 
 from . import buildx, evidence, history, image, ledger, strategies, tag_facts
 from .detect import Detection, detect
-from .errors import EnvironmentProblem, UsageError
+from .errors import EnvironmentProblem, GitError, UsageError, WorkspaceError
 from .freshness import judge_freshness, previous_json, same_binary_as_other_revision
 from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
 
@@ -96,7 +96,10 @@ def deploy(req: DeployRequest) -> DeployResult:
                                     f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed",
                                     notes=list(detection.notes))
             metadata, log = buildx.build_logged(spec, stream=not req.quiet)
-        past, detection = past_probe.result(), detect_probe.result()
+        try:
+            past, detection = past_probe.result(), detect_probe.result()
+        except (GitError, WorkspaceError) as exc:  # raised beside the build: the image is pushed by now
+            raise type(exc)(f"pushed {ref} but could not judge it, nothing recorded: {exc}") from exc
     previous = past.previous(req.target)
     digest = metadata["containerimage.digest"]
     binary = _pushed_binary(req, p, ref, digest, metadata)
