@@ -13,6 +13,7 @@ import fnmatch
 import hashlib
 import os
 from pathlib import Path
+from collections.abc import KeysView
 from typing import Protocol
 
 import git
@@ -78,9 +79,30 @@ class GitTree:
 
     def __init__(self, repo: git.Repo, commit: str, prefix: str = ""):
         self.repo, self.commit, self.prefix = repo, commit, prefix.strip("/")
-        self.blob_ids: dict[str, str] = dict(self._list())
-        self.files = self.blob_ids.keys()  # a set-like view: `in` without a second 20k-entry set
+        self._blob_ids: dict[str, str] | None = None
         self._dirs: dict[str, set[str]] | None = None
+
+    @property
+    def blob_ids(self) -> dict[str, str]:
+        """Every file's blob id, listed on first use (`git ls-tree -r`): a graph found in the cache
+        by the tree's id needs no listing, and listing 20k files was most of detect's time."""
+        if self._blob_ids is None:
+            self._blob_ids = dict(self._list())
+        return self._blob_ids
+
+    @property
+    def files(self) -> KeysView[str]:
+        return self.blob_ids.keys()
+
+    def tree_id(self) -> str | None:
+        """The id of the workspace directory's tree in this commit (None: no such directory).  Equal
+        ids mean equal files, so the graph cache can be asked by it before anything is listed."""
+        try:
+            tree = self.repo.commit(self.commit).tree
+            node = tree / self.prefix if self.prefix else tree
+        except (KeyError, ValueError, git.BadName, git.GitCommandError):
+            return None
+        return node.hexsha if node.type == "tree" else None
 
     @property
     def dirs(self) -> dict[str, set[str]]:
@@ -147,6 +169,17 @@ class GitTree:
 
     def is_file(self, rel: str) -> bool:
         return rel in self.files
+
+    def has_file(self, rel: str) -> bool:
+        """is_file without listing the whole tree (a lookup in git's objects)."""
+        if self._blob_ids is not None:
+            return rel in self._blob_ids
+        try:
+            tree = self.repo.commit(self.commit).tree
+            node = tree / (f"{self.prefix}/{rel}" if self.prefix else rel)
+        except (KeyError, ValueError, git.BadName, git.GitCommandError):
+            return False
+        return bool(node.type == "blob")
 
     def is_dir(self, rel: str) -> bool:
         return rel in self.dirs
