@@ -116,8 +116,8 @@ def options(doc: str) -> tuple[argparse.Namespace, int, int]:
     parser.add_argument("--workload", choices=("deps", "big"), default="deps",
                         help="deps: 5 crates' closure (~1 min cold); big: an HTTP service, 159 crates (~15 min cold)")
     parser.add_argument("--results", type=Path, default=None, help="directory for the JSON (default results/)")
-    parser.add_argument("--expensive-runs", type=int, default=1,
-                        help="big workload: measured runs of the rows that rebuild every crate")
+    parser.add_argument("--expensive-runs", type=int, default=None,
+                        help="measured runs of the rows that rebuild every crate (default: --runs; big workload: 1)")
     parser.add_argument("--all-rows", action="store_true",
                         help="big workload: also the other full-rebuild rows (each ~15 min on 2 cores)")
     opts = parser.parse_args()
@@ -142,5 +142,5 @@ def save(name: str, opts: argparse.Namespace, runs: int, warmup: int, results: d
     print(f"wrote {write_results(name + suffix, data, opts.smoke, opts.results)}")
 
 
-def expensive_runs(opts: argparse.Namespace) -> int:
-    return max(1, opts.expensive_runs)
+def expensive_runs(opts: argparse.Namespace, default: int) -> int:
+    return max(1, default if opts.expensive_runs is None else opts.expensive_runs)

@@ -6,8 +6,9 @@ freshbin's strategy table; `freshbin deploy --strategy cached` on the Dockerfile
 doctor --fix`.  Every measurement first
 commits a fresh one-line change, so each row deploys a change of its own; a warm-up round is not
 counted; rows alternate within a run so ratios hold on a noisy machine.  Measures, never asserts.
-On the big workload (`--workload big`) the rows that recompile every crate (each ~15 min on 2
-cores) run `--expensive-runs` times (default 1), after the warm-up, never in it.
+The rows that recompile every crate (`--no-cache` in any form) run `--expensive-runs` times
+(default: every run; 1 on the big workload, where each takes ~15 min on 2 cores), and when
+fewer than the others never in the warm-up round (they need no warm cache).
 
     python benchmarks/deploy_strategies.py [--runs 3] [--smoke] [--workload deps|big] [--results DIR]
 """
@@ -67,7 +68,7 @@ def expensive(name: str) -> bool:
 def main() -> None:
     opts, runs, warmup = benchlib.options(__doc__)
     kind = benchlib.workload_kind(opts)
-    expensive_runs = runs if kind != "big" else min(runs, benchlib.expensive_runs(opts))
+    expensive_runs = min(runs, benchlib.expensive_runs(opts, 1 if kind == "big" else runs))
     args = workload.build_args(kind=kind)
     engine = benchlib.buildx.preflight()
     image = f"{benchlib.REGISTRY}/freshbin-bench/worker-{uuid.uuid4().hex[:6]}"
@@ -85,7 +86,7 @@ def main() -> None:
         freshness = {name: [] for name in table}
         for round_no in range(warmup + runs):
             for name, run in table.items():
-                if expensive(name) and kind == "big" and not warmup <= round_no < warmup + expensive_runs:
+                if expensive(name) and expensive_runs < runs and not warmup <= round_no < warmup + expensive_runs:
                     continue
                 revision = workload.one_line_change(ws)
                 wall, ref = run(f"r{round_no}-{uuid.uuid4().hex[:6]}")
