@@ -144,3 +144,8 @@ def save(name: str, opts: argparse.Namespace, runs: int, warmup: int, results: d
 
 def expensive_runs(opts: argparse.Namespace, default: int) -> int:
     return max(1, default if opts.expensive_runs is None else opts.expensive_runs)
+
+
+def number(value: float | None, digits: int) -> str:
+    """A table cell: the figure, or "-" where the row has none (e.g. no --no-cache run yet)."""
+    return "-" if value is None else f"{value:.{digits}f}"

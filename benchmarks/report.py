@@ -22,10 +22,15 @@ def load(name: str) -> dict | None:
 
 
 def deploy_section(data: dict) -> str:
-    rows = [[name, f"{r['median_s']:.1f}", f"{r['min_s']:.1f}", f"{r['max_s']:.1f}", f"{r['x_cached']:.2f}",
-             f"{r['nocache_over_this']:.1f}", f"{r['fresh_runs']}/{r['runs']}"] for name, r in data["results"].items()]
+    def num(value: float | None, digits: int) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    rows = [[name, num(r["median_s"], 1), num(r["min_s"], 1), num(r["max_s"], 1), num(r["x_cached"], 2),
+             num(r.get("paired_x_cached"), 2), num(r["nocache_over_this"], 1), f"{r['fresh_runs']}/{r['runs']}"]
+            for name, r in data["results"].items()]
     return tabulate(rows, headers=["deploy after a one-line `bin/` change", "median s", "min s", "max s",
-                                   "× cached", "no-cache ÷ this", "fresh runs"], tablefmt="github")
+                                   "× cached (medians)", "× cached (paired)", "no-cache ÷ this", "fresh runs"],
+                    tablefmt="github")
 
 
 def verify_section(data: dict) -> str:
