@@ -118,6 +118,7 @@ def options(doc: str) -> tuple[argparse.Namespace, int, int]:
     parser.add_argument("--results", type=Path, default=None, help="directory for the JSON (default results/)")
     parser.add_argument("--expensive-runs", type=int, default=None,
                         help="measured runs of the rows that rebuild every crate (default: --runs; big workload: 1)")
+    parser.add_argument("--only", default="", help="comma-separated words: only the rows whose names contain one")
     parser.add_argument("--all-rows", action="store_true",
                         help="big workload: also the other full-rebuild rows (each ~15 min on 2 cores)")
     opts = parser.parse_args()

@@ -83,6 +83,9 @@ def main() -> None:
         table = rows(ws, image, args, engine.no_cache_filter)
         if kind == "big" and not opts.all_rows:  # the how-to's full rebuild against guard and a cached build
             table = {n: run for n, run in table.items() if n in BIG_ROWS}
+        if opts.only:  # rows whose names contain one of the comma-separated words (the cached row always)
+            words = [w.strip() for w in opts.only.split(",") if w.strip()]
+            table = {n: run for n, run in table.items() if n == BIG_ROWS[0] or any(w in n for w in words)}
         samples: dict[str, list[tuple[int, float]]] = {name: [] for name in table}
         freshness: dict[str, list[dict]] = {name: [] for name in table}
         for round_no in range(warmup + runs):
