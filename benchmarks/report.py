@@ -79,7 +79,7 @@ def workspace_section(data: dict) -> str:
 
 def main() -> None:
     deploy, verify, detect = load("deploy_strategies"), load("verify_cost"), load("detect_scale")
-    big = load("deploy_strategies.big")
+    big, before = load("deploy_strategies.big"), load("deploy_strategies.before")
     machine = (deploy or verify or {}).get("machine", {})
     parts = ["# Benchmarks", "",
              "Measured, never asserted. Every number below comes from `benchmarks/results/*.json`, written by "
@@ -97,6 +97,11 @@ def main() -> None:
                   "*Fresh* means both: the container prints the revision just committed, and the shipped binary's "
                   "sha256 equals the reference build's.", "",
                   deploy_section(deploy), "", "![deploy strategies](benchmarks.png)", "",
+                  "*× cached (paired)* is the median of each run's ratio to the cached build of the same round "
+                  "(rows alternate within a round), the figure that holds on a shared machine whose speed drifts; "
+                  "a row run once (the full rebuilds, `--expensive-runs`) pairs with its round's cached build. "
+                  "The 2026-11-30 runs shared the 2 cores with other builds (load average 8–16): their seconds "
+                  "are several times an idle machine's and their min–max spans are wide.", "",
                   "The how-to's `--no-cache` is an order of magnitude slower *and* ships the dummy binary on the "
                   "common Dockerfile: `--no-cache` re-runs the dummy pre-build after the checkout, which is "
                   "exactly the mtime hazard. `--no-cache-filter builder` is as slow here because the pre-build "
@@ -104,6 +109,11 @@ def main() -> None:
                   "cached build is fresh in this run only because the dependency layer was built before the "
                   "change; after any `Cargo.toml`/`Cargo.lock` change it ships the dummy too "
                   "(`tests/e2e/test_hazard.py::test_cached_build_after_manifest_change_ships_stale_worker_unless_fixed`).", ""]
+    if before:
+        parts += ["### The previous full run", "",
+                  f"Every strategy, {before['runs']} runs, {before.get('date', '')}, with the code before the deploy "
+                  "overlap and the engine-API binary read (an idle machine: compare ratios, not seconds, with the "
+                  "table above).", "", deploy_section(before), ""]
     if big:
         parts += ["## Deploy strategies on a larger service", "",
                   f"`python benchmarks/deploy_strategies.py --workload big --runs {big['runs']}` — workload: "
@@ -111,6 +121,9 @@ def main() -> None:
                   "`--no-cache` build (builder image: `bash src/freshbin/data/testenv.sh big-image`). Rows that "
                   "recompile every crate ran once (`--expensive-runs`), the others as above.", "",
                   deploy_section(big), ""]
+        if "--no-cache (the how-to)" not in big["results"]:
+            parts += ["The how-to's `--no-cache` row is missing from this run (`--only`): on the shared machine one "
+                      "full rebuild of this workload took over 20 minutes; rerun without `--only` for it.", ""]
     if verify:
         parts += ["## Verification cost", "",
                   f"`python benchmarks/verify_cost.py --runs {verify['runs']}` — same workload. The how-to's "
