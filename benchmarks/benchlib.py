@@ -114,14 +114,40 @@ def options(doc: str) -> tuple[argparse.Namespace, int, int]:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1, help="uncounted rounds first (a busy machine: 0)")
     parser.add_argument("--smoke", action="store_true", help="the small example, one run, no warm-up (CI)")
+    parser.add_argument("--workload", choices=("deps", "big"), default="deps",
+                        help="deps: 5 crates' closure (~1 min cold); big: an HTTP service, 159 crates (~15 min cold)")
     parser.add_argument("--results", type=Path, default=None, help="directory for the JSON (default results/)")
+    parser.add_argument("--expensive-runs", type=int, default=None,
+                        help="measured runs of the rows that rebuild every crate (default: --runs; big workload: 1)")
+    parser.add_argument("--only", default="", help="comma-separated words: only the rows whose names contain one")
+    parser.add_argument("--all-rows", action="store_true",
+                        help="big workload: also the other full-rebuild rows (each ~15 min on 2 cores)")
     opts = parser.parse_args()
     runs, warmup = (1, 0) if opts.smoke else (opts.runs, opts.warmup)
     return opts, runs, warmup
 
 
-def save(name: str, opts: argparse.Namespace, runs: int, warmup: int, results: dict) -> None:
-    data = {"workload": "small example" if opts.smoke else "example + serde, serde_json, regex, clap 4, tokio",
+WORKLOADS = {"deps": "example + serde, serde_json, regex, clap 4, tokio",
+             "big": "example + an HTTP service on hyper/tower/tokio/tracing/reqwest (159 crates)"}
+
+
+def workload_kind(opts: argparse.Namespace) -> str:
+    return "small" if opts.smoke else opts.workload
+
+
+def save(name: str, opts: argparse.Namespace, runs: int, warmup: int, results: dict, **extra: object) -> None:
+    """Results as results/NAME.json (NAME.big.json for the big workload, NAME.smoke.json in smoke runs)."""
+    data = {"workload": "small example" if opts.smoke else WORKLOADS[opts.workload],
             "runs": runs, "warmup_rounds": warmup, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
-            "results": results}
-    print(f"wrote {write_results(name, data, opts.smoke, opts.results)}")
+            **extra, "results": results}
+    suffix = ".big" if opts.workload == "big" else ""
+    print(f"wrote {write_results(name + suffix, data, opts.smoke, opts.results)}")
+
+
+def expensive_runs(opts: argparse.Namespace, default: int) -> int:
+    return max(1, default if opts.expensive_runs is None else opts.expensive_runs)
+
+
+def number(value: float | None, digits: int) -> str:
+    """A table cell: the figure, or "-" where the row has none (e.g. no --no-cache run yet)."""
+    return "-" if value is None else f"{value:.{digits}f}"

@@ -112,18 +112,24 @@ def main() -> None:
 def measure(cases: dict[str, list[str]], root: Path, base: str, runs: int) -> dict[str, dict]:
     """Median/min/max wall and peak RSS of each command, then detect() in process; ratios to git."""
     subprocess.run(cases[next(k for k in cases if "CLI" in k)], cwd=root, check=True, stdout=subprocess.DEVNULL)
+    samples: dict[str, list[tuple[float, int | None]]] = {name: [] for name in cases}
+    inproc = "detect() in process (no interpreter start)"
+    samples[inproc] = []
+    for _ in range(runs):  # interleaved, so a noisy machine slows every command of a round alike
+        for name, argv in cases.items():
+            samples[name].append(timed(argv, root))
+        samples[inproc].append((in_process(root, base), None))
     results = {}
-    for name, argv in cases.items():
-        samples = [timed(argv, root) for _ in range(runs)]
-        walls = [s[0] for s in samples]
+    for name, taken in samples.items():
+        walls = [s[0] for s in taken]
         results[name] = {"median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls),
-                         "peak_rss_kib": max(s[1] for s in samples)}
-    walls = [in_process(root, base) for _ in range(runs)]
-    results["detect() in process (no interpreter start)"] = {
-        "median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls), "peak_rss_kib": None}
+                         "peak_rss_kib": max((s[1] for s in taken if s[1] is not None), default=None)}
     raw = results["git diff --name-only"]["median_s"]
     for r in results.values():
         r["ratio_to_git"] = r["median_s"] / raw
+    gits = [s[0] for s in samples["git diff --name-only"]]
+    results[inproc]["paired_ratio_median"] = statistics.median(
+        d / g for (d, _), g in zip(samples[inproc], gits))
     return results
 
 

@@ -22,10 +22,15 @@ def load(name: str) -> dict | None:
 
 
 def deploy_section(data: dict) -> str:
-    rows = [[name, f"{r['median_s']:.1f}", f"{r['min_s']:.1f}", f"{r['max_s']:.1f}", f"{r['x_cached']:.2f}",
-             f"{r['nocache_over_this']:.1f}", f"{r['fresh_runs']}/{r['runs']}"] for name, r in data["results"].items()]
+    def num(value: float | None, digits: int) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    rows = [[name, num(r["median_s"], 1), num(r["min_s"], 1), num(r["max_s"], 1), num(r["x_cached"], 2),
+             num(r.get("paired_x_cached"), 2), num(r["nocache_over_this"], 1), f"{r['fresh_runs']}/{r['runs']}"]
+            for name, r in data["results"].items()]
     return tabulate(rows, headers=["deploy after a one-line `bin/` change", "median s", "min s", "max s",
-                                   "× cached", "no-cache ÷ this", "fresh runs"], tablefmt="github")
+                                   "× cached (medians)", "× cached (paired)", "no-cache ÷ this", "fresh runs"],
+                    tablefmt="github")
 
 
 def verify_section(data: dict) -> str:
@@ -42,30 +47,39 @@ def detect_section(data: dict) -> str:
     return tabulate(rows, headers=["command", "median s", "min s", "max s", "× git diff"], tablefmt="github")
 
 
-def chart(data: dict) -> None:
+def chart(*datasets: dict) -> None:
+    """One panel per workload: median with min–max, green when every run shipped the change."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(data["results"])
-    medians = [data["results"][n]["median_s"] for n in names]
-    low = [m - data["results"][n]["min_s"] for n, m in zip(names, medians)]
-    high = [data["results"][n]["max_s"] - m for n, m in zip(names, medians)]
-    fresh = [data["results"][n]["fresh_runs"] == data["results"][n]["runs"] for n in names]
-    fig, ax = plt.subplots(figsize=(9, 3.6))
-    ax.barh(names, medians, xerr=[low, high], color=["#2a9d55" if f else "#c0392b" for f in fresh])
-    ax.invert_yaxis()
-    ax.set_xlabel("seconds (median, min–max), after a one-line change in bin/")
-    ax.set_title("Deploy strategies (green: shipped the change, red: stale binary)")
-    for y, (value, top) in enumerate(zip(medians, high)):
-        ax.text(value + top + 0.6, y, f"{value:.1f} s", va="center")
+    fig, axes = plt.subplots(len(datasets), 1, figsize=(9, 3.6 * len(datasets)), squeeze=False)
+    for ax, data in zip(axes[:, 0], datasets):
+        names = list(data["results"])
+        medians = [data["results"][n]["median_s"] for n in names]
+        low = [m - data["results"][n]["min_s"] for n, m in zip(names, medians)]
+        high = [data["results"][n]["max_s"] - m for n, m in zip(names, medians)]
+        fresh = [data["results"][n]["fresh_runs"] == data["results"][n]["runs"] for n in names]
+        ax.barh(names, medians, xerr=[low, high], color=["#2a9d55" if f else "#c0392b" for f in fresh])
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.set_xlabel("seconds, log scale (median, min–max), after a one-line change in bin/")
+        ax.set_title(f"{data['workload']} (green: shipped the change, red: stale)", fontsize=9)
+        for y, (value, top) in enumerate(zip(medians, high)):
+            ax.text((value + top) * 1.05, y, f"{value:.1f} s", va="center")
     fig.tight_layout()
     fig.savefig(CHART, dpi=110)
 
 
+def workspace_section(data: dict) -> str:
+    ws = data.get("workspace") or {}
+    return detect_section({"results": ws["results"]}) if ws.get("results") else ""
+
+
 def main() -> None:
     deploy, verify, detect = load("deploy_strategies"), load("verify_cost"), load("detect_scale")
+    big, before = load("deploy_strategies.big"), load("deploy_strategies.before")
     machine = (deploy or verify or {}).get("machine", {})
     parts = ["# Benchmarks", "",
              "Measured, never asserted. Every number below comes from `benchmarks/results/*.json`, written by "
@@ -75,7 +89,7 @@ def main() -> None:
              "## Machine", "",
              tabulate([[k, v] for k, v in machine.items()], headers=["", ""], tablefmt="github"), ""]
     if deploy:
-        chart(deploy)
+        chart(*(d for d in (deploy, big) if d))
         parts += ["## Deploy strategies", "",
                   f"`python benchmarks/deploy_strategies.py --runs {deploy['runs']}` — workload: {deploy['workload']} "
                   "(the dependency build is the cost `--no-cache` pays every time). Each measurement commits its own "
@@ -83,6 +97,11 @@ def main() -> None:
                   "*Fresh* means both: the container prints the revision just committed, and the shipped binary's "
                   "sha256 equals the reference build's.", "",
                   deploy_section(deploy), "", "![deploy strategies](benchmarks.png)", "",
+                  "*× cached (paired)* is the median of each run's ratio to the cached build of the same round "
+                  "(rows alternate within a round), the figure that holds on a shared machine whose speed drifts; "
+                  "a row run once (the full rebuilds, `--expensive-runs`) pairs with its round's cached build. "
+                  "The 2026-11-30 runs shared the 2 cores with other builds (load average 8–16): their seconds "
+                  "are several times an idle machine's and their min–max spans are wide.", "",
                   "The how-to's `--no-cache` is an order of magnitude slower *and* ships the dummy binary on the "
                   "common Dockerfile: `--no-cache` re-runs the dummy pre-build after the checkout, which is "
                   "exactly the mtime hazard. `--no-cache-filter builder` is as slow here because the pre-build "
@@ -90,6 +109,21 @@ def main() -> None:
                   "cached build is fresh in this run only because the dependency layer was built before the "
                   "change; after any `Cargo.toml`/`Cargo.lock` change it ships the dummy too "
                   "(`tests/e2e/test_hazard.py::test_cached_build_after_manifest_change_ships_stale_worker_unless_fixed`).", ""]
+    if before:
+        parts += ["### The previous full run", "",
+                  f"Every strategy, {before['runs']} runs, {before.get('date', '')}, with the code before the deploy "
+                  "overlap and the engine-API binary read (an idle machine: compare ratios, not seconds, with the "
+                  "table above).", "", deploy_section(before), ""]
+    if big:
+        parts += ["## Deploy strategies on a larger service", "",
+                  f"`python benchmarks/deploy_strategies.py --workload big --runs {big['runs']}` — workload: "
+                  f"{big['workload']}; `cargo tree` counts {big.get('crates', '?')} packages, all compiled by a "
+                  "`--no-cache` build (builder image: `bash src/freshbin/data/testenv.sh big-image`). Rows that "
+                  "recompile every crate ran once (`--expensive-runs`), the others as above.", "",
+                  deploy_section(big), ""]
+        if "--no-cache (the how-to)" not in big["results"]:
+            parts += ["The how-to's `--no-cache` row is missing from this run (`--only`): on the shared machine one "
+                      "full rebuild of this workload took over 20 minutes; rerun without `--only` for it.", ""]
     if verify:
         parts += ["## Verification cost", "",
                   f"`python benchmarks/verify_cost.py --runs {verify['runs']}` — same workload. The how-to's "
@@ -105,6 +139,9 @@ def main() -> None:
                   f"`python benchmarks/detect_scale.py` — {detect['files']} files, {detect['commits']} commits in "
                   f"range, {detect['runs']} runs.", "", detect_section(detect), "",
                   "Most of the CLI's time is interpreter start and imports (invoke, GitPython).", ""]
+        if workspace_section(detect):
+            parts += [f"One commit of a generated workspace with {detect['workspace']['packages']} packages "
+                      "(`tests/unit/workspace_gen.py`, graphs read from git):", "", workspace_section(detect), ""]
     DOC.write_text("\n".join(parts))
     print(f"wrote {DOC}" + (f" and {CHART}" if deploy else ""))
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import shlex
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import buildx, evidence, history, image, ledger, platforms, registry_files, strategies
+from . import buildx, evidence, history, image, ledger, platforms, registry_files, strategies, tag_facts
 from .detect import Detection, detect
-from .errors import EnvironmentProblem, UsageError
+from .errors import EnvironmentProblem, GitError, UsageError, WorkspaceError
 from .freshness import judge_freshness, previous_json, same_binary_as_other_revision
 from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
 
@@ -64,40 +64,47 @@ def deploy(req: DeployRequest) -> DeployResult:
     ref = f"{req.image}:{p.tag}"
     if not req.dry_run:
         ledger.check_writable(p.ledger_path)
-    # The engine probes and the registry lookups are round trips: run them at once, and detect
-    # as soon as the deploy history (registry and ledger) names the base; errors in order.
-    with ThreadPoolExecutor(3) as pool:
+    # The engine probes and the registry lookups are round trips: run them at once.  The history
+    # read and detect (which needs the history's base) matter only for judging the pushed binary,
+    # so unless the strategy's cache plan reads detect's answer they run beside the build.
+    with ThreadPoolExecutor(5) as pool:
         past_probe = pool.submit(history.load, req.image, p.ledger_path,
                                  tracked_tag=history.tracked(req.tracked_tag, p.tag, req.moving_tags))
+        detect_probe = pool.submit(_detect_after, past_probe, req, p)
         engine_probe = pool.submit(buildx.preflight, req.builder, req.docker_context)
-        tag_probe = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
         multi_probe = pool.submit(platforms.require_support, targets, req.builder, req.docker_context)
-        past = past_probe.result()
-        previous = past.previous(req.target)
-        detection = detect(p.workspace, base_hint=previous["commit"] if previous else None, worktree=p.dirty,
-                           watch=list(req.watch))
+        tag_probe = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
+        early = strategy.needs_detection or req.dry_run
+        if early:
+            past, detection = past_probe.result(), detect_probe.result()
         engine = engine_probe.result()
         if tag_probe is not None:
             tag_probe.result()
         multi_probe.result()
-    situation = strategies.Situation(req, p, engine, detection)
-    plan = strategy.cache_plan(situation)
-    with ExitStack() as stack:
-        ctx = strategy.context(situation, stack, dry_run=req.dry_run)
-        meta_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="freshbin-meta-")))
-        spec = buildx.BuildSpec(
-            context=ctx.path, dockerfile=ctx.dockerfile, target=req.target, platform=req.platform, tags=(ref,),
-            metadata_file=meta_dir / "metadata.json", builder=req.builder, build_args=dict(req.build_args),
-            labels={**revision_labels(p.commit), **history.labels(p.repo, req.strategy)},
-            no_cache=plan.no_cache, no_cache_filter=plan.no_cache_filter, docker_context=req.docker_context,
-        )
-        command = shlex.join(buildx.build_argv(spec))
-        if req.dry_run:
-            return DeployResult(req.image, p.tag, None, p.commit, req.strategy, plan.no_cache, None,
-                                previous_json(previous), None, str(p.ledger_path), [command], plan.note, True,
-                                f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed",
-                                notes=list(detection.notes))
-        metadata, log = buildx.build_logged(spec, stream=not req.quiet)
+        situation = strategies.Situation(req, p, engine, detection if early else None)
+        plan = strategy.cache_plan(situation)
+        with ExitStack() as stack:
+            ctx = strategy.context(situation, stack, dry_run=req.dry_run)
+            meta_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="freshbin-meta-")))
+            spec = buildx.BuildSpec(
+                context=ctx.path, dockerfile=ctx.dockerfile, target=req.target, platform=req.platform, tags=(ref,),
+                metadata_file=meta_dir / "metadata.json", builder=req.builder, build_args=dict(req.build_args),
+                labels={**revision_labels(p.commit), **history.labels(p.repo, req.strategy)},
+                no_cache=plan.no_cache, no_cache_filter=plan.no_cache_filter, docker_context=req.docker_context,
+            )
+            command = shlex.join(buildx.build_argv(spec))
+            if req.dry_run:
+                return DeployResult(req.image, p.tag, None, p.commit, req.strategy, plan.no_cache, None,
+                                    previous_json(past.previous(req.target)), None, str(p.ledger_path), [command],
+                                    plan.note, True,
+                                    f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed",
+                                    notes=list(detection.notes))
+            metadata, log = buildx.build_logged(spec, stream=not req.quiet)
+        try:
+            past, detection = past_probe.result(), detect_probe.result()
+        except (GitError, WorkspaceError) as exc:  # raised beside the build: the image is pushed by now
+            raise type(exc)(f"pushed {ref} but could not judge it, nothing recorded: {exc}") from exc
+    previous = past.previous(req.target)
     digest = metadata["containerimage.digest"]
     if len(targets) > 1:
         binaries = platforms.pushed_binaries(f"{req.image}@{digest}", targets,
@@ -162,6 +169,13 @@ def _worst(judged: dict[str, tuple[bool | None, str, evidence.BuildEvidence]]
     return fresh, f"{stale}: {reason}", proof
 
 
+def _detect_after(past_probe: Future[history.History], req: DeployRequest, p: Prepared) -> Detection:
+    """detect, as soon as the deploy history (registry and ledger) names the base."""
+    previous = past_probe.result().previous(req.target)
+    return detect(p.workspace, base_hint=previous["commit"] if previous else None, worktree=p.dirty,
+                  watch=list(req.watch))
+
+
 def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metadata: dict[str, Any]) -> image.BinaryFacts:
     """The shipped binary of what was pushed; meanwhile, the registry must serve that digest.
 
@@ -170,7 +184,7 @@ def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metad
     docker-container or remote driver) — never a pull into a store that never had it.
     """
     with ThreadPoolExecutor(1) as pool:
-        served_probe = pool.submit(buildx.registry_digest, ref)
+        served_probe = pool.submit(tag_facts.served_digest, ref)
         local = metadata.get("containerimage.config.digest", "")
         if not req.docker_context and image.is_local(local):
             binary = image.read_binary(local, locate_binary(req, p, image.config_of(local)))
@@ -184,7 +198,7 @@ def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metad
 
 def _check_served(ref: str, digest: str, served: str | None = None) -> None:
     """The registry must serve the pushed digest under the tag."""
-    served = served or buildx.registry_digest(ref)
+    served = served or tag_facts.served_digest(ref)
     if served != digest:
         raise EnvironmentProblem(f"the registry serves {served} for {ref}, not the pushed {digest}; "
                                  "another deploy moved the tag")
@@ -193,7 +207,7 @@ def _check_served(ref: str, digest: str, served: str | None = None) -> None:
 def _check_tag(req: DeployRequest, ref: str, commit: str) -> None:
     """Before building: the registry answers for `ref` (fail fast on 401/5xx/unreachable, not after
     a long build), and a tag holding another commit's image is not moved unless declared or --force."""
-    exists, revision = buildx.remote_revision(ref)
+    exists, revision = tag_facts.tag_revision(ref)
     tag = ref.rsplit(":", 1)[1]
     if req.force or tag in req.moving_tags or not exists or revision == commit:
         return

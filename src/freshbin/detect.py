@@ -4,6 +4,8 @@ and whether the next deploy needs a cache-busting build (and is exposed to the m
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -217,8 +219,7 @@ def detect(
                         workspace_dir)
     base_ref, base_from, base_note = _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag, base_hint)
     base_sha = base_ref if base_ref == gitio.EMPTY_TREE else gitio.resolve(repo, base_ref).hexsha
-    base_sha, note = gitio.merge_base_if_diverged(repo, base_sha, head_commit)
-    files = gitio.changed_files(repo, base_sha, None if worktree else head_commit.hexsha)
+    files, base_sha, note = _changed_files(repo, base_sha, head_commit, worktree)
     notes = [n for n in (base_note, note) if n]
     if worktree and head_commit.hexsha != repo.head.commit.hexsha:
         # The work tree sits on HEAD; anything between --head and HEAD is part of the change too.
@@ -241,10 +242,23 @@ def detect(
     )
 
 
+def _changed_files(repo: git.Repo, base_sha: str, head_commit: git.Commit,
+                   worktree: bool) -> tuple[list[gitio.FileChange], str, str | None]:
+    """(files, base, note): the diff runs beside the ancestry check (two git processes at once), and
+    again from the merge-base in the rare case the base is not an ancestor of head."""
+    head = None if worktree else head_commit.hexsha
+    with ThreadPoolExecutor(1) as pool:
+        speculative = pool.submit(gitio.changed_files, repo, base_sha, head)
+        diff_base, note = gitio.merge_base_if_diverged(repo, base_sha, head_commit)
+        if diff_base == base_sha:
+            return speculative.result(), diff_base, note
+    return gitio.changed_files(repo, diff_base, head), diff_base, note
+
+
 def _graph(tree: DiskTree | GitTree, root: Path) -> Workspace:
     """A commit's graph through the cache (graph_cache.py); the work tree's is always read."""
     if isinstance(tree, GitTree):
-        return graph_cache.cached(tree.graph_key(), root, lambda: load_tree(tree, root))
+        return graph_cache.cached_tree(tree.tree_id(), tree.graph_key, root, lambda: load_tree(tree, root))
     return load_tree(tree, root)
 
 
@@ -253,7 +267,7 @@ def _base_workspace(repo: git.Repo, base_sha: str, ws_prefix: tuple[str, ...], r
     if base_sha == gitio.EMPTY_TREE:
         return None, None
     tree = GitTree(repo, base_sha, "/".join(ws_prefix))
-    if not tree.is_file("Cargo.toml"):
+    if not tree.has_file("Cargo.toml"):
         return None, None
     try:
         return _graph(tree, root), None

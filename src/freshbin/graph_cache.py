@@ -19,6 +19,7 @@ from .workspace import Package, Workspace
 
 VERSION = 1  # bump when the graph's rules change: older entries are then never read
 _MEMORY: dict[str, Workspace] = {}
+_ALIASES: dict[str, str] = {}  # tree alias file name -> graph key, for this process
 
 
 def cache_dir() -> Path:
@@ -37,6 +38,42 @@ def cached(key: str, root: Path, build: Callable[[], Workspace]) -> Workspace:
         _write(cache_dir() / f"{full}.json", ws)
     _MEMORY[full] = ws
     return _with_root(ws, root)
+
+
+def cached_tree(tree_id: str | None, graph_key: Callable[[], str], root: Path,
+                build: Callable[[], Workspace]) -> Workspace:
+    """The graph of a commit's workspace directory whose tree id is `tree_id`: a small alias file
+    `tree-<id>.key` names its graph key, so a commit seen before (this run, an earlier run, an
+    earlier CI job) needs neither the file listing the key is computed from nor any manifest."""
+    alias = cache_dir() / f"v{VERSION}-tree-{tree_id}.key" if tree_id else None
+    if alias is not None:
+        key = _ALIASES.get(alias.name) or _read_text(alias)
+        if key:
+            return cached(key, root, build)
+    key = graph_key()
+    ws = cached(key, root, build)
+    if alias is not None:
+        _ALIASES[alias.name] = key
+        _write_text(alias, key)
+    return ws
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return text if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else None
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as fh:
+            fh.write(text)
+        os.replace(fh.name, path)
+    except OSError:
+        pass
 
 
 def _with_root(ws: Workspace, root: Path) -> Workspace:

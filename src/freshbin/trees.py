@@ -13,6 +13,7 @@ import fnmatch
 import hashlib
 import os
 from pathlib import Path
+from collections.abc import KeysView
 from typing import Protocol
 
 import git
@@ -78,13 +79,45 @@ class GitTree:
 
     def __init__(self, repo: git.Repo, commit: str, prefix: str = ""):
         self.repo, self.commit, self.prefix = repo, commit, prefix.strip("/")
-        self.files: set[str] = set()
-        self.dirs: dict[str, set[str]] = {".": set()}
-        self.blob_ids: dict[str, str] = {}
-        for rel, blob in self._list():
-            self.files.add(rel)
-            self.blob_ids[rel] = blob
-            self._add_parents(rel)
+        self._blob_ids: dict[str, str] | None = None
+        self._dirs: dict[str, set[str]] | None = None
+
+    @property
+    def blob_ids(self) -> dict[str, str]:
+        """Every file's blob id, listed on first use (`git ls-tree -r`): a graph found in the cache
+        by the tree's id needs no listing, and listing 20k files was most of detect's time."""
+        if self._blob_ids is None:
+            self._blob_ids = dict(self._list())
+        return self._blob_ids
+
+    @property
+    def files(self) -> KeysView[str]:
+        return self.blob_ids.keys()
+
+    def tree_id(self) -> str | None:
+        """The id of the workspace directory's tree in this commit (None: no such directory).  Equal
+        ids mean equal files, so the graph cache can be asked by it before anything is listed."""
+        try:
+            tree = self.repo.commit(self.commit).tree
+            node = tree / self.prefix if self.prefix else tree
+        except (KeyError, ValueError, git.BadName, git.GitCommandError):
+            return None
+        return node.hexsha if node.type == "tree" else None
+
+    @property
+    def dirs(self) -> dict[str, set[str]]:
+        """Directory -> names in it; built on first use only (a cached graph needs no directories,
+        and building them was most of detect's time on a 20k-file tree)."""
+        if self._dirs is None:
+            dirs: dict[str, set[str]] = {".": set()}
+            for rel in self.blob_ids:
+                parts = rel.split("/")
+                parent = "."
+                for i, name in enumerate(parts):
+                    dirs.setdefault(parent, set()).add(name)
+                    parent = "/".join(parts[: i + 1])
+            self._dirs = dirs
+        return self._dirs
 
     @property
     def label(self) -> str:
@@ -94,7 +127,7 @@ class GitTree:
         """What the workspace graph depends on: every manifest's blob id and which binary target
         files exist.  Commits that change only other files share the key (and the cached graph)."""
         digest = hashlib.sha256()
-        for rel in sorted(self.files):
+        for rel in sorted(r for r in self.blob_ids if r.endswith(("Cargo.toml", "main.rs")) or "src/bin/" in r):
             name = rel.rsplit("/", 1)[-1]
             if name == "Cargo.toml":
                 digest.update(f"{rel}\0{self.blob_ids[rel]}\n".encode())
@@ -113,20 +146,15 @@ class GitTree:
             raise GitError(f"cannot list the files of commit {self.commit[:12]} ({_why(exc)}); "
                            "fetch the missing objects (`git fetch`) or pass another --base") from None
         cut = len(self.prefix) + 1 if self.prefix else 0
+        # "<mode> <type> <id>\t<path>"; gitlinks (submodules, type "commit") are not files of this tree.
+        # Decoded as os.fsdecode does on POSIX, without its per-call overhead (20k entries).
         entries = []
-        for record in filter(None, raw.split(b"\0")):
-            meta, _, path = record.partition(b"\t")  # "<mode> <type> <id>\t<path>"
-            mode, kind, blob = meta.decode().split()
-            if kind == "blob":  # gitlinks (submodules) are not files of this tree
-                entries.append((os.fsdecode(path)[cut:], blob))
+        for record in raw.split(b"\0"):
+            meta, _, path = record.partition(b"\t")
+            fields = meta.split(b" ")
+            if len(fields) == 3 and fields[1] == b"blob":
+                entries.append((path.decode("utf-8", "surrogateescape")[cut:], fields[2].decode()))
         return entries
-
-    def _add_parents(self, rel: str) -> None:
-        parts = rel.split("/")
-        parent = "."
-        for i, name in enumerate(parts):
-            self.dirs.setdefault(parent, set()).add(name)
-            parent = "/".join(parts[: i + 1])
 
     def read(self, rel: str) -> bytes | None:
         if rel not in self.files:
@@ -141,6 +169,17 @@ class GitTree:
 
     def is_file(self, rel: str) -> bool:
         return rel in self.files
+
+    def has_file(self, rel: str) -> bool:
+        """is_file without listing the whole tree (a lookup in git's objects)."""
+        if self._blob_ids is not None:
+            return rel in self._blob_ids
+        try:
+            tree = self.repo.commit(self.commit).tree
+            node = tree / (f"{self.prefix}/{rel}" if self.prefix else rel)
+        except (KeyError, ValueError, git.BadName, git.GitCommandError):
+            return False
+        return bool(node.type == "blob")
 
     def is_dir(self, rel: str) -> bool:
         return rel in self.dirs

@@ -43,3 +43,19 @@ def test_verify_cost_smoke(engine, tmp_path):
 def test_detect_scale_smoke(tmp_path):
     data = smoke("detect_scale.py", tmp_path)
     assert data["results"]["git diff --name-only"]["median_s"] > 0
+
+
+def test_big_workload_resolves_its_crates_offline(engine, tmp_path):
+    """The big workload's dependency graph, as cargo resolves it from Debian's sources in the big
+    image (built here if missing: about 40 s; its cold build, ~15 min, is left to the benchmark)."""
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    import workload
+
+    if subprocess.run(["docker", "image", "inspect", workload.BIG_IMAGE], capture_output=True).returncode != 0:
+        subprocess.run(["bash", str(REPO_ROOT / "src" / "freshbin" / "data" / "testenv.sh"), "big-image"],
+                       check=True, capture_output=True, timeout=600)
+    ws = workload.make_workload(tmp_path / "big", kind="big")
+    assert (ws / "Cargo.lock").is_file()
+    assert workload.crates_in(ws, workload.BIG_IMAGE) >= 150
+    main_rs = (ws / "bin" / "worker" / "src" / "main.rs").read_text()
+    assert 'const REVISION: &str = "worker-initial";' in main_rs and "hyper::" in main_rs

@@ -48,3 +48,29 @@ def test_a_corrupt_cache_file_is_ignored(example_repo):
     for path in graph_cache.cache_dir().glob("v*.json"):
         path.write_text("{not json")
     assert detect(example_repo).binaries == ["api", "worker"]
+
+
+def test_a_commit_seen_before_is_found_by_its_tree_id_without_listing_it(example_repo, monkeypatch):
+    graph_cache._MEMORY.clear()
+    graph_cache._ALIASES.clear()  # other tests' processes saw the same trees
+    set_revision(example_repo, "worker", "w3")
+    commit_all(example_repo, "worker")
+    first = detect(example_repo)
+    assert list(graph_cache.cache_dir().glob("v*-tree-*.key"))
+    graph_cache._MEMORY.clear()
+    graph_cache._ALIASES.clear()  # a new process: only the files remain
+
+    def no_listing(self):
+        raise AssertionError("a commit seen before was listed again")
+
+    monkeypatch.setattr(GitTree, "_list", no_listing)
+    assert detect(example_repo) == first
+
+
+def test_a_corrupt_alias_falls_back_to_the_listing(example_repo):
+    first = detect(example_repo)
+    graph_cache._MEMORY.clear()
+    graph_cache._ALIASES.clear()
+    for path in graph_cache.cache_dir().glob("v*-tree-*.key"):
+        path.write_text("not a key")
+    assert detect(example_repo) == first

@@ -126,3 +126,8 @@ def test_no_target_builds_the_last_stage_even_unnamed(example_repo):
                             tags=("x",), metadata_file=example_repo / "m.json")
     assert "--target" not in buildx.build_argv(spec)
     assert prepare(BuildRequest(workspace=example_repo, image=""), image_required=False).stage == "worker"
+
+
+def test_only_the_no_cache_rule_waits_for_detect_before_building():
+    """The others build at once, with the history read and detect beside the build (deploy.py)."""
+    assert {s.name for s in strategies.ALL.values() if s.needs_detection} == {"no-cache"}

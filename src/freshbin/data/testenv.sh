@@ -11,6 +11,7 @@
 #   scripts/testenv.sh cross-image [--engine 26 --containerd-store]
 #                              build localhost/rust-builder-cross:bookworm (cargo for aarch64) and
 #                              with --engine 26 --containerd-store a linux/arm64 runtime (cross.sh)
+#   scripts/testenv.sh big-image    build localhost/rust-builder-big:bookworm (the big benchmark workload)
 #
 # Why a script and not Python: it must run before the kit (and its Python deps) is installed,
 # both on a developer's machine and on a fresh CI machine.  Exit codes: 0 ok, 2 environment
@@ -29,6 +30,15 @@ CROSS_IMAGE=localhost/rust-builder-cross:bookworm
 SUITE=bookworm
 # Crate sources from Debian, used by the benchmark workload (see benchmarks/README.md).
 DEPS_CRATES="librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-regex-dev librust-clap-dev librust-tokio-dev"
+BIG_IMAGE=localhost/rust-builder-big:bookworm
+# An HTTP service's dependencies as Debian 12 has them (no axum there: hyper 0.14 + tower).
+BIG_CRATES="$DEPS_CRATES librust-hyper-dev librust-tower-dev librust-tracing-dev librust-tracing-subscriber-dev
+ librust-reqwest-dev librust-rustls-dev librust-tokio-rustls-dev librust-hyper-rustls-dev librust-chrono-dev
+ librust-uuid-dev librust-futures-dev librust-tokio-util-dev librust-tokio-stream-dev librust-prometheus-dev
+ librust-anyhow-dev librust-thiserror-dev librust-toml-dev librust-serde-yaml-dev librust-base64-dev
+ librust-sha2-dev librust-rand-dev librust-bytes-dev librust-url-dev librust-http-dev librust-tokio-postgres-dev
+ librust-jsonwebtoken-dev librust-dashmap-dev librust-parking-lot-dev librust-once-cell-dev librust-humantime-dev
+ librust-mime-dev librust-itertools-dev"
 
 log() { printf 'testenv: %s\n' "$*" >&2; }
 die() { printf 'testenv: error: %s\n' "$*" >&2; exit 2; }
@@ -211,24 +221,27 @@ build_runtime_image() {
 # The builder plus crate sources from Debian's librust-*-dev packages of the builder's suite, in
 # /usr/share/cargo/registry (a cargo directory source).  The packages hold only source files, so
 # they are unpacked with dpkg-deb rather than installed (debootstrap fails configuring them).
+# IMAGE (default the deps image) from the builder plus the sources of CRATES (Debian package names).
 build_deps_image() {
-    image_exists "$DEPS_IMAGE" && return 0
+    local image=${1:-$DEPS_IMAGE} crates=${2:-$DEPS_CRATES}
+    image_exists "$image" && return 0
     image_exists "$BUILDER_IMAGE" || build_builder_image
     local tmp cid
     tmp=$(mktemp -d)
-    log "fetching crate sources from $SUITE: $DEPS_CRATES"
+    log "fetching crate sources from $SUITE: $(echo $crates)"
     private_apt "$tmp" "$SUITE"
     # An empty dpkg status: the whole dependency closure is downloaded, whatever this host has.
+    # shellcheck disable=SC2086  # the crate list is split into package names on purpose
     (cd "$tmp" && apt-get "${APT_OPTS[@]}" -o "Dir::State::status=$tmp/status" install -y -qq \
-        --download-only --no-install-recommends $DEPS_CRATES >/dev/null) || die "cannot download $DEPS_CRATES"
+        --download-only --no-install-recommends $crates >/dev/null) || die "cannot download $(echo $crates)"
     mkdir -p "$tmp/root"
     for deb in "$tmp"/archives/librust-*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
     [ -d "$tmp/root/usr/share/cargo/registry" ] || die "no crate sources in the downloaded packages"
     cid=$(docker create "$BUILDER_IMAGE" /bin/true)
     tar -C "$tmp/root" -c usr/share/cargo/registry | docker cp - "$cid:/" || die "cannot copy crate sources"
-    docker commit "$cid" "$DEPS_IMAGE" >/dev/null || die "docker commit $DEPS_IMAGE failed"
+    docker commit "$cid" "$image" >/dev/null || die "docker commit $image failed"
     docker rm "$cid" >/dev/null
-    log "built $DEPS_IMAGE with $(ls "$tmp/root/usr/share/cargo/registry" | wc -l) crates"
+    log "built $image with $(ls "$tmp/root/usr/share/cargo/registry" | wc -l) crates"
     rm -rf "$tmp"
 }
 
@@ -317,5 +330,6 @@ case "$ACTION" in
     status) cmd_status ;;
     deps-image) require_root_debian; start_dockerd; build_deps_image ;;
     cross-image) require_root_debian; start_dockerd; source_lib cross.sh; cross_up ;;
-    *) echo "usage: $0 up|down|status|deps-image|cross-image [--engine 26 [--containerd-store]]" >&2; exit 2 ;;
+    big-image) require_root_debian; start_dockerd; build_deps_image "$BIG_IMAGE" "$BIG_CRATES" ;;
+    *) echo "usage: $0 up|down|status|deps-image|cross-image|big-image [--engine 26 [--containerd-store]]" >&2; exit 2 ;;
 esac

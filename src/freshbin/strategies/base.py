@@ -44,6 +44,9 @@ class Strategy(Protocol):
     name: str
     summary: str  # one line: --help, config validation, docs
     guarantees: str  # what a deploy with it guarantees (docs/deploy.md is checked against it)
+    # Does cache_plan read detect's answer?  If not, deploy starts the build at once and runs the
+    # history read and detect beside it (they matter only for judging the pushed binary).
+    needs_detection: bool
 
     def cache_plan(self, situation: Situation) -> CachePlan: ...
 

@@ -11,6 +11,7 @@ class Cached:
     name = "cached"
     summary = "a plain cached build"
     guarantees = "nothing beyond buildx's own layer cache; safe only with a Dockerfile doctor passes"
+    needs_detection = False
 
     def cache_plan(self, situation: Situation) -> CachePlan:
         return CachePlan()

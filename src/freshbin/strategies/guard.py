@@ -19,6 +19,7 @@ class Guard:
     summary = "mtime-proof build context, dependencies cached"
     guarantees = ("the shipped binary is compiled from the commit's sources whatever their mtimes and whatever "
                   "the layer cache holds; dependency layers stay cached")
+    needs_detection = False
 
     def cache_plan(self, situation: Situation) -> CachePlan:
         p, req = situation.prepared, situation.request

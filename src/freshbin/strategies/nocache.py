@@ -13,6 +13,7 @@ class NoCache:
     summary = "the how-to's rule: --no-cache when a source change reaches a shipped binary"
     guarantees = ("no layer comes from the cache when sources changed; the dummy of a dependency pre-build "
                   "still ships (cargo's mtime rule), which deploy then flags")
+    needs_detection = True  # --no-cache only when a source change reaches a shipped binary
 
     def cache_plan(self, situation: Situation) -> CachePlan:
         required = situation.detection.no_cache_required if situation.detection is not None else True

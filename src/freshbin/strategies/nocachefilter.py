@@ -20,6 +20,7 @@ class NoCacheFilter:
     summary = "--no-cache-filter on the compile stage: for a pre-build in a stage of its own"
     guarantees = ("the compile stage and the artefact copies never come from the layer cache; the dependency "
                   "stage does, so cargo's mtime rule still applies to its dummy artefacts")
+    needs_detection = False
 
     def cache_plan(self, situation: Situation) -> CachePlan:
         p, req = situation.prepared, situation.request

@@ -25,10 +25,11 @@ def _common(runs: int, smoke: bool) -> list[str]:
     return (["--smoke"] if smoke else []) + (["--runs", str(runs)] if runs else [])
 
 
-@task(name="deploy", help={"runs": "measured runs per row (default 3)", "smoke": "small example, one run"})
-def deploy_bench(c: Context, runs: int = 0, smoke: bool = False) -> None:
+@task(name="deploy", help={"runs": "measured runs per row (default 3)", "smoke": "small example, one run",
+                           "workload": "deps (default) or big (an HTTP service, 159 crates; needs env.big-image)"})
+def deploy_bench(c: Context, runs: int = 0, smoke: bool = False, workload: str = "") -> None:
     """Deploy strategies side by side after a one-line change (needs `freshbin env.deps-image`)."""
-    _script("deploy_strategies.py", *_common(runs, smoke))
+    _script("deploy_strategies.py", *_common(runs, smoke), *(["--workload", workload] if workload else []))
 
 
 @task(name="verify", help={"runs": "measured runs per row (default 3)", "smoke": "small example, one run"})

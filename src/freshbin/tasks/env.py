@@ -69,4 +69,12 @@ def cross_image(c: Context, engine: str = "", containerd_store: bool = False) ->
         raise Exit(code=code)
 
 
-ns = Collection("env", up, down, status, deps_image, cross_image)
+@task(name="big-image")
+def big_image(c: Context) -> None:
+    """Build localhost/rust-builder-big:bookworm (an HTTP service's crates from Debian) for bench.deploy --workload big."""
+    code = _script("big-image")
+    if code:
+        raise Exit(code=code)
+
+
+ns = Collection("env", up, down, status, deps_image, cross_image, big_image)
