@@ -100,19 +100,25 @@ def main() -> None:
                   "*× cached (paired)* is the median of each run's ratio to the cached build of the same round "
                   "(rows alternate within a round), the figure that holds on a shared machine whose speed drifts; "
                   "a row run once (the full rebuilds, `--expensive-runs`) pairs with its round's cached build. "
-                  "The 2026-11-30 runs shared the 2 cores with other builds (load average 8–16): their seconds "
-                  "are several times an idle machine's and their min–max spans are wide.", "",
+                  "The deps table ran on 2026-11-30 with nothing else on the machine; the larger service's run "
+                  "below shared the 2 cores with other builds (load average 8–16): its seconds are several times "
+                  "an idle machine's and its min–max spans are wide.", "",
                   "The how-to's `--no-cache` is an order of magnitude slower *and* ships the dummy binary on the "
                   "common Dockerfile: `--no-cache` re-runs the dummy pre-build after the checkout, which is "
                   "exactly the mtime hazard. `--no-cache-filter builder` is as slow here because the pre-build "
-                  "shares the `builder` stage (doctor rule FB006). `guard` needs no Dockerfile change. The plain "
+                  "shares the `builder` stage (doctor rule FB006); so is `freshbin deploy --strategy no-cache-filter`, "
+                  "which filters the stage the shipped binary is copied from — here also the pre-build's, as its "
+                  "note says — and ships the dummy like `--no-cache` (deploy flags it STALE from the build's "
+                  "record); it pays off only where the pre-build has a stage of its own. `guard` needs no "
+                  "Dockerfile change. The plain "
                   "cached build is fresh in this run only because the dependency layer was built before the "
                   "change; after any `Cargo.toml`/`Cargo.lock` change it ships the dummy too "
                   "(`tests/e2e/test_hazard.py::test_cached_build_after_manifest_change_ships_stale_worker_unless_fixed`).", ""]
     if before:
         parts += ["### The previous full run", "",
                   f"Every strategy, {before['runs']} runs, {before.get('date', '')}, with the code before the deploy "
-                  "overlap and the engine-API binary read (an idle machine: compare ratios, not seconds, with the "
+                  "overlap and the engine-API binary read (also an idle machine: guard 1.24× then, 1.29× now — the "
+                  "overlap did not show in whole-command time; compare ratios, not seconds, with the "
                   "table above).", "", deploy_section(before), ""]
     if big:
         parts += ["## Deploy strategies on a larger service", "",
