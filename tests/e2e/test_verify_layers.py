@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from ..conftest import BUILD_ARGS, BUILDER, FRESHBIN, commit_all, set_revision
+from .conftest import reproducible_digests
 from .test_deploy import ok_json
 
 pytestmark = pytest.mark.e2e
@@ -20,6 +21,10 @@ def verify_on(repo, runtime: str) -> dict:
 
 
 def test_an_800_mb_base_is_not_read(engine, example_repo):
+    if reproducible_digests():
+        pytest.skip("this engine pins timestamps, so verify builds to OCI archives and reads them whole: the "
+                    "diff-ID comparison covers images in the engine's store (Docker 20.10, Docker 26 classic); "
+                    "measured 2026-11-30 on the containerd store: not applied")
     set_revision(example_repo, "worker", f"layers-{uuid.uuid4().hex[:8]}")
     commit_all(example_repo, "a change to verify on two bases")
     slim = verify_on(example_repo, BUILD_ARGS["RUNTIME"])
