@@ -98,7 +98,9 @@ def judge(checks: list[Check], sides: dict[str, Side], quick: bool,
     it the no-cache build names it, as verify.py's table says."""
     for check in checks:
         if check.decisive and check.ok is False and check.name in CAUSE_OF_CHECK:
-            return Verdict.STALE, CAUSE_OF_CHECK[check.name]
+            caught = CAUSE_OF_CHECK[check.name]
+            # Pinned digests catch a cache; when the record names a cache mount, that is the cache.
+            return Verdict.STALE, named if caught is Cause.CACHE and named is Cause.CACHE_MOUNT else caught
     if quick:
         decided = [c for c in checks if c.decisive and c.ok is not None]
         return (Verdict.FRESH, None) if decided else (Verdict.INCONCLUSIVE, None)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import FRESHBIN, commit_all, engine_name, set_revision, unique_dummy, write
+from ..conftest import FRESHBIN, commit_all, set_revision, unique_dummy, write
 from .conftest import BUILD_ARGS, buildx_push, reproducible_digests, run_image, unique_image
 from .test_deploy import freshbin_deploy, ok_json
 from .test_hazard import COPY_ALL, PINNED_MTIME
@@ -99,10 +99,6 @@ def test_hazardous_worker_change_is_stale_by_cargo_mtime_and_fixed_dockerfile_is
 
 
 def test_cache_mount_keeping_an_old_binary_is_stale(engine, example_repo):
-    if engine_name() == "docker26-containerd":
-        pytest.skip("on Docker 26's containerd store verify names this stale image's cause `build cache`, not "
-                    "`cache mount` (seen in CI 2026-11-30, verdict still stale); not yet understood — issue 18 stays "
-                    "open for it")
     image = unique_image("verify-mount")
     write(example_repo / "Dockerfile.mount", CACHE_MOUNT_DOCKERFILE.format(mount_id=uuid.uuid4().hex))
     first = f"mount-{uuid.uuid4().hex[:8]}"

@@ -130,3 +130,15 @@ def test_the_tracked_files_of_the_commit_are_listed_relative_to_the_context(exam
     assert {".dockerignore", "Cargo.toml", "bin/worker/src/main.rs"} <= set(every)
     assert tracked_under(repo, head, example_repo, example_repo / "bin") == [
         p.removeprefix("bin/") for p in every if p.startswith("bin/")]
+
+
+def test_pinned_digests_catch_a_cache_and_the_record_says_which_one():
+    """On an engine that pins timestamps the digest check decides "a cache changed the result";
+    a cache mount the build's record names is that cache (seen on Docker 26's containerd store)."""
+    from freshbin.verdicts import DIGEST_CHECK, Cause, Check, Side, Verdict, judge
+
+    checks = [Check(DIGEST_CHECK, "sha256:a", "sha256:b", False, True)]
+    sides = {name: Side(name) for name in ("cached", "nocache", "reference")}
+    assert judge(checks, sides, False, Cause.CACHE_MOUNT) == (Verdict.STALE, Cause.CACHE_MOUNT)
+    assert judge(checks, sides, False, None) == (Verdict.STALE, Cause.CACHE)
+    assert judge(checks, sides, False, Cause.MTIME) == (Verdict.STALE, Cause.CACHE)
