@@ -236,26 +236,3 @@ def dockerfile_stages(dockerfile: Path) -> list[str]:
     """Stage names (`FROM … AS name`), from the Dockerfile model (BuildKit's own parser)."""
     return [stage.name for stage in parse_dockerfile(dockerfile).stages if stage.name != str(stage.index)]
 
-
-def remote_revision(ref: str) -> tuple[bool, str | None]:
-    """(does the registry hold `ref`?, its org.opencontainers.image.revision label)."""
-    result = runner.run(["docker", "buildx", "imagetools", "inspect", ref, "--format", "{{json .Image}}"],
-                        check=False, timeout=120)
-    if result.returncode != 0:
-        text = result.stderr.lower()
-        if "not found" in text or "manifest unknown" in text:
-            return False, None
-        hint = _hint(result.stderr)
-        if hint == DEFAULT_HINT:
-            hint = "check the registry address and that the registry is running"
-        raise EnvironmentProblem(f"cannot read {ref} from the registry ({last_line(result.stderr) or 'no answer'}); {hint}")
-    try:
-        image = json.loads(result.stdout) or {}
-    except json.JSONDecodeError:
-        return True, None
-    if isinstance(image, dict) and "config" not in image:  # an index of several platforms: {platform: image}
-        images = [v for k, v in sorted(image.items()) if isinstance(v, dict) and not k.startswith("unknown")]
-        image = images[0] if images else {}
-    labels = (image.get("config") or {}).get("Labels") or {}
-    return True, labels.get("org.opencontainers.image.revision")
-
