@@ -9,14 +9,11 @@ org.opencontainers.image.revision label (for an index: its first real platform's
 from __future__ import annotations
 
 import json
-import random
-import time
 from typing import Any
 
 from . import oci
 from .errors import EnvironmentProblem
 
-ATTEMPTS = 5  # as many as buildx gives a push: distribution answers 5xx under racing writes
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
                "application/vnd.docker.distribution.manifest.list.v2+json")
 
@@ -24,7 +21,7 @@ INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
 def served_digest(ref: str) -> str:
     """The manifest digest the registry serves for `ref` (IMAGE:TAG)."""
     image, tag = ref.rsplit(":", 1)
-    desc: oci.Descriptor | None = _retrying(lambda: oci.Repository(image).resolve(tag), ref)
+    desc: oci.Descriptor | None = _read(lambda: oci.Repository(image).resolve(tag), ref)
     if desc is None:
         raise EnvironmentProblem(f"the registry does not serve {ref}: manifest unknown")
     return desc.digest
@@ -33,8 +30,8 @@ def served_digest(ref: str) -> str:
 def tag_revision(ref: str) -> tuple[bool, str | None]:
     """(does the registry hold `ref`?, its org.opencontainers.image.revision label)."""
     image, tag = ref.rsplit(":", 1)
-    repo = _retrying(lambda: oci.Repository(image), ref)
-    found = _retrying(lambda: repo.manifest(tag), ref)
+    repo = _read(lambda: oci.Repository(image), ref)
+    found = _read(lambda: repo.manifest(tag), ref)
     if found is None:
         return False, None
     manifest, desc = found
@@ -43,14 +40,14 @@ def tag_revision(ref: str) -> tuple[bool, str | None]:
             platform = _first_platform(manifest)
             if platform is None:
                 return True, None
-            inner = _retrying(lambda: repo.manifest(platform), ref)
+            inner = _read(lambda: repo.manifest(platform), ref)
             if inner is None:
                 return True, None
             manifest = inner[0]
         config_digest = (manifest.get("config") or {}).get("digest")
         if not config_digest:
             return True, None
-        config: dict[str, Any] = json.loads(_retrying(lambda: repo.blob(config_digest), ref))
+        config: dict[str, Any] = json.loads(_read(lambda: repo.blob(config_digest), ref))
     except (ValueError, TypeError, AttributeError):  # not the JSON an image is made of
         return True, None
     labels = (config.get("config") or {}).get("Labels") or {}
@@ -70,17 +67,12 @@ def _first_platform(index: dict[str, Any]) -> str | None:
     return images[0][1] if images else None
 
 
-def _retrying(read: Any, ref: str) -> Any:
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            return read()
-        except oci.RegistryError as exc:
-            if attempt < ATTEMPTS and exc.status >= 500:
-                time.sleep(attempt / 2 + random.random())
-                continue
-            raise EnvironmentProblem(f"cannot read {ref} from the registry ({exc}); "
-                                     f"{_hint(str(exc))}") from None
-    raise AssertionError("unreachable")
+def _read(read: Any, ref: str) -> Any:
+    """`read()`, a registry error in one sentence; a 5xx is already retried by oci.Repository."""
+    try:
+        return read()
+    except oci.RegistryError as exc:
+        raise EnvironmentProblem(f"cannot read {ref} from the registry ({exc}); {_hint(str(exc))}") from None
 
 
 def _hint(text: str) -> str:
