@@ -12,6 +12,10 @@
 #                              build localhost/rust-builder-cross:bookworm (cargo for aarch64) and
 #                              with --engine 26 --containerd-store a linux/arm64 runtime (cross.sh)
 #   scripts/testenv.sh big-image    build localhost/rust-builder-big:bookworm (the big benchmark workload)
+#   scripts/testenv.sh prune [--engine 26 [--containerd-store]]
+#                              free the disk a test run took on that engine: its build cache and
+#                              every image but the localhost/rust-* ones this script builds; without
+#                              --engine also the loopback registry's blobs (CI runs it between legs)
 #
 # Why a script and not Python: it must run before the kit (and its Python deps) is installed,
 # both on a developer's machine and on a fresh CI machine.  Exit codes: 0 ok, 2 environment
@@ -290,6 +294,37 @@ cmd_down() {
     fi
 }
 
+# The e2e suite leaves build cache and tagged test images behind (tens of GB over a CI run on three
+# engines); a machine's disk is shared, so a run must give back what it took.
+prune_engine() {
+    local kept
+    docker builder prune -af >/dev/null || die "docker builder prune failed"
+    kept=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -c '^localhost/rust-' || true)
+    docker images --format '{{.Repository}}:{{.Tag}}' | grep -v '^localhost/rust-' | grep -v '<none>' \
+        | xargs -r docker rmi >/dev/null 2>&1 || true
+    docker image prune -f >/dev/null || true
+    log "pruned $1: build cache and test images gone, $kept localhost/rust-* images kept"
+}
+
+prune_registry() {
+    [ -f "$STATE_DIR/registry.pid" ] || { log "registry not started by this script: left as it is"; return 0; }
+    stop_pidfile registry "$STATE_DIR/registry.pid"
+    rm -rf "${STATE_DIR:?}/registry-data"
+    start_registry
+}
+
+cmd_prune() {
+    if [ -n "$ENGINE" ]; then
+        engine26_lib; engine26_vars
+        engine26_answers || { log "$E26_NAME is not running: nothing to prune"; return 0; }
+        DOCKER_HOST=unix://$E26_SOCK prune_engine "$E26_NAME"
+        return 0
+    fi
+    daemon_up || { log "the default engine is not running: nothing to prune"; return 0; }
+    prune_engine default
+    prune_registry
+}
+
 cmd_status() {
     printf 'client:   %s\n' "$(docker --version 2>/dev/null || echo missing)"
     printf 'buildx:   %s\n' "$(docker buildx version 2>/dev/null | head -n1 || echo missing)"
@@ -328,8 +363,9 @@ case "$ACTION" in
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
+    prune) cmd_prune ;;
     deps-image) require_root_debian; start_dockerd; build_deps_image ;;
     cross-image) require_root_debian; start_dockerd; source_lib cross.sh; cross_up ;;
     big-image) require_root_debian; start_dockerd; build_deps_image "$BIG_IMAGE" "$BIG_CRATES" ;;
-    *) echo "usage: $0 up|down|status|deps-image|cross-image|big-image [--engine 26 [--containerd-store]]" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|status|prune|deps-image|cross-image|big-image [--engine 26 [--containerd-store]]" >&2; exit 2 ;;
 esac

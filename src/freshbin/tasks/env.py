@@ -52,6 +52,15 @@ def status(c: Context) -> None:
     _script("status")
 
 
+@task(help=ENGINE_HELP)
+def prune(c: Context, engine: str = "", containerd_store: bool = False) -> None:
+    """Give back the disk test runs took: the engine's build cache and every image but localhost/rust-*;
+    without --engine also the loopback registry's blobs (only if env.up started the registry)."""
+    code = _script("prune", engine, containerd_store)
+    if code:
+        raise Exit(code=code)
+
+
 @task(name="deps-image")
 def deps_image(c: Context) -> None:
     """Build localhost/rust-builder-deps:bookworm (crate sources from Debian) for the benchmarks."""
@@ -77,4 +86,4 @@ def big_image(c: Context) -> None:
         raise Exit(code=code)
 
 
-ns = Collection("env", up, down, status, deps_image, cross_image, big_image)
+ns = Collection("env", up, down, status, prune, deps_image, cross_image, big_image)
