@@ -10,11 +10,11 @@ import json
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import runner
+from . import buildx_facts, runner
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import CommandFailed, EnvironmentProblem, last_line
 
@@ -87,9 +87,26 @@ def build_argv(spec: BuildSpec) -> list[str]:
 def preflight(builder: str = "", docker_context: str = "") -> Engine:
     """docker, the Docker context, the daemon, buildx and the builder answer; the builder's facts.
 
-    The probes run at once (each is a docker CLI start, ~50 ms); their answers are then judged
-    in order, so the first missing piece is the one reported.
+    On the local engine with its `docker` driver the facts come from the cache (buildx_facts.py)
+    once the daemon has answered over its socket; otherwise, and on a miss, the CLI is asked.
     """
+    key = buildx_facts.local_key(builder, docker_context)
+    cached = buildx_facts.cached(key) if key else None
+    if cached is not None:
+        try:
+            return Engine(**cached)
+        except TypeError:  # an entry of another freshbin version's shape: ask again
+            pass
+    engine = _probe(builder, docker_context)
+    if key and engine.driver == "docker":  # a docker-container builder's facts change as it boots
+        # keyed as buildx left its state: a first call may have written its `current` file
+        buildx_facts.store(buildx_facts.local_key(builder, docker_context) or key, asdict(engine))
+    return engine
+
+
+def _probe(builder: str, docker_context: str) -> Engine:
+    """Ask the CLI.  The probes run at once (each is a docker CLI start, ~0.1 s); their answers
+    are then judged in order, so the first missing piece is the one reported."""
     docker = runner.docker(docker_context)
     probes = {
         **({"context": (["docker", "context", "inspect", docker_context], 30)} if docker_context else {}),

@@ -19,20 +19,18 @@ $XDG_CACHE_HOME/freshbin/engines.json, because a probe costs two builds (about 2
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from . import runner
+from . import fact_cache, runner
 
-CACHE_SECONDS = 24 * 3600
+CACHE_SECONDS = fact_cache.MAX_AGE_S
 PROBES = "oci_rewrite,multi_platform"  # in the cache key: a new probe is never answered by an old entry
 # SOURCE_DATE_EPOCH for pinned builds: earlier than any layer a cache can hold (see verify_builds.builds).
 PINNED_EPOCH = 1
@@ -64,8 +62,8 @@ def behaviour(builder: str = "", docker_context: str = "") -> Behaviour:
                       check=False, timeout=30)
     server, _, status = info.stdout.strip().partition("|")
     store = ImageStore.CONTAINERD if "io.containerd.snapshotter" in status else ImageStore.CLASSIC
-    key = hashlib.sha256(json.dumps([os.environ.get("DOCKER_HOST", ""), os.environ.get("DOCKER_CONTEXT", ""),
-                                     server, store, builder, docker_context, PROBES]).encode()).hexdigest()[:16]
+    key = fact_cache.key_of([os.environ.get("DOCKER_HOST", ""), os.environ.get("DOCKER_CONTEXT", ""),
+                             server, store, builder, docker_context, PROBES])
     cached = _cache_read(key)
     if cached is not None:
         return cached
@@ -123,33 +121,13 @@ def _oci_digest(ctx: Path, builder: str, docker_context: str) -> str | None:
         return None
 
 
-def _cache_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "freshbin" / "engines.json"
-
-
 def _cache_read(key: str) -> Behaviour | None:
+    entry = fact_cache.read("engines", key, CACHE_SECONDS)
     try:
-        entry = json.loads(_cache_path().read_text()).get(key)
-        if entry and time.time() - entry.pop("at", 0) < CACHE_SECONDS:
-            return Behaviour(**{**entry, "store": ImageStore(entry["store"])})
-    except (OSError, json.JSONDecodeError, TypeError, AttributeError, KeyError, ValueError):
-        pass
-    return None
+        return Behaviour(**{**entry, "store": ImageStore(entry["store"])}) if entry else None
+    except (TypeError, KeyError, ValueError):
+        return None
 
 
 def _cache_write(key: str, found: Behaviour) -> None:
-    path = _cache_path()
-    try:
-        data = json.loads(path.read_text()) if path.exists() else {}
-        data = data if isinstance(data, dict) else {}
-    except (OSError, json.JSONDecodeError):
-        data = {}
-    data[key] = {**found.to_json(), "at": time.time()}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        tmp.replace(path)
-    except OSError:
-        pass  # a read-only home: probe again next time
+    fact_cache.write("engines", key, found.to_json())
