@@ -7,6 +7,7 @@ that judge the shipped binary in freshness.py and evidence.py.  This module only
 
 from __future__ import annotations
 
+import re
 import shlex
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,9 +15,9 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from . import buildx, evidence, history, image, ledger, platforms, registry_files, strategies, tag_facts
+from . import buildx, early_read, evidence, history, image, ledger, platforms, registry_files, runner, strategies, tag_facts
 from .detect import Detection, detect
 from .errors import EnvironmentProblem, GitError, UsageError, WorkspaceError
 from .freshness import judge_freshness, previous_json, same_binary_as_other_revision
@@ -67,7 +68,7 @@ def deploy(req: DeployRequest) -> DeployResult:
     # The engine probes and the registry lookups are round trips: run them at once.  The history
     # read and detect (which needs the history's base) matter only for judging the pushed binary,
     # so unless the strategy's cache plan reads detect's answer they run beside the build.
-    with ThreadPoolExecutor(5) as pool:
+    with ThreadPoolExecutor(6) as pool:
         past_probe = pool.submit(history.load, req.image, p.ledger_path,
                                  tracked_tag=history.tracked(req.tracked_tag, p.tag, req.moving_tags))
         detect_probe = pool.submit(_detect_after, past_probe, req, p)
@@ -78,8 +79,6 @@ def deploy(req: DeployRequest) -> DeployResult:
         if early:
             past, detection = past_probe.result(), detect_probe.result()
         engine = engine_probe.result()
-        if tag_probe is not None:
-            tag_probe.result()
         multi_probe.result()
         situation = strategies.Situation(req, p, engine, detection if early else None)
         plan = strategy.cache_plan(situation)
@@ -99,7 +98,15 @@ def deploy(req: DeployRequest) -> DeployResult:
                                     plan.note, True,
                                     f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed",
                                     notes=list(detection.notes))
-            metadata, log = buildx.build_logged(spec, stream=not req.quiet)
+            # The tag check (a registry round trip, and the registry client's ~0.15 s import) runs
+            # beside the build's start; the build waits for it at its first step, long before a push.
+            assert tag_probe is not None  # not a dry run
+            # the local store gets the image before the push: its binary is read beside the push
+            watcher = None if req.docker_context or len(targets) > 1 else early_read.EarlyRead(
+                lambda image_id: image.read_binary(image_id, locate_binary(req, p, image.config_of(image_id))), pool)
+            metadata, log = buildx.build_logged(spec, on_line=_gated(tag_probe, show=not req.quiet,
+                                                                    then=watcher.on_line if watcher else None))
+            tag_probe.result()
         try:
             past, detection = past_probe.result(), detect_probe.result()
         except (GitError, WorkspaceError) as exc:  # raised beside the build: the image is pushed by now
@@ -111,7 +118,7 @@ def deploy(req: DeployRequest) -> DeployResult:
                                              lambda platform, config: locate_binary(req, p, config, platform))
         _check_served(ref, digest)
     else:
-        binaries = {targets[0]: _pushed_binary(req, p, ref, digest, metadata)}
+        binaries = {targets[0]: _pushed_binary(req, p, ref, digest, metadata, watcher)}
     judged = {platform: _judge(req, p, past.for_target(req.target)[::-1], previous, detection, log, binary,
                                platform if len(targets) > 1 else "")
               for platform, binary in binaries.items()}
@@ -176,7 +183,8 @@ def _detect_after(past_probe: Future[history.History], req: DeployRequest, p: Pr
                   watch=list(req.watch))
 
 
-def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metadata: dict[str, Any]) -> image.BinaryFacts:
+def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metadata: dict[str, Any],
+                   watcher: early_read.EarlyRead[image.BinaryFacts] | None = None) -> image.BinaryFacts:
     """The shipped binary of what was pushed; meanwhile, the registry must serve that digest.
 
     From the local image store when the build left the image there (the `docker` driver of the
@@ -186,7 +194,10 @@ def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metad
     with ThreadPoolExecutor(1) as pool:
         served_probe = pool.submit(tag_facts.served_digest, ref)
         local = metadata.get("containerimage.config.digest", "")
-        if not req.docker_context and image.is_local(local):
+        early = watcher.result(local) if watcher is not None else None
+        if early is not None:  # read beside the push from the very image the metadata names
+            binary = early
+        elif not req.docker_context and image.is_local(local):
             binary = image.read_binary(local, locate_binary(req, p, image.config_of(local)))
         else:
             remote = registry_files.open_image(f"{req.image}@{digest}", req.platform)
@@ -194,6 +205,28 @@ def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metad
         served = served_probe.result()
     _check_served(ref, digest, served)
     return binary
+
+
+_STEP = re.compile(r"^#\d+ (\[|exporting|pushing)")
+
+
+def _gated(check: Future[None], *, show: bool, then: Callable[[str], None] | None = None) -> Callable[[str], None]:
+    """A progress callback that lets the build past its first step only once `check` passed:
+    a failed check raises inside the callback, which stops the build before anything is pushed
+    (runner kills a child whose callback fails).  Lines go on to `then`, and to the tasks'
+    renderer when `show`."""
+    passed = False
+
+    def on_line(line: str) -> None:
+        nonlocal passed
+        if not passed and _STEP.match(line):
+            check.result()
+            passed = True
+        if then is not None:
+            then(line)
+        if show:
+            runner.progress(line)
+    return on_line
 
 
 def _check_served(ref: str, digest: str, served: str | None = None) -> None:
