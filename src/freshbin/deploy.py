@@ -65,18 +65,15 @@ def deploy(req: DeployRequest) -> DeployResult:
     ref = f"{req.image}:{p.tag}"
     if not req.dry_run:
         ledger.check_writable(p.ledger_path)
-    # The engine probes and the registry lookups are round trips: run them at once.  The history
-    # read and detect (which needs the history's base) matter only for judging the pushed binary,
-    # so unless the strategy's cache plan reads detect's answer they run beside the build.
+    # The engine probes are answered from a cache (buildx_facts.py); the registry lookups (history,
+    # tag check) and detect matter only for judging the pushed binary, so unless the strategy's
+    # cache plan reads detect's answer they start with the build, off the path to its start.
     with ThreadPoolExecutor(6) as pool:
-        past_probe = pool.submit(history.load, req.image, p.ledger_path,
-                                 tracked_tag=history.tracked(req.tracked_tag, p.tag, req.moving_tags))
-        detect_probe = pool.submit(_detect_after, past_probe, req, p)
         engine_probe = pool.submit(buildx.preflight, req.builder, req.docker_context)
         multi_probe = pool.submit(platforms.require_support, targets, req.builder, req.docker_context)
-        tag_probe = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
         early = strategy.needs_detection or req.dry_run
         if early:
+            past_probe, detect_probe, tag_probe = _judging_probes(pool, req, p, ref)
             past, detection = past_probe.result(), detect_probe.result()
         engine = engine_probe.result()
         multi_probe.result()
@@ -98,6 +95,8 @@ def deploy(req: DeployRequest) -> DeployResult:
                                     plan.note, True,
                                     f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed",
                                     notes=list(detection.notes))
+            if not early:
+                past_probe, detect_probe, tag_probe = _judging_probes(pool, req, p, ref)
             # The tag check (a registry round trip, and the registry client's ~0.15 s import) runs
             # beside the build's start; the build waits for it at its first step, long before a push.
             assert tag_probe is not None  # not a dry run
@@ -174,6 +173,15 @@ def _worst(judged: dict[str, tuple[bool | None, str, evidence.BuildEvidence]]
         return next(iter(judged.values()))
     fresh, reason, proof = judged[stale]
     return fresh, f"{stale}: {reason}", proof
+
+
+def _judging_probes(pool: ThreadPoolExecutor, req: DeployRequest, p: Prepared, ref: str
+                    ) -> tuple[Future[history.History], Future[Detection], Future[None] | None]:
+    """The deploy history, detect (once the history names the base) and the tag check, started."""
+    past = pool.submit(history.load, req.image, p.ledger_path,
+                       tracked_tag=history.tracked(req.tracked_tag, p.tag, req.moving_tags))
+    tag = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
+    return past, pool.submit(_detect_after, past, req, p), tag
 
 
 def _detect_after(past_probe: Future[history.History], req: DeployRequest, p: Prepared) -> Detection:

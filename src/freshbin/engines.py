@@ -28,7 +28,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from . import fact_cache, runner
+from . import engine_api, fact_cache, runner
 
 CACHE_SECONDS = fact_cache.MAX_AGE_S
 PROBES = "oci_rewrite,multi_platform"  # in the cache key: a new probe is never answered by an old entry
@@ -58,9 +58,7 @@ class Behaviour:
 def behaviour(builder: str = "", docker_context: str = "") -> Behaviour:
     """The probed behaviour of the engine `docker_context`, else DOCKER_HOST/the current context,
     reaches (cached)."""
-    info = runner.run([*runner.docker(docker_context), "info", "--format", "{{.ServerVersion}}|{{json .DriverStatus}}"],
-                      check=False, timeout=30)
-    server, _, status = info.stdout.strip().partition("|")
+    server, status = _server_and_storage(docker_context)
     store = ImageStore.CONTAINERD if "io.containerd.snapshotter" in status else ImageStore.CLASSIC
     key = fact_cache.key_of([os.environ.get("DOCKER_HOST", ""), os.environ.get("DOCKER_CONTEXT", ""),
                              server, store, builder, docker_context, PROBES])
@@ -78,6 +76,23 @@ def behaviour(builder: str = "", docker_context: str = "") -> Behaviour:
     found = Behaviour(server, store, rewrite, note, multi)
     _cache_write(key, found)
     return found
+
+
+def _server_and_storage(docker_context: str) -> tuple[str, str]:
+    """(server version, its storage driver status as JSON text): over the local socket in process
+    when the CLI would use it (a docker CLI start costs ~0.1 s), else `docker info`."""
+    sock = "" if docker_context else engine_api.socket_path()
+    if sock:
+        try:
+            code, info = engine_api.call(sock, "GET", "/info")
+            if code == 200 and isinstance(info, dict):
+                return str(info.get("ServerVersion", "")), json.dumps(info.get("DriverStatus") or [])
+        except engine_api.EngineAPIError:
+            pass
+    info = runner.run([*runner.docker(docker_context), "info", "--format", "{{.ServerVersion}}|{{json .DriverStatus}}"],
+                      check=False, timeout=30)
+    server, _, status = info.stdout.strip().partition("|")
+    return server, status
 
 
 def probe_oci_rewrite(builder: str = "", docker_context: str = "") -> bool:
