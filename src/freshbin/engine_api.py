@@ -91,17 +91,31 @@ def call(sock: str, method: str, path: str, body: dict[str, Any] | None = None) 
         raise EngineAPIError(f"{method} {path}: the answer is not JSON") from exc
 
 
-def image_config(sock: str, image: str) -> dict[str, Any] | None:
-    """The image's `.Config` (empty fields left out, as `docker image inspect --format '{{json .Config}}'`
-    leaves them out: readers use Entrypoint, Cmd, WorkingDir, Env, Labels), or None when the engine
-    does not hold it."""
+def image_inspect(sock: str, image: str) -> dict[str, Any] | None:
+    """`docker image inspect` of one image as the API gives it, or None when the engine lacks it."""
     status, data = call(sock, "GET", f"/images/{quote(image, safe='')}/json")
     if status == 404:
         return None
     if status != 200 or not isinstance(data, dict):
         raise EngineAPIError(f"image inspect {image}: HTTP {status}")
+    return data
+
+
+def image_config(sock: str, image: str) -> dict[str, Any] | None:
+    """The image's `.Config` (empty fields left out, as `docker image inspect --format '{{json .Config}}'`
+    leaves them out: readers use Entrypoint, Cmd, WorkingDir, Env, Labels), or None when the engine
+    does not hold it."""
+    data = image_inspect(sock, image)
+    if data is None:
+        return None
     config = data.get("Config") or {}
     return {k: v for k, v in config.items() if v not in (None, "", [], {}, False)} if isinstance(config, dict) else {}
+
+
+def remove_image(sock: str, image: str) -> bool:
+    """`docker image rm IMAGE` (untag; the layers go when nothing else holds them): removed?"""
+    status, _ = call(sock, "DELETE", f"/images/{quote(image, safe='')}")
+    return status == 200
 
 
 def create_container(sock: str, image: str) -> str:

@@ -26,6 +26,7 @@ verdict is the worst of them, naming the platform (verdicts.merge_platforms).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -57,10 +58,6 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
                                 for platform in targets})
     p = prepare(req, image_required=quick or push)
     notes: list[str] = []
-    checks: list[Check] = []
-    sides: dict[str, Side] = {}
-    history = _deployed_history(req, p)
-    tag = req.tag or (history[-1].get("tag") if history else "")
     engine = buildx.preflight(req.builder, req.docker_context)
 
     def locator(config: dict[str, Any]) -> BinaryLocation:
@@ -68,17 +65,22 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
 
     named: NamedCause | None = None
     stats = None
-    with ExitStack() as cleanup:
-        if req.image and tag:
-            sides["deployed"] = _deployed_side(req, tag, locator, through_registry)
-            checks += _deployed_checks(req, p, sides["deployed"], history, quick)
-        elif quick:
-            notes.append(f"nothing deployed to check: no deploy record (registry or ledger) for {req.image} "
-                         f"target {req.target} and no --tag; deploy first or pass --tag")
-        if not quick:
-            evidence = (history[-1].get("evidence") if history else None) if "deployed" in sides else None
-            built = builds(req, p, engine, push, no_cache_build, sides.get("deployed"), evidence, cleanup, notes,
-                           locator)
+    # The deployed image (its history, the registry's digest, its binary) is read beside the
+    # cached build, which needs none of it: a registry round trip or three and a binary read.
+    with ThreadPoolExecutor(1) as pool, ExitStack() as cleanup:
+        deployed_probe = pool.submit(_deployed, req, p, locator, through_registry, quick)
+        if quick:
+            sides, checks, _ = deployed_probe.result()
+            if not sides:
+                notes.append(f"nothing deployed to check: no deploy record (registry or ledger) for {req.image} "
+                             f"target {req.target} and no --tag; deploy first or pass --tag")
+        else:
+            def deployed_facts() -> tuple[Side | None, dict[str, Any] | None]:
+                found, _, past = deployed_probe.result()
+                side = found.get("deployed")
+                return side, (past[-1].get("evidence") if past and side else None)
+            built = builds(req, p, engine, push, no_cache_build, deployed_facts, cleanup, notes, locator)
+            sides, checks, _ = deployed_probe.result()
             sides.update(built.sides)
             stats = read_files(sides, notes, req.docker_context)
             checks += build_checks(sides, notes)
@@ -109,6 +111,17 @@ def _cross_check(named: NamedCause, sides: dict[str, Side], notes: list[str]) ->
 
 
 # --- the deployed image ---------------------------------------------------------------------
+
+def _deployed(req: BuildRequest, p: Prepared, locator: Locator, through_registry: bool, quick: bool
+              ) -> tuple[dict[str, Side], list[Check], list[dict[str, Any]]]:
+    """The deployed image's side (none when nothing is deployed), its checks, and its history."""
+    history = _deployed_history(req, p)
+    tag = req.tag or (history[-1].get("tag") if history else "")
+    if not (req.image and tag):
+        return {}, [], history
+    side = _deployed_side(req, tag, locator, through_registry)
+    return {"deployed": side}, _deployed_checks(req, p, side, history, quick), history
+
 
 def _deployed_history(req: BuildRequest, p: Prepared) -> list[dict[str, Any]]:
     """Deploy records (registry and ledger) of this image and target, oldest first, ending with

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import buildx, cause, engines, gitio, ignored_inputs, image, layer_reader, runner, strategies
+from . import buildx, cause, engine_api, engines, gitio, ignored_inputs, image, layer_reader, runner, strategies
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import EnvironmentProblem
 from .layers import FileEntry, differing, image_files, oci_image
@@ -36,12 +37,16 @@ class Built:
     sides: dict[str, Side]
     named: cause.NamedCause | None = None  # the cause the records name (None: fresh, or the no-cache build names it)
     dropped: list[ignored_inputs.Dropped] = field(default_factory=list)
+    ignore_path: Path | None = None  # the ignore file the reference build re-included inputs of
 
 
 def builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, always_no_cache: bool,
-           deployed: Side | None, deploy_evidence: dict[str, Any] | None, cleanup: ExitStack, notes: list[str],
-           locator: Locator) -> Built:
+           deployed_facts: Callable[[], tuple[Side | None, dict[str, Any] | None]], cleanup: ExitStack,
+           notes: list[str], locator: Locator) -> Built:
     """cached, reference, and — when asked for or when no record names the cause — no-cache.
+
+    `deployed_facts` gives the deployed image's side and its deploy's evidence (None, None when
+    nothing is deployed); it is read beside the cached build and asked for once that build ends.
 
     Where the engine pins timestamps (engines.py: the OCI exporter with rewrite-timestamp), the
     builds go to OCI archives with every timestamp pinned, so the how-to's digest comparison
@@ -72,43 +77,56 @@ def builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, al
             source_date_epoch=engines.PINNED_EPOCH if reproducible else None, rewrite_timestamp=reproducible,
             docker_context=req.docker_context)
 
-    def how_to_build(name: str, no_cache: bool) -> tuple[Side, str]:
+    def how_to_build(name: str, no_cache: bool) -> tuple[Callable[[], Side], str]:
         spec = spec_of(name, f"{repository}:{tag}-{name}", p.workspace / req.context, p.dockerfile,
                        no_cache=no_cache, push=push)
-        return built_side(name, spec, cleanup, req, locator)
+        return build_then_read(name, spec, cleanup, req, locator)
 
     # Order matters on BuildKit v0.8: a --no-cache build can file its result under an existing
     # cache record (see guard.py), so it runs last, after the builds it could mislead.
-    cached, log = how_to_build("cached", False)
-    out = Built({"cached": cached})
-    # The reference is the guard strategy's build, taken from the one strategy table.
-    guard = strategies.get(REFERENCE_STRATEGY)
-    situation = strategies.Situation(req, p, engine)
-    plan = guard.cache_plan(situation)
-    ctx = guard.context(situation, cleanup, dry_run=False)
-    ignore_path, out.dropped = ignored_inputs.dropped_inputs(
-        ctx.dockerfile, ctx.path, ignored_inputs.tracked_under(p.repo, p.commit, gitio.work_tree(p.repo), p.workspace / req.context))
-    if ignore_path is not None and out.dropped:
-        ignored_inputs.reinclude(ignore_path, out.dropped)
-        notes.append(f"reference build: re-included {len(out.dropped)} tracked cargo input(s) that "
-                     f"{ignore_path.name} drops ({', '.join(d.path for d in out.dropped[:3])})")
-    spec = spec_of("reference", f"{LOCAL_REPOSITORY}:{tag}-reference", ctx.path, ctx.dockerfile,
-                   no_cache=plan.no_cache, push=False, no_cache_filter=plan.no_cache_filter)
-    out.sides["reference"] = built_side("reference", spec, cleanup, req, locator)[0]
+    read_cached, log = how_to_build("cached", False)
+    deployed, deploy_evidence = deployed_facts()
+    out = Built({})
+    with ThreadPoolExecutor(1) as pool:  # the cached image is read beside the reference build
+        cached_probe = pool.submit(read_cached)
+        reference = _reference(req, p, engine, cleanup, notes, locator, out, spec_of, tag)
+        out.sides["cached"], out.sides["reference"] = cached_probe.result(), reference
+    cached = out.sides["cached"]
     subject = deployed or cached
-    stale = subject.binary_sha256 != out.sides["reference"].binary_sha256
+    stale = subject.binary_sha256 != reference.binary_sha256
     if stale:
-        out.named = _name(req, p, deploy_evidence if deployed else None, log, out.dropped, ignore_path, notes)
+        out.named = _name(req, p, deploy_evidence if deployed else None, log, out.dropped, out.ignore_path, notes)
     if push or always_no_cache or (stale and out.named is None):
-        out.sides["nocache"] = how_to_build("nocache", True)[0]
+        read_nocache, _ = how_to_build("nocache", True)
+        out.sides["nocache"] = read_nocache()
     elif stale:
         notes.append(f"no-cache build skipped: the build's record names the cause ({out.named and out.named.decided_by});"
                      " pass --no-cache-build to cross-check it with the how-to's --no-cache build")
     else:
         notes.append(f"no-cache build skipped: the {subject.name} binary equals the reference, so there is no "
                      "cause to name (pass --no-cache-build to run the how-to's comparison anyway)")
-    notes.append(f"reference build ({guard.name}): {ctx.note}; {(plan.note or '').split('; ', 1)[-1]}")
     return out
+
+
+def _reference(req: BuildRequest, p: Prepared, engine: buildx.Engine, cleanup: ExitStack, notes: list[str],
+               locator: Locator, out: Built, spec_of: Callable[..., buildx.BuildSpec], tag: str) -> Side:
+    """The reference: the guard strategy's build, taken from the one strategy table, with every
+    tracked cargo input the ignore file drops re-included (out.dropped, out.ignore_path)."""
+    guard = strategies.get(REFERENCE_STRATEGY)
+    situation = strategies.Situation(req, p, engine)
+    plan = guard.cache_plan(situation)
+    ctx = guard.context(situation, cleanup, dry_run=False)
+    out.ignore_path, out.dropped = ignored_inputs.dropped_inputs(
+        ctx.dockerfile, ctx.path, ignored_inputs.tracked_under(p.repo, p.commit, gitio.work_tree(p.repo), p.workspace / req.context))
+    if out.ignore_path is not None and out.dropped:
+        ignored_inputs.reinclude(out.ignore_path, out.dropped)
+        notes.append(f"reference build: re-included {len(out.dropped)} tracked cargo input(s) that "
+                     f"{out.ignore_path.name} drops ({', '.join(d.path for d in out.dropped[:3])})")
+    spec = spec_of("reference", f"{LOCAL_REPOSITORY}:{tag}-reference", ctx.path, ctx.dockerfile,
+                   no_cache=plan.no_cache, push=False, no_cache_filter=plan.no_cache_filter)
+    reference = built_side("reference", spec, cleanup, req, locator)[0]
+    notes.append(f"reference build ({guard.name}): {ctx.note}; {(plan.note or '').split('; ', 1)[-1]}")
+    return reference
 
 
 def _name(req: BuildRequest, p: Prepared, deploy_evidence: dict[str, Any] | None, log: str,
@@ -127,18 +145,33 @@ def _name(req: BuildRequest, p: Prepared, deploy_evidence: dict[str, Any] | None
 def built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: BuildRequest,
                locator: Locator) -> tuple[Side, str]:
     """The built image as a Side, and the build's progress log (its step record)."""
+    read, log = build_then_read(name, spec, cleanup, req, locator)
+    return read(), log
+
+
+def build_then_read(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: BuildRequest,
+                    locator: Locator) -> tuple[Callable[[], Side], str]:
+    """Build; return how to read the built image as a Side (it may run beside the next build)
+    and the build's progress log."""
     if not req.quiet:
         runner.progress(f"freshbin verify: {name} build ({'pushing' if spec.push else 'loading'} {spec.tags[0]})")
     metadata, log = buildx.build_logged(spec, stream=not req.quiet)
     digest = metadata["containerimage.digest"]
     ref = spec.tags[0]
     if spec.output.startswith("type=oci,dest="):  # an archive: read it, the local store never sees it
-        _, config, files = oci_image(Path(spec.output.split("dest=", 1)[1].split(",")[0]), spec.platform)
-        return side_from(Side(name, ref, digest, pinned=spec.rewrite_timestamp), config.get("config") or {}, files,
-                         locator), log
+        archive = Path(spec.output.split("dest=", 1)[1].split(",")[0])
+
+        def read_archive() -> Side:
+            _, config, files = oci_image(archive, spec.platform)
+            return side_from(Side(name, ref, digest, pinned=spec.rewrite_timestamp), config.get("config") or {},
+                             files, locator)
+        return read_archive, log
     cleanup.callback(remove_images, [ref], spec.docker_context)
-    local = image.ensure_local(metadata.get("containerimage.config.digest", digest), ref, spec.docker_context)
-    return inspect_side(Side(name, ref, digest), local, locator, spec.docker_context), log
+
+    def read_store() -> Side:
+        local = image.ensure_local(metadata.get("containerimage.config.digest", digest), ref, spec.docker_context)
+        return inspect_side(Side(name, ref, digest), local, locator, spec.docker_context)
+    return read_store, log
 
 
 def inspect_side(side: Side, local: str, locator: Locator, docker_context: str = "") -> Side:
@@ -218,4 +251,12 @@ def build_checks(sides: dict[str, Side], notes: list[str]) -> list[Check]:
 
 
 def remove_images(refs: list[str], docker_context: str = "") -> None:
-    runner.run([*runner.docker(docker_context), "image", "rm", *refs], check=False)
+    """Untag verify's own images (best effort): over the local socket when the CLI would use it."""
+    sock = "" if docker_context else engine_api.socket_path()
+    if sock:
+        try:
+            refs = [ref for ref in refs if not engine_api.remove_image(sock, ref)]
+        except engine_api.EngineAPIError:
+            pass
+    if refs:
+        runner.run([*runner.docker(docker_context), "image", "rm", *refs], check=False)
