@@ -248,30 +248,26 @@ def detect(
     workspace_dir = Path(workspace_dir).resolve()
     repo = gitio.open_repo(workspace_dir)
     ws_prefix = PurePosixPath(workspace_dir.relative_to(gitio.work_tree(repo))).parts
-    # The diff is most of detect's time on a big range: the refs resolve at once, and the graphs
-    # (GitPython's one cat-file process, so on this thread only) are read while the diff runs.
-    with ThreadPoolExecutor(2) as pool:
-        flagged = pool.submit(gitio.resolve, repo, base) if base and base != gitio.EMPTY_TREE else None
-        head_commit = gitio.resolve(repo, head)
-        if flagged is not None:
-            base_sha, base_from, base_note = flagged.result().hexsha, BaseFrom.FLAG, None
-        else:
-            base_ref, base_from, base_note = _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag,
-                                                          base_hint)
-            base_sha = base_ref if base_ref == gitio.EMPTY_TREE else gitio.resolve(repo, base_ref).hexsha
-        changed = pool.submit(_changed_files, repo, base_sha, head_commit, worktree)
+    head_commit = gitio.resolve(repo, head)
+    base_ref, base_from, base_note = _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag, base_hint)
+    base_sha = base_ref if base_ref == gitio.EMPTY_TREE else gitio.resolve(repo, base_ref).hexsha
+    # The diff is most of detect's time on a big range: it runs in a thread of its own (a git
+    # process, nothing else), while this thread checks the ancestry and reads both graphs.  Every
+    # read through GitPython's persistent cat-file process stays on this thread: that process
+    # answers one request at a time, and two threads talking to it at once hang both.
+    head_arg = None if worktree else head_commit.hexsha
+    with ThreadPoolExecutor(1) as pool:
+        speculative = pool.submit(gitio.changed_files, repo, base_sha, head_arg)
+        diff_base, note = gitio.merge_base_if_diverged(repo, base_sha, head_commit)
         head_ws = _graph(DiskTree(workspace_dir) if worktree else GitTree(repo, head_commit.hexsha, "/".join(ws_prefix)),
                          workspace_dir)
-        speculative_base = _base_workspace(repo, base_sha, ws_prefix, workspace_dir)
-        files, diff_base, note = changed.result()
+        base_ws, graph_note = _base_workspace(repo, diff_base, ws_prefix, workspace_dir)
+        files = speculative.result() if diff_base == base_sha else gitio.changed_files(repo, diff_base, head_arg)
+    base_sha = diff_base
     notes = [n for n in (base_note, note) if n]
     if worktree and head_commit.hexsha != repo.head.commit.hexsha:
         # The work tree sits on HEAD; anything between --head and HEAD is part of the change too.
         notes.append("with --worktree the range ends at the work tree of HEAD")
-    # a base that is not an ancestor of head: the diff ran from the merge-base, whose graph counts
-    base_ws, graph_note = speculative_base if diff_base == base_sha else \
-        _base_workspace(repo, diff_base, ws_prefix, workspace_dir)
-    base_sha = diff_base
     notes += [graph_note] if graph_note else []
     changes = map_changes(files, head_ws, base_ws, ws_prefix)
     no_cache, hazard, reason = verdict(changes, list(watch or []), ws_prefix)
@@ -287,19 +283,6 @@ def detect(
         reason=reason,
         notes=notes,
     )
-
-
-def _changed_files(repo: git.Repo, base_sha: str, head_commit: git.Commit,
-                   worktree: bool) -> tuple[list[gitio.FileChange], str, str | None]:
-    """(files, base, note): the diff runs beside the ancestry check (two git processes at once), and
-    again from the merge-base in the rare case the base is not an ancestor of head."""
-    head = None if worktree else head_commit.hexsha
-    with ThreadPoolExecutor(1) as pool:
-        speculative = pool.submit(gitio.changed_files, repo, base_sha, head)
-        diff_base, note = gitio.merge_base_if_diverged(repo, base_sha, head_commit)
-        if diff_base == base_sha:
-            return speculative.result(), diff_base, note
-    return gitio.changed_files(repo, diff_base, head), diff_base, note
 
 
 def _graph(tree: DiskTree | GitTree, root: Path) -> Workspace:
