@@ -130,6 +130,7 @@ def main() -> None:
                   "recompile every crate ran once (`--expensive-runs`), the others as above. Here the plain cached "
                   "build itself is only about 10× faster than `--no-cache` (relinking 159 crates into the changed "
                   "binary is most of it), so no deploy of a change can be much more than that.", "",
+                  *([big["note"], ""] if big.get("note") else []),
                   deploy_section(big), ""]
         if "--no-cache (the how-to)" not in big["results"]:
             parts += ["The how-to's `--no-cache` row is missing from this run (`--only`): on the shared machine one "
