@@ -7,7 +7,6 @@ that judge the shipped binary in freshness.py and evidence.py.  This module only
 
 from __future__ import annotations
 
-import re
 import shlex
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -65,15 +64,18 @@ def deploy(req: DeployRequest) -> DeployResult:
     ref = f"{req.image}:{p.tag}"
     if not req.dry_run:
         ledger.check_writable(p.ledger_path)
-    # The engine probes are answered from a cache (buildx_facts.py); the registry lookups (history,
-    # tag check) and detect matter only for judging the pushed binary, so unless the strategy's
-    # cache plan reads detect's answer they start with the build, off the path to its start.
+    # The tag check goes first: the build must not start before it passed (a push cannot be called
+    # back), and its registry round trip and the registry client's import (~0.15 s) overlap the
+    # engine probes (a cache, buildx_facts.py) and the guard context.  The history read and detect
+    # matter only for judging the pushed binary: unless the strategy's cache plan reads detect's
+    # answer, they start with the build.
     with ThreadPoolExecutor(6) as pool:
+        tag_probe = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
         engine_probe = pool.submit(buildx.preflight, req.builder, req.docker_context)
         multi_probe = pool.submit(platforms.require_support, targets, req.builder, req.docker_context)
         early = strategy.needs_detection or req.dry_run
         if early:
-            past_probe, detect_probe, tag_probe = _judging_probes(pool, req, p, ref)
+            past_probe, detect_probe = _judging_probes(pool, req, p)
             past, detection = past_probe.result(), detect_probe.result()
         engine = engine_probe.result()
         multi_probe.result()
@@ -96,16 +98,13 @@ def deploy(req: DeployRequest) -> DeployResult:
                                     f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed",
                                     notes=list(detection.notes))
             if not early:
-                past_probe, detect_probe, tag_probe = _judging_probes(pool, req, p, ref)
-            # The tag check (a registry round trip, and the registry client's ~0.15 s import) runs
-            # beside the build's start; the build waits for it at its first step, long before a push.
+                past_probe, detect_probe = _judging_probes(pool, req, p)
             assert tag_probe is not None  # not a dry run
+            tag_probe.result()  # a refused tag: nothing built, nothing pushed
             # the local store gets the image before the push: its binary is read beside the push
             watcher = None if req.docker_context or len(targets) > 1 else early_read.EarlyRead(
                 lambda image_id: image.read_binary(image_id, locate_binary(req, p, image.config_of(image_id))), pool)
-            metadata, log = buildx.build_logged(spec, on_line=_gated(tag_probe, show=not req.quiet,
-                                                                    then=watcher.on_line if watcher else None))
-            tag_probe.result()
+            metadata, log = buildx.build_logged(spec, on_line=_progress(show=not req.quiet, watcher=watcher))
         try:
             past, detection = past_probe.result(), detect_probe.result()
         except (GitError, WorkspaceError) as exc:  # raised beside the build: the image is pushed by now
@@ -175,13 +174,12 @@ def _worst(judged: dict[str, tuple[bool | None, str, evidence.BuildEvidence]]
     return fresh, f"{stale}: {reason}", proof
 
 
-def _judging_probes(pool: ThreadPoolExecutor, req: DeployRequest, p: Prepared, ref: str
-                    ) -> tuple[Future[history.History], Future[Detection], Future[None] | None]:
-    """The deploy history, detect (once the history names the base) and the tag check, started."""
+def _judging_probes(pool: ThreadPoolExecutor, req: DeployRequest, p: Prepared
+                    ) -> tuple[Future[history.History], Future[Detection]]:
+    """The deploy history and detect (once the history names the base), started."""
     past = pool.submit(history.load, req.image, p.ledger_path,
                        tracked_tag=history.tracked(req.tracked_tag, p.tag, req.moving_tags))
-    tag = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
-    return past, pool.submit(_detect_after, past, req, p), tag
+    return past, pool.submit(_detect_after, past, req, p)
 
 
 def _detect_after(past_probe: Future[history.History], req: DeployRequest, p: Prepared) -> Detection:
@@ -215,23 +213,12 @@ def _pushed_binary(req: DeployRequest, p: Prepared, ref: str, digest: str, metad
     return binary
 
 
-_STEP = re.compile(r"^#\d+ (\[|exporting|pushing)")
-
-
-def _gated(check: Future[None], *, show: bool, then: Callable[[str], None] | None = None) -> Callable[[str], None]:
-    """A progress callback that lets the build past its first step only once `check` passed:
-    a failed check raises inside the callback, which stops the build before anything is pushed
-    (runner kills a child whose callback fails).  Lines go on to `then`, and to the tasks'
-    renderer when `show`."""
-    passed = False
-
+def _progress(*, show: bool, watcher: early_read.EarlyRead[image.BinaryFacts] | None) -> Callable[[str], None]:
+    """The build's progress lines: to the early binary read's watcher, and to the tasks' renderer
+    when `show`."""
     def on_line(line: str) -> None:
-        nonlocal passed
-        if not passed and _STEP.match(line):
-            check.result()
-            passed = True
-        if then is not None:
-            then(line)
+        if watcher is not None:
+            watcher.on_line(line)
         if show:
             runner.progress(line)
     return on_line
