@@ -128,8 +128,8 @@ def main() -> None:
     if before:
         parts += ["### The previous full run", "",
                   f"Every strategy, {before['runs']} runs, {before.get('date', '')}, idle machine, with the code "
-                  "before the buildx facts cache, the tag check beside the build's start and the binary read "
-                  "beside the push (compare ratios, not seconds, with the table above).", "",
+                  "before the buildx facts cache, the history read and detect beside the build, and the binary "
+                  "read beside the push (compare ratios, not seconds, with the table above).", "",
                   deploy_section(before), ""]
     if big:
         parts += ["## Deploy strategies on a larger service", "",
