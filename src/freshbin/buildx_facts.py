@@ -27,9 +27,7 @@ PLUGIN_DIRS = ("/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/c
 
 def local_key(builder: str, docker_context: str) -> str | None:
     """The cache key of the local engine's buildx facts; None when they must be asked for."""
-    if docker_context:
-        return None
-    sock = engine_api.socket_path()
+    sock = engine_api.socket_for(docker_context)
     if not sock:
         return None
     try:

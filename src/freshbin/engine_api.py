@@ -30,6 +30,12 @@ class EngineAPIError(Exception):
     """The socket did not answer as the API documents; the caller falls back to the CLI."""
 
 
+def socket_for(docker_context: str) -> str | None:
+    """The socket to ask instead of `docker --context NAME …`: none for a named context (its
+    engine may be on another host), else socket_path()."""
+    return None if docker_context else socket_path()
+
+
 def socket_path() -> str | None:
     """The daemon's unix socket when the CLI would use it too; None when a context or a non-unix
     DOCKER_HOST is in play (the CLI resolves those)."""

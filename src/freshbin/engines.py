@@ -81,7 +81,7 @@ def behaviour(builder: str = "", docker_context: str = "") -> Behaviour:
 def _server_and_storage(docker_context: str) -> tuple[str, str]:
     """(server version, its storage driver status as JSON text): over the local socket in process
     when the CLI would use it (a docker CLI start costs ~0.1 s), else `docker info`."""
-    sock = "" if docker_context else engine_api.socket_path()
+    sock = engine_api.socket_for(docker_context)
     if sock:
         try:
             code, info = engine_api.call(sock, "GET", "/info")

@@ -37,7 +37,7 @@ class BinaryFacts:
 def is_local(name: str, docker_context: str = "") -> bool:
     if not name:
         return False
-    sock = "" if docker_context else engine_api.socket_path()
+    sock = engine_api.socket_for(docker_context)
     if sock:
         try:
             return engine_api.image_config(sock, name) is not None
@@ -58,7 +58,7 @@ def ensure_local(image_id: str, ref: str, docker_context: str = "") -> str:
 
 
 def config_of(image: str, docker_context: str = "") -> dict[str, Any]:
-    sock = "" if docker_context else engine_api.socket_path()
+    sock = engine_api.socket_for(docker_context)
     if sock:
         try:
             config = engine_api.image_config(sock, image)
@@ -75,7 +75,7 @@ def read_binary(image: str, location: BinaryLocation, docker_context: str = "") 
     the location's candidates that is a regular file.  Over the engine's socket when the CLI
     would use it (three API calls, the tar hashed as it streams), else `docker create` + `cp`
     (always for another Docker context)."""
-    sock = "" if docker_context else engine_api.socket_path()
+    sock = engine_api.socket_for(docker_context)
     if sock:
         try:
             return _read_binary_api(sock, image, location)

@@ -76,9 +76,8 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
                              f"target {req.target} and no --tag; deploy first or pass --tag")
         else:
             def deployed_facts() -> tuple[Side | None, dict[str, Any] | None]:
-                found, _, past = deployed_probe.result()
-                side = found.get("deployed")
-                return side, (past[-1].get("evidence") if past and side else None)
+                found, _, evidence = deployed_probe.result()
+                return found.get("deployed"), evidence
             built = builds(req, p, engine, push, no_cache_build, deployed_facts, cleanup, notes, locator)
             sides, checks, _ = deployed_probe.result()
             sides.update(built.sides)
@@ -113,14 +112,16 @@ def _cross_check(named: NamedCause, sides: dict[str, Side], notes: list[str]) ->
 # --- the deployed image ---------------------------------------------------------------------
 
 def _deployed(req: BuildRequest, p: Prepared, locator: Locator, through_registry: bool, quick: bool
-              ) -> tuple[dict[str, Side], list[Check], list[dict[str, Any]]]:
-    """The deployed image's side (none when nothing is deployed), its checks, and its history."""
+              ) -> tuple[dict[str, Side], list[Check], dict[str, Any] | None]:
+    """The deployed image's side (none when nothing is deployed), its checks, and the evidence its
+    deploy recorded (the build's record, for naming a cause)."""
     history = _deployed_history(req, p)
     tag = req.tag or (history[-1].get("tag") if history else "")
     if not (req.image and tag):
-        return {}, [], history
+        return {}, [], None
     side = _deployed_side(req, tag, locator, through_registry)
-    return {"deployed": side}, _deployed_checks(req, p, side, history, quick), history
+    evidence = history[-1].get("evidence") if history else None
+    return {"deployed": side}, _deployed_checks(req, p, side, history, quick), evidence
 
 
 def _deployed_history(req: BuildRequest, p: Prepared) -> list[dict[str, Any]]:

@@ -252,7 +252,7 @@ def build_checks(sides: dict[str, Side], notes: list[str]) -> list[Check]:
 
 def remove_images(refs: list[str], docker_context: str = "") -> None:
     """Untag verify's own images (best effort): over the local socket when the CLI would use it."""
-    sock = "" if docker_context else engine_api.socket_path()
+    sock = engine_api.socket_for(docker_context)
     if sock:
         try:
             refs = [ref for ref in refs if not engine_api.remove_image(sock, ref)]
