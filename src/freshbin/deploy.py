@@ -126,7 +126,7 @@ def deploy(req: DeployRequest) -> DeployResult:
         platform: {**binaries[platform].to_json(), "fresh": verdict[0], "reason": verdict[1]}
         for platform, verdict in judged.items()}
     record = {
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "time": datetime.now(timezone.utc).isoformat(timespec="microseconds"),  # two deploys can share a second
         "image": req.image, "tag": p.tag, "digest": digest, "commit": p.commit, "strategy": req.strategy,
         "no_cache": plan.no_cache, "platform": req.platform, "target": req.target, "builder": engine.builder,
         "triggers": [c.path for c in detection.changed if c.binaries][:100],

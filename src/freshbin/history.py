@@ -16,6 +16,7 @@ import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import urlsplit, urlunsplit
@@ -139,17 +140,33 @@ def _full_record(repo: oci.Repository, summary: dict[str, Any]) -> dict[str, Any
 
 def _merge(remote: list[dict[str, Any]], local: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per deploy, newest first: a ledger line names its registry record ("record"), older
-    lines match by image digest, target, tag and time; the ledger's copy keeps its fields."""
+    lines match by image digest, target, tag and time; the ledger's copy keeps its fields.
+
+    Order is by time, then by ledger line: records written before times carried microseconds
+    share a second when two deploys ran within one, and the ledger appends in deploy order."""
     merged: dict[object, dict[str, Any]] = {}
-    for record in remote + local:
+    line: dict[object, int] = {}
+    for index, record in enumerate(remote + local):
         key = record.get("record") or (record.get("digest"), record.get("target"), record.get("tag"),
                                        record.get("time"))
+        if index >= len(remote):
+            line[key] = index
         if key in merged:
             merged[key] = {**merged[key], **record, "record": merged[key].get("record") or record.get("record"),
                            "origin": "both"}
         else:
             merged[key] = record
-    return sorted(merged.values(), key=lambda r: str(r.get("time", "")), reverse=True)
+    return [record for _, record in sorted(merged.items(), reverse=True,
+                                           key=lambda item: (_when(item[1].get("time")), line.get(item[0], -1)))]
+
+
+def _when(time: object) -> datetime:
+    """A record's time as an aware datetime (ISO 8601, seconds or microseconds); unreadable: oldest."""
+    try:
+        when = datetime.fromisoformat(str(time))
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def publish(image: str, record: dict[str, Any], *, source: str = "") -> Published:

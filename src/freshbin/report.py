@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any, Iterable, Sequence, TextIO
 
@@ -105,8 +106,9 @@ def deploy_table(result: DeployResult) -> str:
 def history_table(records: list[dict[str, Any]]) -> str:
     """Deploys, newest first: when, what, how, and freshbin's verdict."""
     verdict = {True: "fresh", False: paint("STALE", "red"), None: "n/a"}
-    rows = [(r.get("time", ""), (r.get("commit") or "")[:12], r.get("tag", ""), r.get("target", ""),
-             r.get("strategy", ""), verdict.get(r.get("fresh"), "n/a"),
+    rows = [(re.sub(r"\.\d+", "", str(r.get("time", ""))),  # to the second, as the ledger once had it
+             (r.get("commit") or "")[:12], r.get("tag", ""), r.get("target", ""), r.get("strategy", ""),
+             verdict.get(r.get("fresh"), "n/a"),
              ((r.get("binary") or {}).get("sha256") or "")[:12], (r.get("digest") or "")[:19], r.get("origin", ""))
             for r in records]
     return table(rows, ("time", "commit", "tag", "target", "strategy", "verdict", "binary", "digest", "from"))

@@ -329,3 +329,21 @@ def test_record_schema_and_its_size_stays_small_with_many_triggers():
     assert data["schema"] == history.SCHEMA and data["freshbin"]
     assert set(data) >= {"commit", "digest", "target", "platform", "binary", "triggers", "fresh", "strategy", "time"}
     assert len(payload) < 4096  # 100 triggers at most
+
+
+def test_two_deploys_in_one_second_keep_their_order():
+    """Records from before microsecond times share a second when two deploys ran within one: the
+    ledger's line order decides; with microseconds the time alone does (verify read the older
+    deploy as the newest when a cached deploy took under a second)."""
+    first, second = (record("i", f"sha256:{n}", f"{n:040x}", "2026-01-01T00:00:07+00:00") for n in (1, 2))
+    for remote in ([], [dict(second, origin="registry", record="m2"), dict(first, origin="registry", record="m1")]):
+        mine = [dict(first, origin="ledger", record="m1" if remote else None),
+                dict(second, origin="ledger", record="m2" if remote else None)]
+        assert [r["commit"] for r in history._merge(remote, mine)] == [second["commit"], first["commit"]]
+    precise = [record("i", f"sha256:{n}", f"{n:040x}", f"2026-01-01T00:00:07.00000{n}+00:00") for n in (1, 2)]
+    merged = history._merge([dict(r, origin="registry", record=f"m{n}") for n, r in enumerate(precise)], [])
+    assert [r["commit"] for r in merged] == [precise[1]["commit"], precise[0]["commit"]]
+    # an old second-resolution record sorts before a newer microsecond one, and garbage sorts last
+    mixed = history._merge([], [dict(precise[1], origin="ledger"), dict(first, time="2026-01-01T00:00:06+00:00"),
+                                dict(second, time="yesterday")])
+    assert [r["time"] for r in mixed] == [precise[1]["time"], "2026-01-01T00:00:06+00:00", "yesterday"]
