@@ -12,7 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import buildx_facts, runner
 from .dockerfile_model import parse as parse_dockerfile
@@ -49,14 +49,14 @@ class BuildSpec:
     docker_context: str = ""  # build on this Docker context's engine (`docker --context NAME buildx build`)
 
 
-def build_argv(spec: BuildSpec) -> list[str]:
+def build_argv(spec: BuildSpec, *, dockerfile_on_stdin: bool = False) -> list[str]:
     argv = [*runner.docker(spec.docker_context), "buildx", "build"]
     if spec.builder:
         argv += ["--builder", spec.builder]
     argv += ["--platform", spec.platform]
     if spec.target:  # none: buildx builds the last stage (which may have no name to pass)
         argv += ["--target", spec.target]
-    argv += ["-f", str(spec.dockerfile)]
+    argv += ["-f", "-" if dockerfile_on_stdin else str(spec.dockerfile)]
     for tag in spec.tags:
         argv += ["-t", tag]
     build_args = dict(spec.build_args)
@@ -164,23 +164,39 @@ def build(spec: BuildSpec, *, stream: bool = True, on_line: runner.LineCallback 
     return build_logged(spec, stream=stream, on_line=on_line)[0]
 
 
-def build_logged(spec: BuildSpec, *, stream: bool = True,
-                 on_line: runner.LineCallback | None = None) -> tuple[dict[str, Any], str]:
+def build_logged(spec: BuildSpec, *, stream: bool = True, on_line: runner.LineCallback | None = None,
+                 after: Callable[[], object] | None = None) -> tuple[dict[str, Any], str]:
     """Run the build; return the metadata file's JSON and the progress log (the build's own
     record of which steps ran, see buildlog.py).
 
     Progress lines go to `on_line`; without one, `stream` sends them to the renderer the tasks
     installed (runner.progress_to), and nothing is shown when none is.
 
+    `after` must return before anything is built (deploy's tag check).  buildx starts at once and
+    gets its Dockerfile on stdin when `after` returns — its own start (~0.08 s: the CLI, the
+    plugin, the builder) overlaps the wait — and is killed unread when `after` raises.  A
+    Dockerfile with an ignore file of its own (`NAME.dockerignore`, which buildx finds only beside
+    a named Dockerfile) waits for `after` first instead.
+
     A push that the registry answers with a 5xx is retried (the build itself is cached by then,
     so a retry costs the push): a distribution registry answers 500 when concurrent pushes race
     on the same blob (measured with eight concurrent deploys).
     """
-    argv = build_argv(spec)
+    on_stdin = after is not None and not own_ignore_file(spec.dockerfile)
+    if after is not None and not on_stdin:
+        after()
+    argv = build_argv(spec, dockerfile_on_stdin=on_stdin)
+
+    def dockerfile_when_ready() -> bytes:
+        assert after is not None
+        after()
+        return spec.dockerfile.read_bytes()
+
     log = ""
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         try:
-            log = runner.run(argv, stream=stream, on_line=on_line).stderr
+            log = runner.run(argv, stream=stream, on_line=on_line,
+                             stdin_when=dockerfile_when_ready if on_stdin else None).stderr
             break
         except CommandFailed as exc:
             if spec.push and attempt < PUSH_ATTEMPTS and _transient(exc.stderr):
@@ -188,6 +204,11 @@ def build_logged(spec: BuildSpec, *, stream: bool = True,
                 continue
             raise CommandFailed(argv, exc.returncode, exc.stderr, hint=_hint(exc.stderr)) from None
     return read_metadata(spec.metadata_file), log
+
+
+def own_ignore_file(dockerfile: Path) -> bool:
+    """Has the Dockerfile an ignore file of its own (`Dockerfile.dockerignore` beside it)?"""
+    return dockerfile.with_name(dockerfile.name + ".dockerignore").is_file()
 
 
 def _transient(stderr: str) -> bool:

@@ -66,7 +66,8 @@ def deploy(req: DeployRequest) -> DeployResult:
         ledger.check_writable(p.ledger_path)
     # The tag check goes first: the build must not start before it passed (a push cannot be called
     # back), and its registry round trip and the registry client's import (~0.15 s) overlap the
-    # engine probes (a cache, buildx_facts.py) and the guard context.  The history read and detect
+    # engine probes (a cache, buildx_facts.py), the guard context and buildx's own start (it gets
+    # its Dockerfile when the check passed, buildx.build_logged).  The history read and detect
     # matter only for judging the pushed binary: unless the strategy's cache plan reads detect's
     # answer, they start with the build.
     with ThreadPoolExecutor(6) as pool:
@@ -100,11 +101,12 @@ def deploy(req: DeployRequest) -> DeployResult:
             if not early:
                 past_probe, detect_probe = _judging_probes(pool, req, p)
             assert tag_probe is not None  # not a dry run
-            tag_probe.result()  # a refused tag: nothing built, nothing pushed
             # the local store gets the image before the push: its binary is read beside the push
             watcher = None if req.docker_context or len(targets) > 1 else early_read.EarlyRead(
                 lambda image_id: image.read_binary(image_id, locate_binary(req, p, image.config_of(image_id))), pool)
-            metadata, log = buildx.build_logged(spec, on_line=_progress(show=not req.quiet, watcher=watcher))
+            # a refused tag: nothing built, nothing pushed (buildx starts, but gets no Dockerfile)
+            metadata, log = buildx.build_logged(spec, on_line=_progress(show=not req.quiet, watcher=watcher),
+                                                after=tag_probe.result)
         try:
             past, detection = past_probe.result(), detect_probe.result()
         except (GitError, WorkspaceError) as exc:  # raised beside the build: the image is pushed by now

@@ -68,10 +68,14 @@ def run_b(
     stdout_to: IO[bytes] | None = None,
     timeout: float | None = None,
     hint: str = "",
+    stdin_when: Callable[[], bytes] | None = None,
 ) -> ResultB:
     """Run `argv` in bytes mode; with `on_line`, each stderr line goes to it as it comes.
 
     `stdout_to` (an open binary file) takes stdout instead of memory: `docker save` archives.
+    `stdin_when` (streamed commands only) starts the program at once and gives it its stdin when
+    the callable returns: the program's own start overlaps whatever the callable waits for, and
+    when the callable raises, the program is killed before it read a byte.
     Raises EnvironmentProblem when the program is missing or the timeout passes, and
     CommandFailed on a non-zero exit (when `check`).  The child never outlives an exception
     (Ctrl-C, a closed pipe): it is killed first.
@@ -80,13 +84,14 @@ def run_b(
     stdout = subprocess.PIPE if stdout_to is None else stdout_to
     try:
         if on_line is None:
+            assert stdin_when is None, "stdin_when needs a streamed command"
             proc = subprocess.run(
                 args, cwd=cwd, env=env, input=input_bytes, timeout=timeout, stdout=stdout, stderr=subprocess.PIPE,
                 stdin=None if input_bytes is not None else subprocess.DEVNULL,
             )
             result = ResultB(tuple(args), proc.returncode, proc.stdout or b"", proc.stderr)
         else:
-            result = _streamed(args, on_line, cwd=cwd, env=env, stdout=stdout, timeout=timeout)
+            result = _streamed(args, on_line, cwd=cwd, env=env, stdout=stdout, timeout=timeout, stdin_when=stdin_when)
     except FileNotFoundError as exc:
         msg = f"`{args[0]}` is not installed or not on PATH; install it (see `invoke env.up`)"
         raise EnvironmentProblem(msg) from exc
@@ -99,9 +104,11 @@ def run_b(
 
 
 def _streamed(args: list[str], on_line: LineCallback, *, cwd: str | None, env: dict[str, str] | None,
-              stdout: int | IO[bytes], timeout: float | None) -> ResultB:
+              stdout: int | IO[bytes], timeout: float | None,
+              stdin_when: Callable[[], bytes] | None = None) -> ResultB:
     """Popen with stderr read line by line; stdout drained by a thread so neither pipe fills."""
-    proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL if stdin_when is None else subprocess.PIPE,
+                            stdout=stdout, stderr=subprocess.PIPE)
     out: list[bytes] = []
     err: list[bytes] = []
     pipe = proc.stdout
@@ -109,6 +116,14 @@ def _streamed(args: list[str], on_line: LineCallback, *, cwd: str | None, env: d
     try:
         if drain is not None:
             drain.start()
+        if stdin_when is not None:  # stderr waits meanwhile: a program waiting for its input writes little
+            assert proc.stdin is not None
+            data = stdin_when()
+            try:
+                proc.stdin.write(data)
+                proc.stdin.close()
+            except BrokenPipeError:  # it exited first: its stderr and exit code say why
+                pass
         assert proc.stderr is not None
         for raw in proc.stderr:
             err.append(raw)
@@ -119,6 +134,8 @@ def _streamed(args: list[str], on_line: LineCallback, *, cwd: str | None, env: d
     except BaseException:  # Ctrl-C, a closed pipe, a failing callback: never leave the child running
         proc.kill()  # (the drain thread is a daemon: a grandchild holding stdout cannot hang us)
         proc.wait()
+        if proc.stdin is not None:
+            proc.stdin.close()
         raise
     for each in (proc.stdout, proc.stderr):
         if each is not None:
@@ -148,13 +165,20 @@ def run(
     input_text: str | None = None,
     timeout: float | None = None,
     hint: str = "",
+    stdin_when: Callable[[], bytes] | None = None,
 ) -> Result:
     """`run_b`, decoded.  `on_line` streams stderr lines to it; `stream=True` without one streams
     them to the renderer installed with `progress_to` (nothing installed: nothing shown)."""
     sink = on_line if on_line is not None else (_PROGRESS.get() if stream else None)
+    if stdin_when is not None and sink is None:
+        sink = _ignore  # stdin_when is for streamed commands: stream to nowhere
     result = run_b(argv, check=check, on_line=sink, cwd=cwd, env=env, timeout=timeout, hint=hint,
-                   input_bytes=None if input_text is None else input_text.encode("utf-8"))
+                   input_bytes=None if input_text is None else input_text.encode("utf-8"), stdin_when=stdin_when)
     return Result(result.argv, result.returncode, decode(result.stdout), decode(result.stderr))
+
+
+def _ignore(line: str) -> None:
+    """A progress sink that keeps nothing (the lines are in the result's stderr)."""
 
 
 def call(argv: Sequence[str], *, cwd: str | None = None) -> int:

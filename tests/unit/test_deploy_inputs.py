@@ -56,6 +56,21 @@ def test_build_argv_is_a_list_with_hostile_values_kept_whole():
     assert "X=$(touch /tmp/canary); echo" in argv and argv[-1] == "/ctx dir"
     assert argv[argv.index("--platform") + 1] == "linux/amd64" and "--no-cache" in argv and "--push" in argv
     assert argv[argv.index("--metadata-file") + 1] == "/tmp/m.json"
+    assert argv[argv.index("-f") + 1] == "/ctx dir/Dockerfile"
+    on_stdin = buildx.build_argv(spec, dockerfile_on_stdin=True)
+    assert on_stdin[on_stdin.index("-f") + 1] == "-" and on_stdin[-1] == "/ctx dir"
+
+
+def test_a_dockerfile_with_its_own_ignore_file_is_not_read_from_stdin(tmp_path):
+    """buildx finds `NAME.dockerignore` only beside a named Dockerfile, so such a build waits for the
+    tag check instead of overlapping it (buildx.build_logged)."""
+    dockerfile = tmp_path / "Dockerfile.api"
+    dockerfile.write_text("FROM scratch\n")
+    assert not buildx.own_ignore_file(dockerfile)
+    (tmp_path / ".dockerignore").write_text("target\n")  # the context's: read either way
+    assert not buildx.own_ignore_file(dockerfile)
+    (tmp_path / "Dockerfile.api.dockerignore").write_text("target\n")
+    assert buildx.own_ignore_file(dockerfile)
 
 
 def test_a_docker_context_goes_before_buildx_and_names_are_checked():

@@ -149,3 +149,43 @@ def test_core_progress_events_reach_the_installed_renderer():
     with runner.progress_to(seen.append):
         runner.progress("verify: reference build\n")
     assert seen == ["verify: reference build"]
+
+
+STARTED_THEN_READS = ("import sys, pathlib; pathlib.Path(sys.argv[1]).write_text('started');"
+                      "data = sys.stdin.read(); sys.stderr.write('got ' + data + '\\n');"
+                      "pathlib.Path(sys.argv[1]).write_text('read ' + data)")
+
+
+def test_stdin_when_starts_the_program_first_and_feeds_it_when_the_callable_returns(tmp_path):
+    """The program runs while the callable waits (deploy: buildx starts during the tag check)."""
+    marker = tmp_path / "marker"
+
+    def ready() -> bytes:
+        deadline = time.monotonic() + 10
+        while not marker.exists():  # the program is running before its input exists
+            assert time.monotonic() < deadline, "the program did not start before its input was given"
+            time.sleep(0.01)
+        return b"the Dockerfile"
+
+    lines: list[str] = []
+    result = runner.run([PY, "-c", STARTED_THEN_READS, str(marker)], on_line=lines.append, stdin_when=ready)
+    assert lines == ["got the Dockerfile"] and marker.read_text() == "read the Dockerfile"
+    # without a progress callback it streams to nowhere and still feeds stdin
+    assert runner.run([PY, "-c", STARTED_THEN_READS, str(marker)], stdin_when=lambda: b"x").stderr == "got x\n"
+
+
+def test_stdin_when_raising_kills_the_program_before_it_reads_anything(tmp_path):
+    """A refused tag: buildx is killed without ever getting its Dockerfile."""
+    marker = tmp_path / "marker"
+
+    def refuse() -> bytes:
+        deadline = time.monotonic() + 10
+        while not marker.exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        raise ValueError("the tag holds another commit")
+
+    with pytest.raises(ValueError, match="another commit"):
+        runner.run([PY, "-c", STARTED_THEN_READS, str(marker)], on_line=lambda line: None, stdin_when=refuse)
+    time.sleep(0.2)
+    assert marker.read_text() == "started"  # killed while waiting for stdin: it never read a byte
