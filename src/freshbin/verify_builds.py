@@ -46,7 +46,10 @@ def builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, al
     """cached, reference, and — when asked for or when no record names the cause — no-cache.
 
     `deployed_facts` gives the deployed image's side and its deploy's evidence (None, None when
-    nothing is deployed); it is read beside the cached build and asked for once that build ends.
+    nothing is deployed).  With a deployed image (and neither `push` nor `always_no_cache`) the
+    reference is built first and the cached build only when the deployed binary differs from it:
+    a fresh deploy costs one build.  Without one, the cached build — then the subject — runs
+    first, and the deployed facts are read beside it.
 
     Where the engine pins timestamps (engines.py: the OCI exporter with rewrite-timestamp), the
     builds go to OCI archives with every timestamp pinned, so the how-to's digest comparison
@@ -82,17 +85,29 @@ def builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, al
                        no_cache=no_cache, push=push)
         return build_then_read(name, spec, cleanup, req, locator)
 
-    # Order matters on BuildKit v0.8: a --no-cache build can file its result under an existing
-    # cache record (see guard.py), so it runs last, after the builds it could mislead.
-    read_cached, log = how_to_build("cached", False)
-    deployed, deploy_evidence = deployed_facts()
     out = Built({})
-    with ThreadPoolExecutor(1) as pool:  # the cached image is read beside the reference build
-        cached_probe = pool.submit(read_cached)
-        reference = _reference(req, p, engine, cleanup, notes, locator, out, spec_of, tag)
-        out.sides["cached"], out.sides["reference"] = cached_probe.result(), reference
-    cached = out.sides["cached"]
-    subject = deployed or cached
+    deployed, deploy_evidence = deployed_facts() if not (push or always_no_cache) else (None, None)
+    if deployed is not None:
+        # With a deployed image the reference alone can decide: it is built first, and the cached
+        # build (the how-to's) runs only when the deployed binary differs: its record may name the cause.
+        reference = out.sides["reference"] = _reference(req, p, engine, cleanup, notes, locator, out, spec_of, tag)
+        if deployed.binary_sha256 == reference.binary_sha256:
+            notes.append("cached build skipped: the deployed binary equals the reference, so the how-to's build "
+                         "decides nothing (pass --no-cache-build to run the how-to's comparison anyway)")
+            return out
+        read_cached, log = how_to_build("cached", False)
+        out.sides["cached"] = read_cached()
+    else:
+        # Order matters on BuildKit v0.8: a --no-cache build can file its result under an existing
+        # cache record (see guard.py), so it runs last, after the builds it could mislead; the
+        # cached build is the subject here and runs first.
+        read_cached, log = how_to_build("cached", False)
+        deployed, deploy_evidence = deployed_facts()
+        with ThreadPoolExecutor(1) as pool:  # the cached image is read beside the reference build
+            cached_probe = pool.submit(read_cached)
+            reference = _reference(req, p, engine, cleanup, notes, locator, out, spec_of, tag)
+            out.sides["cached"], out.sides["reference"] = cached_probe.result(), reference
+    subject = deployed or out.sides["cached"]
     stale = subject.binary_sha256 != reference.binary_sha256
     if stale:
         out.named = _name(req, p, deploy_evidence if deployed else None, log, out.dropped, out.ignore_path, notes)
@@ -218,7 +233,12 @@ def side_from(side: Side, config: dict[str, Any], files: dict[str, FileEntry], l
 
 
 def build_checks(sides: dict[str, Side], notes: list[str]) -> list[Check]:
-    cached, reference = sides["cached"], sides["reference"]
+    reference = sides["reference"]
+    if "cached" not in sides:  # skipped: the deployed binary is the reference's (builds)
+        subject = sides["deployed"]
+        return [Check(f"binary {subject.name} == reference", _short(reference.binary_sha256),
+                      _short(subject.binary_sha256), subject.binary_sha256 == reference.binary_sha256)]
+    cached = sides["cached"]
     subject = sides.get("deployed") or cached
     twin = sides.get("nocache") or reference  # the how-to's comparison needs two builds of one commit
     files = differing({cached.name: cached.files, twin.name: twin.files})

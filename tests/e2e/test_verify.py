@@ -68,6 +68,7 @@ def test_hazardous_worker_change_is_stale_by_cargo_mtime_and_fixed_dockerfile_is
     assert "RUN touch crates/*/src/lib.rs && cargo build --release" in stale["evidence"]["detail"]
     assert "did not compile worker" in stale["evidence"]["detail"] and "FB001" in stale["evidence"]["note"]
     assert stale["deployed"]["binary_sha256"] != stale["reference"]["binary_sha256"]
+    assert stale["cached"] is not None  # built after the reference: the deployed binary differs from it
     assert check(stale, "registry tag")["ok"] is True and check(stale, "revision label")["ok"] is True
     shipped = [row for row in stale["differing_files"] if row["path"] == "/usr/local/bin/worker"]
     assert shipped and shipped[0]["reference"]["sha256"] == stale["reference"]["binary_sha256"]
@@ -181,6 +182,25 @@ def test_a_same_size_edit_the_context_never_resent_is_served_by_the_build_cache(
     assert check(crossed, "cross-check: build cache")["actual"] == "no-cache does not fix"
     assert crossed["nocache"]["binary_sha256"] == crossed["deployed"]["binary_sha256"]
     assert any("moby/buildkit#4950" in note for note in crossed["notes"])
+
+
+def test_a_fresh_deploy_is_verified_with_the_reference_build_alone(engine, example_repo):
+    """The deployed binary equals the reference: the how-to's cached build would decide nothing,
+    so it is skipped; --no-cache-build still runs the how-to's whole comparison."""
+    image = unique_image("verify-fresh")
+    set_revision(example_repo, "worker", f"fresh-{uuid.uuid4().hex[:8]}")
+    commit_all(example_repo, "a change, deployed with guard")
+    deployed = ok_json(freshbin_deploy(example_repo, image))
+    fresh = ok_json(freshbin_verify(example_repo, "--image", image))
+    assert fresh["verdict"] == "fresh" and fresh["cached"] is None and fresh["nocache"] is None
+    assert fresh["deployed"]["binary_sha256"] == fresh["reference"]["binary_sha256"] == deployed["binary"]["sha256"]
+    assert any(note.startswith("cached build skipped") for note in fresh["notes"])
+    assert [c["name"] for c in fresh["checks"] if c["name"].startswith(("binary", "digest", "files"))] == [
+        "binary deployed == reference"]
+    assert fresh["differing_files"] == []
+    full = ok_json(freshbin_verify(example_repo, "--image", image, "--no-cache-build"))
+    assert full["verdict"] == "fresh" and full["cached"] is not None and full["nocache"] is not None
+    assert full["deployed"]["binary_sha256"] == full["reference"]["binary_sha256"] == fresh["reference"]["binary_sha256"]
 
 
 def test_tag_overwritten_after_deploy_is_flagged_by_quick_verify(engine, example_repo, tmp_path):
