@@ -103,7 +103,8 @@ def main() -> None:
                   f"The deps table ran on {deploy.get('date', '')} with nothing else on the machine. What is left "
                   "between `guard` and the plain build is mostly Python's own start: interpreter and imports "
                   "(invoke, GitPython) ≈ 0.3 s before the build can start, and the deploy record ≈ 0.06 s after it; "
-                  "the engine probes come from a cache, the tag check overlaps them and the guard context, and the "
+                  "the engine probes come from a cache, the tag check overlaps them, the guard context and buildx's own "
+                  "start, and the "
                   "history read, detect and the binary read run beside the build (profile in docs/how-it-works.md).",
                   "",
                   "The how-to's `--no-cache` is an order of magnitude slower *and* ships the dummy binary on the "
@@ -120,11 +121,9 @@ def main() -> None:
     recheck = load("deploy_strategies.recheck")
     if deploy and recheck:
         parts += ["### guard after the last change", "",
-                  f"The table above ran while deploy started its tag check beside the build (the build waited for "
-                  "it at its first step). That could not promise that a refused tag is never pushed: buildx goes "
-                  "on building while its progress is not read. The check now passes before the build starts, which "
-                  f"costs up to ~0.1 s; guard measured again against the plain build, {recheck['runs']} runs, "
-                  f"{recheck.get('date', '')}, same idle machine:", "", deploy_section(recheck), ""]
+                  recheck.get("note") or
+                  (f"Guard measured again against the plain build, {recheck['runs']} runs, {recheck.get('date', '')}, "
+                   "same idle machine:"), "", deploy_section(recheck), ""]
     if before:
         parts += ["### The previous full run", "",
                   f"Every strategy, {before['runs']} runs, {before.get('date', '')}, idle machine, with the code "
@@ -151,8 +150,10 @@ def main() -> None:
                   "for timestamps alone). `freshbin verify` names a stale binary's cause from the build's own "
                   "record and runs the `--no-cache` build only with `--no-cache-build` (a cross-check). The "
                   "`freshbin verify` rows measure a fresh deploy (the common case after `deploy --strategy "
-                  "guard`); the *stale deploy* row a `--strategy cached` deploy after a manifest edit, which "
-                  "ships the dummy — the case verify exists for.", "",
+                  "guard`): with a deployed image verify builds the reference first and skips the how-to's cached "
+                  "build when the deployed binary equals the reference, so that row is one cached build. The "
+                  "*stale deploy* row a `--strategy cached` deploy after a manifest edit, which ships the dummy — "
+                  "the case verify exists for: the reference, then the cached build for its record.", "",
                   verify_section(verify), ""]
     if detect:
         parts += ["## detect at scale", "",
