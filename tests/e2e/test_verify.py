@@ -198,9 +198,14 @@ def test_a_fresh_deploy_is_verified_with_the_reference_build_alone(engine, examp
     assert [c["name"] for c in fresh["checks"] if c["name"].startswith(("binary", "digest", "files"))] == [
         "binary deployed == reference"]
     assert fresh["differing_files"] == []
-    full = ok_json(freshbin_verify(example_repo, "--image", image, "--no-cache-build"))
-    assert full["verdict"] == "fresh" and full["cached"] is not None and full["nocache"] is not None
+    proc = freshbin_verify(example_repo, "--image", image, "--no-cache-build")
+    full = ok_json(proc, code=proc.returncode)
+    assert proc.returncode in (0, 1) and full["cached"] is not None and full["nocache"] is not None  # the how-to's two builds ran
     assert full["deployed"]["binary_sha256"] == full["reference"]["binary_sha256"] == fresh["reference"]["binary_sha256"]
+    if not reproducible_digests():
+        assert proc.returncode == 0 and full["verdict"] == "fresh"
+    # Where digests are pinned, `digest cached == no-cache` decides, and the example's hazardous
+    # Dockerfile can make the how-to's own two builds differ: the verdict then speaks of them.
 
 
 def test_tag_overwritten_after_deploy_is_flagged_by_quick_verify(engine, example_repo, tmp_path):
