@@ -2,8 +2,8 @@
 credentials from the Docker config through oras' auth backends, and a small client without
 oras' Registry class (its retries, its jsonschema import).
 
-oras is imported when a registry is first used: it costs about 0.15 s, which a CLI start that
-never talks to a registry should not pay.
+requests and oras' auth are imported when a registry is first used: about 0.08 s, which a CLI
+start that never talks to a registry should not pay.
 """
 
 from __future__ import annotations

@@ -65,8 +65,9 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
 
     named: NamedCause | None = None
     stats = None
-    # The deployed image (its history, the registry's digest, its binary) is read beside the
-    # cached build, which needs none of it: a registry round trip or three and a binary read.
+    # The deployed image (its history, the registry's digest, its binary) is read in a thread from
+    # the start: beside the engine probes, and beside the cached build when that build runs first
+    # (--push, --no-cache-build, nothing deployed; verify_builds.builds says the order).
     with ThreadPoolExecutor(1) as pool, ExitStack() as cleanup:
         deployed_probe = pool.submit(_deployed, req, p, locator, through_registry, quick)
         if quick:
