@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 import git
 
@@ -46,8 +47,10 @@ TRIGGER_KINDS = (ChangeKind.SOURCE, ChangeKind.MANIFEST, ChangeKind.SUBMODULE)
 NOT_SHIPPED = ("tests", "benches", "examples")  # package dirs whose targets never ship
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
+    """One changed file as detect judged it (a named tuple, as gitio.FileChange is: a range of
+    thousands of files builds thousands, and a frozen dataclass costs three times as much)."""
+
     path: str
     status: ChangeStatus
     kind: ChangeKind
@@ -71,12 +74,10 @@ class Detection:
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["changed"] = [
-            {k: c[k] for k in ("path", "old_path", "status", "kind", "package", "old_package", "binaries")}
-            for c in data["changed"]
-        ]
-        return data
+        changed = [{"path": c.path, "old_path": c.old_path, "status": c.status, "kind": c.kind,
+                    "package": c.package, "old_package": c.old_package, "binaries": list(c.binaries)}
+                   for c in self.changed]
+        return {f.name: changed if f.name == "changed" else copy.copy(getattr(self, f.name)) for f in fields(self)}
 
 
 def classify(ws_path: str | None, repo_path: str, submodule: bool = False, pkg_path: str | None = None) -> ChangeKind:
@@ -160,16 +161,31 @@ def map_changes(files: list[gitio.FileChange], head_ws: Workspace, base_ws: Work
                 ws_prefix: tuple[str, ...]) -> list[Change]:
     """Judge each file by the graph of the side it exists on: a deleted file (or a rename's old
     path) by the base commit's workspace, everything else by the head's."""
-    head_side, base_side = _SideMemo(head_ws, ws_prefix), _SideMemo(base_ws, ws_prefix)
-    deleted_side = _SideMemo(None, ws_prefix)
-    changes = []
-    for f in files:
-        deleted = f.status == ChangeStatus.DELETED
-        kind, package, binaries = (deleted_side if deleted else head_side).judge(f.path, f.submodule)
-        old = f.old_path or (f.path if deleted else None)
+    head_judge = _SideMemo(head_ws, ws_prefix).judge
+    base_judge = _SideMemo(base_ws, ws_prefix).judge
+    deleted_judge = _SideMemo(None, ws_prefix).judge
+    deleted_status = ChangeStatus.DELETED
+    changes: list[Change] = []
+    append, make = changes.append, Change.__new__
+    plain_sources: dict[str, tuple[ChangeKind, str | None, tuple[str, ...]]] = {}  # directory -> its .rs files' judgement
+    for path, status, old_path, submodule in files:  # thousands on a big range: the common case stays short
+        if old_path is None and status is not deleted_status:  # a file edited in place
+            directory, _, name = path.rpartition("/")
+            if name.endswith(".rs") and not submodule and _name_class(name) == ".rs":
+                found = plain_sources.get(directory)
+                if found is None:
+                    found = plain_sources[directory] = head_judge(path, False)
+            else:
+                found = head_judge(path, submodule)
+            kind, package, binaries = found
+            append(make(Change, path, status, kind, package, binaries))
+            continue
+        deleted = status is deleted_status
+        kind, package, binaries = (deleted_judge if deleted else head_judge)(path, submodule)
+        old = old_path or path
         old_package = None
-        if old is not None and base_ws is not None:
-            old_kind, old_package, old_bins = base_side.judge(old, f.submodule)
+        if base_ws is not None:
+            old_kind, old_package, old_bins = base_judge(old, submodule)
             if deleted or (kind not in TRIGGER_KINDS and old_kind in TRIGGER_KINDS):
                 kind = old_kind  # moved out of the compiled sources: what it was still counts
             if package is None:
@@ -177,7 +193,7 @@ def map_changes(files: list[gitio.FileChange], head_ws: Workspace, base_ws: Work
             elif old_package == package:
                 old_package = None
             binaries = tuple(sorted(set(binaries) | set(old_bins)))
-        changes.append(Change(f.path, f.status, kind, package, binaries, f.old_path, old_package))
+        append(Change(path, status, kind, package, binaries, old_path, old_package))
     return changes
 
 
@@ -189,10 +205,12 @@ _NAMED_PREFIXES = ("Dockerfile", "rust-toolchain", "config")
 def _name_class(name: str) -> str:
     """What of a file's name `_side` depends on, given its directory (see classify,
     _is_workspace_manifest, _is_package_source, _workspace_wide)."""
+    if name.endswith(".rs"):  # most changed files: ask the rarer questions only of the rest
+        return name if name == "build.rs" or name.startswith(_NAMED_PREFIXES) else ".rs"
     if name in _NAMED or name.startswith(_NAMED_PREFIXES) or name.endswith(".dockerignore") \
             or name.lower().endswith(".dockerfile"):
         return name
-    return ".rs" if name.endswith(".rs") else ""
+    return ""
 
 
 class _SideMemo:
@@ -214,11 +232,13 @@ class _SideMemo:
 
 def verdict(changes: list[Change], watch: list[str], ws_prefix: tuple[str, ...] = ()) -> tuple[bool, bool, str]:
     """(no_cache_required, hazard, reason) — the how-to's rule and the mtime hazard."""
-    triggers = [c for c in changes if c.kind in (ChangeKind.SOURCE, ChangeKind.SUBMODULE) and c.binaries
-                and under_watch(_workspace_relative(c.path, ws_prefix) or c.path, watch)]
+    compiled = (ChangeKind.SOURCE, ChangeKind.SUBMODULE)
+    triggers = [c for c in changes if c.binaries and c.kind in compiled]
+    if watch:
+        triggers = [c for c in triggers if under_watch(_workspace_relative(c.path, ws_prefix) or c.path, watch)]
     manifests = [c for c in changes if c.kind == ChangeKind.MANIFEST]
     hazard = bool(manifests)
-    bins = sorted({b for c in triggers + manifests for b in c.binaries})
+    bins = sorted(_binaries_of(triggers) | _binaries_of(manifests))
     if triggers or (manifests and bins):
         first = (triggers or manifests)[0].path
         reason = f"{first} changed and is compiled into {', '.join(bins)}"
@@ -228,6 +248,12 @@ def verdict(changes: list[Change], watch: list[str], ws_prefix: tuple[str, ...] 
     if any(c.kind == ChangeKind.BUILD_DEFINITION for c in changes):
         return False, hazard, "only build definitions changed; no shipped binary's sources changed"
     return False, hazard, "no watched source affecting a binary changed"
+
+
+def _binaries_of(changes: list[Change]) -> set[str]:
+    """Every binary the changes reach; files of one package share one tuple, so each distinct
+    tuple is unpacked once."""
+    return {b for bins in {c.binaries for c in changes} for b in bins}
 
 
 def detect(
@@ -248,21 +274,26 @@ def detect(
     workspace_dir = Path(workspace_dir).resolve()
     repo = gitio.open_repo(workspace_dir)
     ws_prefix = PurePosixPath(workspace_dir.relative_to(gitio.work_tree(repo))).parts
-    head_commit = gitio.resolve(repo, head)
+    head_commit = gitio.head_commit(repo) if head == "HEAD" else gitio.resolve(repo, head)  # no git process for HEAD
     base_ref, base_from, base_note = _choose_base(repo, head_commit, base, ledger_path, image, tracked_tag, base_hint)
-    base_sha = base_ref if base_ref == gitio.EMPTY_TREE else gitio.resolve(repo, base_ref).hexsha
     # The diff is most of detect's time on a big range: it runs in a thread of its own (a git
     # process, nothing else), while this thread checks the ancestry and reads both graphs.  Every
     # read through GitPython's persistent cat-file process stays on this thread: that process
     # answers one request at a time, and two threads talking to it at once hang both.
     head_arg = None if worktree else head_commit.hexsha
-    with ThreadPoolExecutor(1) as pool:
-        speculative = pool.submit(gitio.changed_files, repo, base_sha, head_arg)
+    with ThreadPoolExecutor(2) as pool:  # a second thread only for a diff the early one cannot serve
+        # A full commit id names itself, so its diff starts before git has confirmed the id (a
+        # typed --base); should it name no commit, the error below is raised and the diff unused.
+        early = pool.submit(gitio.changed_files, repo, base_ref, head_arg) if gitio.is_full_id(base_ref) else None
+        base_sha = base_ref if base_from != BaseFrom.FLAG else gitio.resolve(repo, base_ref).hexsha
         diff_base, note = gitio.merge_base_if_diverged(repo, base_sha, head_commit)
+        speculative = early if early is not None and diff_base == base_ref else None
+        if speculative is None:
+            speculative = pool.submit(gitio.changed_files, repo, diff_base, head_arg)
         head_ws = _graph(DiskTree(workspace_dir) if worktree else GitTree(repo, head_commit.hexsha, "/".join(ws_prefix)),
                          workspace_dir)
         base_ws, graph_note = _base_workspace(repo, diff_base, ws_prefix, workspace_dir)
-        files = speculative.result() if diff_base == base_sha else gitio.changed_files(repo, diff_base, head_arg)
+        files = speculative.result()
     base_sha = diff_base
     notes = [n for n in (base_note, note) if n]
     if worktree and head_commit.hexsha != repo.head.commit.hexsha:
@@ -276,8 +307,8 @@ def detect(
         head="WORKTREE" if worktree else head_commit.hexsha,
         base_from=base_from,
         changed=changes,
-        packages=sorted({p for c in changes for p in (c.package, c.old_package) if p}),
-        binaries=sorted({b for c in changes for b in c.binaries}),
+        packages=sorted(p for p in {c.package for c in changes} | {c.old_package for c in changes} if p),
+        binaries=sorted(_binaries_of(changes)),
         no_cache_required=no_cache,
         hazard=hazard,
         reason=reason,
@@ -307,7 +338,8 @@ def _base_workspace(repo: git.Repo, base_sha: str, ws_prefix: tuple[str, ...], r
 
 def _choose_base(repo: git.Repo, head_commit: git.Commit, base: str | None, ledger_path: Path | None, image: str | None,
                  tracked_tag: str = "", hint: str | None = None) -> tuple[str, BaseFrom, str | None]:
-    """(base ref, where it came from, note)."""
+    """(base, where it came from, note): a typed --base as typed (detect resolves it); any other
+    base is a commit id git has confirmed, or the empty tree."""
     if base:
         return base, BaseFrom.FLAG, None
     recorded, source = (hint, BaseFrom.HISTORY) if hint else (None, BaseFrom.PARENT)

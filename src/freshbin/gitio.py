@@ -57,11 +57,22 @@ def open_repo(path: str | os.PathLike[str]) -> git.Repo:
         raise GitError(f"{Path(path).resolve()} is not inside a git repository; run from your project's checkout") from exc
     if repo.bare:
         raise GitError(f"{repo.git_dir} is a bare repository; run from a checkout with a work tree")
+    head_commit(repo)
+    return repo
+
+
+def head_commit(repo: git.Repo) -> git.Commit:
+    """HEAD's commit, read from the ref files alone.
+
+    `repo.head.commit` would also ask git's object store for the commit's type, which starts
+    GitPython's persistent `cat-file` process: 2 ms that detect's diff would wait for.  The
+    commit object stays lazy; its data is read (on whichever thread asks) only when needed.
+    """
     try:
-        repo.head.commit
+        sha = git.SymbolicReference.dereference_recursive(repo, "HEAD")
     except ValueError as exc:
         raise GitError("the repository has no commits yet; commit your sources first") from exc
-    return repo
+    return git.Commit(repo, bytes.fromhex(sha))
 
 
 def work_tree(repo: git.Repo) -> Path:
@@ -98,8 +109,8 @@ def resolve(repo: git.Repo, ref: str) -> git.Commit:
         sha = repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     except git.GitCommandError:
         sha = None
-    if sha:
-        return repo.commit(sha)
+    if sha:  # rev-parse has checked it is a commit: a lazy object, read only when asked
+        return git.Commit(repo, bytes.fromhex(sha))
     kind = _object_type(repo, ref)
     if kind and kind != "commit":
         raise GitError(f"{ref!r} names a {kind}, not a commit; pass a commit, branch or tag")
@@ -109,6 +120,14 @@ def resolve(repo: git.Repo, ref: str) -> git.Commit:
             "run `git fetch --deepen=50` (or `git fetch --unshallow`) or pass --base with a commit you have"
         )
     raise GitError(f"unknown git revision {ref!r}; check the name with `git log --oneline`")
+
+
+_FULL_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+
+
+def is_full_id(ref: str) -> bool:
+    """A whole object id (SHA-1 or SHA-256), which no branch or tag name can shadow in a diff."""
+    return bool(_FULL_ID.match(ref))
 
 
 _NAVIGATION = re.compile(r"[~^].*$")
@@ -182,25 +201,32 @@ def _decode(raw: bytes) -> str:
 def parse_raw_diff(raw: bytes) -> list[FileChange]:
     """Parse `git diff --raw -z` output (records: `:modes shas status\0path\0[path\0]`).
 
-    The record's fields sit at fixed places (`:` six-digit old mode, space, new mode, …, status
-    letter after the last space); slicing them is a third cheaper than splitting each record,
-    which counts on a range of thousands of files.
+    Written for a range of thousands of files:
+    - the output is decoded once, whole: NUL never occurs inside a UTF-8 sequence and
+      `surrogateescape` escapes each undecodable byte alone, so this equals decoding each path apart;
+    - the status letter ends the record unless a score follows it (renames, copies): then it is
+      the first character after the last space, and only then is that space looked for;
+    - a submodule is a 160000 mode among the record's two modes (its first 14 characters).
     """
-    fields = raw.split(b"\0")
+    fields = os.fsdecode(raw).split("\0")
     changes: list[FileChange] = []
-    append, fsdecode, count, i = changes.append, os.fsdecode, len(fields), 0
-    submodule = SUBMODULE_MODE.encode()
-    while i < count and fields[i][:1] == b":":
+    append, count, i = changes.append, len(fields), 0
+    statuses, modified = STATUS_NAMES, ChangeStatus.MODIFIED
+    make = FileChange.__new__  # the tuple's own constructor, without the class call around it
+    while i < count:
         meta = fields[i]
-        letter = chr(meta[meta.rindex(b" ") + 1])
-        if letter in "RC":
-            old, new = fsdecode(fields[i + 1]), fsdecode(fields[i + 2])
-            i += 3
-        else:
-            old, new = None, fsdecode(fields[i + 1])
-            i += 2
-        append(FileChange(new, STATUS_NAMES.get(letter, ChangeStatus.MODIFIED), old if letter == "R" else None,
-                          meta[1:7] == submodule or meta[8:14] == submodule))
+        if meta[:1] != ":":
+            break
+        letter, submodule = meta[-1], SUBMODULE_MODE in meta[:14]
+        if letter < "A":  # a digit: a score follows the letter
+            letter = meta[meta.rindex(" ") + 1]
+            if letter == "R" or letter == "C":
+                append(make(FileChange, fields[i + 2], statuses[letter], fields[i + 1] if letter == "R" else None,
+                            submodule))
+                i += 3
+                continue
+        append(make(FileChange, fields[i + 1], statuses.get(letter, modified), None, submodule))
+        i += 2
     return changes
 
 

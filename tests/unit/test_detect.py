@@ -193,6 +193,34 @@ def test_bad_refs(example_repo, kwargs, message):
         detect(example_repo, **kwargs)
 
 
+def test_a_typed_full_object_id_is_judged_as_git_resolves_it(example_repo):
+    """A full id's diff starts before git has confirmed the id: whatever that diff says, the
+    answer must be the one a confirmed id gives (a tag object peels, a tree or a missing id is
+    refused, a diverged commit uses the merge-base)."""
+    first = git(example_repo, "rev-parse", "HEAD").strip()
+    git(example_repo, "tag", "-a", "-m", "t", "deployed", first)
+    tag_object = git(example_repo, "rev-parse", "deployed").strip()
+    tree = git(example_repo, "rev-parse", "HEAD^{tree}").strip()
+    git(example_repo, "checkout", "-q", "-b", "side")
+    set_revision(example_repo, "api", "side")
+    commit_all(example_repo, "side")
+    side = git(example_repo, "rev-parse", "HEAD").strip()
+    git(example_repo, "checkout", "-q", "main")
+    set_revision(example_repo, "worker", "main")
+    commit_all(example_repo, "main")
+
+    by_tag = detect(example_repo, base=tag_object)
+    assert tag_object != first and by_tag.base == first
+    assert [c.path for c in by_tag.changed] == ["bin/worker/src/main.rs"]
+    diverged = detect(example_repo, base=side)
+    assert diverged.base == first and [c.path for c in diverged.changed] == ["bin/worker/src/main.rs"]
+    assert "merge-base" in diverged.notes[0]
+    with pytest.raises(GitError, match="not a commit"):
+        detect(example_repo, base=tree)
+    with pytest.raises(GitError, match="unknown git revision"):
+        detect(example_repo, base="0123456789abcdef" * 2 + "01234567")
+
+
 def test_not_a_repository_and_no_workspace(tmp_path, example_repo):
     with pytest.raises(GitError, match="not inside a git repository"):
         detect(tmp_path)
