@@ -167,7 +167,8 @@ def map_changes(files: list[gitio.FileChange], head_ws: Workspace, base_ws: Work
     deleted_status = ChangeStatus.DELETED
     changes: list[Change] = []
     append, make = changes.append, Change.__new__
-    plain_sources: dict[str, tuple[ChangeKind, str | None, tuple[str, ...]]] = {}  # directory -> its .rs files' judgement
+    # directory -> the judgement of its plain .rs files (the ".rs" name class of _name_class)
+    plain_sources: dict[str, tuple[ChangeKind, str | None, tuple[str, ...]]] = {}
     for path, status, old_path, submodule in files:  # thousands on a big range: the common case stays short
         if old_path is None and status is not deleted_status:  # a file edited in place
             directory, _, name = path.rpartition("/")

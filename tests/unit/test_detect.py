@@ -286,7 +286,8 @@ def test_the_per_directory_memo_judges_every_path_as_the_plain_judgement_does(tm
             "crates/lib/target/debug", "bin/app", "bin/app/src/deep", "bin/app/examples", "docs", "rust-toolchain.d"]
     names = ["Cargo.toml", "Cargo.lock", "build.rs", "main.rs", "lib.rs", "README.md", "Dockerfile",
              "Dockerfile.prod", "api.Dockerfile", ".dockerignore", "rust-toolchain", "rust-toolchain.toml",
-             "config", "config.toml", "src", "tests", "target", "tests.rs", "x.RS", "notes"]
+             "config", "config.toml", "config.rs", "Dockerfile.rs", "rust-toolchain.rs", "src", "tests", "target",
+             "tests.rs", "x.RS", "notes"]
     files = [FileChange(f"{d_}/{n}" if d_ else n, status) for d_ in dirs for n in names
              for status in (ChangeStatus.MODIFIED, ChangeStatus.DELETED)]
     files += [FileChange("crates/lib/src/a.rs", ChangeStatus.RENAMED, old_path="bin/app/src/b.rs"),
