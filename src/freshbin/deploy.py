@@ -7,6 +7,7 @@ that judge the shipped binary in freshness.py and evidence.py.  This module only
 
 from __future__ import annotations
 
+import functools
 import shlex
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -64,14 +65,14 @@ def deploy(req: DeployRequest) -> DeployResult:
     ref = f"{req.image}:{p.tag}"
     if not req.dry_run:
         ledger.check_writable(p.ledger_path)
-    # The tag check goes first: the build must not start before it passed (a push cannot be called
-    # back), and its registry round trip and the registry client's import (~0.15 s) overlap the
-    # engine probes (a cache, buildx_facts.py), the guard context and buildx's own start (it gets
-    # its Dockerfile when the check passed, buildx.build_logged).  The history read and detect
-    # matter only for judging the pushed binary: unless the strategy's cache plan reads detect's
-    # answer, they start with the build.
+    # The build must not start before the tag check passed (a push cannot be called back).  buildx
+    # starts as soon as the context is ready and gets its Dockerfile when the check passed
+    # (buildx.build_logged): the check (a registry round trip and the registry client's import,
+    # ~0.08 s of CPU) runs during buildx's own start (~0.09 s), not beside the guard context, which
+    # it would slow down on the interpreter lock.  The history read and detect matter only for
+    # judging the pushed binary: unless the strategy's cache plan reads detect's answer, they
+    # start once the check passed, beside the build.
     with ThreadPoolExecutor(6) as pool:
-        tag_probe = None if req.dry_run else pool.submit(_check_tag, req, ref, p.commit)
         engine_probe = pool.submit(buildx.preflight, req.builder, req.docker_context)
         multi_probe = pool.submit(platforms.require_support, targets, req.builder, req.docker_context)
         early = strategy.needs_detection or req.dry_run
@@ -98,17 +99,23 @@ def deploy(req: DeployRequest) -> DeployResult:
                                     plan.note, True,
                                     f"dry run on builder {engine.builder} ({engine.driver}); nothing built or pushed",
                                     notes=list(detection.notes))
-            if not early:
-                past_probe, detect_probe = _judging_probes(pool, req, p)
-            assert tag_probe is not None  # not a dry run
+            judging = [(past_probe, detect_probe)] if early else []
+
+            @functools.cache  # once: a push retried after a 5xx passes the gate again
+            def tag_checked() -> None:
+                """buildx's gate: a refused tag means nothing built, nothing pushed (buildx started,
+                but gets no Dockerfile); the judging probes start once it passed."""
+                _check_tag(req, ref, p.commit)
+                if not early:
+                    judging.append(_judging_probes(pool, req, p))
+
             # the local store gets the image before the push: its binary is read beside the push
             watcher = None if req.docker_context or len(targets) > 1 else early_read.EarlyRead(
                 lambda image_id: image.read_binary(image_id, locate_binary(req, p, image.config_of(image_id))), pool)
-            # a refused tag: nothing built, nothing pushed (buildx starts, but gets no Dockerfile)
             metadata, log = buildx.build_logged(spec, on_line=_progress(show=not req.quiet, watcher=watcher),
-                                                after=tag_probe.result)
+                                                after=tag_checked)
         try:
-            past, detection = past_probe.result(), detect_probe.result()
+            past, detection = judging[0][0].result(), judging[0][1].result()
         except (GitError, WorkspaceError) as exc:  # raised beside the build: the image is pushed by now
             raise type(exc)(f"pushed {ref} but could not judge it, nothing recorded: {exc}") from exc
     previous = past.previous(req.target)

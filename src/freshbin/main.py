@@ -16,6 +16,7 @@ from invoke.config import AmbiguousMergeError
 from . import __version__, config
 from .errors import UsageError
 from .tasks import ns
+from .tasks.common import end_process
 
 
 class FreshbinConfig(Config):
@@ -32,7 +33,14 @@ class FreshbinProgram(Program):
         # `freshbin … | head`: end quietly like any Unix tool, not with a BrokenPipeError traceback.
         if hasattr(signal, "SIGPIPE"):
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-        super().run(argv, exit)
+        if not exit:  # in process (tests): the caller's interpreter goes on
+            super().run(argv, exit)
+            return
+        try:
+            super().run(argv, exit)
+        except SystemExit as done:  # invoke's exit with the task's code (errors.py documents them)
+            end_process(done.code)
+        end_process(0)
 
     def parse_core(self, argv: list[str] | None) -> None:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ParamSpec, TypeVar
 
@@ -29,6 +30,28 @@ BUILD_HELP = {
     "build_arg": "NAME=value, repeatable; added to freshbin.build_args",
     "workspace": "Cargo workspace root (default .)",
 }
+
+
+def end_process(code: object) -> None:
+    """End the CLI process once its task has returned, without the interpreter's teardown.
+
+    Freeing every module's objects at exit took 0.05 s of each deploy (measured: from the last
+    atexit handler to the end of the process), 1.5 % of a cached build.  Nothing is left for it to
+    do: every temporary directory and engine process was ended by the `with` that made it, the
+    thread pools were joined, and the output is flushed here.  (GitPython's persistent `git
+    cat-file` readers end themselves when their input pipe closes with this process.)  A
+    traceback (`--debug`) never gets here: it propagates as usual.
+    """
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): what Python itself does with it
+        print(code, file=sys.stderr)
+        status = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def cli_errors(body: Callable[P, R]) -> Callable[P, R]:
