@@ -21,6 +21,8 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+import benchlib
+
 RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
 FRESHBIN = [sys.executable, "-m", "freshbin"]
@@ -86,6 +88,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.files, args.commits, args.runs = 300, 50, 1
+    bytecode = benchlib.compile_bytecode()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "repo"
         base, head = make_repo(root, args.files, args.commits)
@@ -104,7 +107,8 @@ def main() -> None:
         print(table(ws_results))
     args.results.mkdir(parents=True, exist_ok=True)
     out = args.results / ("detect_scale.smoke.json" if args.smoke else "detect_scale.json")
-    out.write_text(json.dumps({"files": args.files, "commits": args.commits, "runs": args.runs, "results": results,
+    out.write_text(json.dumps({"files": args.files, "commits": args.commits, "runs": args.runs, "bytecode": bytecode,
+                               "results": results,
                                "workspace": {"packages": packages, "results": ws_results}}, indent=2) + "\n")
     print(f"wrote {out}")
 

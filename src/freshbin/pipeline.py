@@ -68,7 +68,7 @@ def prepare(req: BuildRequest, *, image_required: bool = True) -> Prepared:
             "the working tree has uncommitted changes, which the image's revision label would not name; "
             "commit or stash them, or pass --allow-dirty"
         )
-    commit = repo.head.commit.hexsha
+    commit = gitio.head_commit(repo).hexsha  # from the ref files: no git process before the build
     tag = refs.validate_tag(req.tag or commit[:12])
     dockerfile = ws / req.dockerfile
     stages = parse_dockerfile(dockerfile).stages
