@@ -102,9 +102,8 @@ def main() -> None:
                   "a row run once (the full rebuilds, `--expensive-runs`) pairs with its round's cached build. "
                   f"The deps table ran on {deploy.get('date', '')} with nothing else on the machine. What is left "
                   "between `guard` and the plain build is mostly Python's own start: interpreter and imports "
-                  "(invoke, GitPython) ≈ 0.3 s before the build can start, and the deploy record ≈ 0.06 s after it; "
-                  "the engine probes come from a cache, the tag check overlaps them, the guard context and buildx's own "
-                  "start, and the "
+                  "(invoke, GitPython) ≈ 0.2 s before buildx can start, and the deploy record ≈ 0.06 s after it; "
+                  "the engine probes come from a cache, the tag check runs during buildx's own start, and the "
                   "history read, detect and the binary read run beside the build (profile in docs/how-it-works.md).",
                   "",
                   "The how-to's `--no-cache` is an order of magnitude slower *and* ships the dummy binary on the "
