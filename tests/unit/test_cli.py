@@ -106,3 +106,19 @@ def test_help_imports_neither_git_nor_the_deploy_machinery():
             "print(heavy, file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
+
+
+@pytest.mark.parametrize("code, status, stderr", [(0, 0, ""), (None, 0, ""), (3, 3, ""), ("gone", 1, "gone\n")])
+def test_the_cli_ends_with_its_code_and_its_output_flushed(code, status, stderr):
+    """end_process skips the interpreter's teardown: what was printed must still arrive, and the
+    exit status must be the one Python's own exit would give."""
+    script = ("import sys; from freshbin.tasks.common import end_process; "
+              f"print('{{\"a\": 1}}', end=''); sys.stderr.write(''); end_process({code!r})")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (status, '{"a": 1}', stderr)
+
+
+def test_a_failing_task_through_the_cli_keeps_its_exit_code_and_message(tmp_path):
+    proc = subprocess.run([*FRESHBIN, "detect", "--base", "no-such-ref"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("freshbin: error: ") and proc.stderr.count("\n") == 1
