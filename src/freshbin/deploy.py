@@ -115,7 +115,8 @@ def deploy(req: DeployRequest) -> DeployResult:
             metadata, log = buildx.build_logged(spec, on_line=_progress(show=not req.quiet, watcher=watcher),
                                                 after=tag_checked)
         try:
-            past, detection = judging[0][0].result(), judging[0][1].result()
+            past_probe, detect_probe = judging[0]
+            past, detection = past_probe.result(), detect_probe.result()
         except (GitError, WorkspaceError) as exc:  # raised beside the build: the image is pushed by now
             raise type(exc)(f"pushed {ref} but could not judge it, nothing recorded: {exc}") from exc
     previous = past.previous(req.target)

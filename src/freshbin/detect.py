@@ -167,18 +167,9 @@ def map_changes(files: list[gitio.FileChange], head_ws: Workspace, base_ws: Work
     deleted_status = ChangeStatus.DELETED
     changes: list[Change] = []
     append, make = changes.append, Change.__new__
-    # directory -> the judgement of its plain .rs files (the ".rs" name class of _name_class)
-    plain_sources: dict[str, tuple[ChangeKind, str | None, tuple[str, ...]]] = {}
     for path, status, old_path, submodule in files:  # thousands on a big range: the common case stays short
         if old_path is None and status is not deleted_status:  # a file edited in place
-            directory, _, name = path.rpartition("/")
-            if name.endswith(".rs") and not submodule and _name_class(name) == ".rs":
-                found = plain_sources.get(directory)
-                if found is None:
-                    found = plain_sources[directory] = head_judge(path, False)
-            else:
-                found = head_judge(path, submodule)
-            kind, package, binaries = found
+            kind, package, binaries = head_judge(path, submodule)
             append(make(Change, path, status, kind, package, binaries))
             continue
         deleted = status is deleted_status
