@@ -6,10 +6,28 @@ The message is one sentence naming the problem and the remedy; the CLI edge turn
 
 from __future__ import annotations
 
+import signal
+
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1  # a check found a problem: stale binary, doctor findings, `detect --check`
 EXIT_USAGE = 2  # usage or environment error
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # Ctrl-C; SIGTERM and SIGHUP end with 128 + the signal's number (143, 129)
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived (`timeout`, a CI job cancelled, the terminal closed).
+
+    Raised by the CLI's signal handler so that it unwinds like Ctrl-C: the running command is
+    sent the same signal and waited for, temporary directories are removed, nothing is recorded.
+    A BaseException, as KeyboardInterrupt is: no `except Exception` may swallow it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signal.Signals(signum)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 class FreshbinError(Exception):

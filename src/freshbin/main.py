@@ -14,7 +14,7 @@ from invoke import Config, Exit, ParseError, Program
 from invoke.config import AmbiguousMergeError
 
 from . import __version__, config
-from .errors import UsageError
+from .errors import Terminated, UsageError
 from .tasks import ns
 from .tasks.common import end_process
 
@@ -24,6 +24,10 @@ class FreshbinConfig(Config):
     # INVOKE_FRESHBIN_IMAGE, as with invoke; FRESHBIN_IMAGE is read by config.py.  (invoke's own
     # default is None, so its inferred type is None: the override is a str by design.)
     env_prefix = "INVOKE"  # type: ignore[assignment]
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated(signum)
 
 
 class FreshbinProgram(Program):
@@ -36,6 +40,8 @@ class FreshbinProgram(Program):
         if not exit:  # in process (tests): the caller's interpreter goes on
             super().run(argv, exit)
             return
+        for signum in (signal.SIGTERM, signal.SIGHUP):  # unwind as Ctrl-C does (errors.Terminated)
+            signal.signal(signum, _terminated)
         try:
             super().run(argv, exit)
         except SystemExit as done:  # invoke's exit with the task's code (errors.py documents them)

@@ -5,19 +5,26 @@ and `run`, the text mode, is built on it, so nothing else needs `subprocess`.  p
 for progress: a streamed command hands each line of its stderr to a callback and never writes to
 the terminal itself; `stream=True` without a callback uses the renderer the tasks installed with
 `progress_to` (none installed: the lines are only kept).
+
+Every command runs in a process group of its own, and a command never outlives the exception
+that interrupts it: `docker buildx build` is two processes (the docker CLI runs the buildx plugin
+as its child), and killing the CLI alone left the plugin building.  See `_ended_with`.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
+import signal
 import subprocess
 import threading
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, Callable, Iterator, Sequence
 
-from .errors import CommandFailed, EnvironmentProblem
+from .errors import CommandFailed, EnvironmentProblem, Terminated
 
 LineCallback = Callable[[str], None]
 
@@ -85,11 +92,7 @@ def run_b(
     try:
         if on_line is None:
             assert stdin_when is None, "stdin_when needs a streamed command"
-            proc = subprocess.run(
-                args, cwd=cwd, env=env, input=input_bytes, timeout=timeout, stdout=stdout, stderr=subprocess.PIPE,
-                stdin=None if input_bytes is not None else subprocess.DEVNULL,
-            )
-            result = ResultB(tuple(args), proc.returncode, proc.stdout or b"", proc.stderr)
+            result = _collected(args, cwd=cwd, env=env, stdout=stdout, timeout=timeout, input_bytes=input_bytes)
         else:
             result = _streamed(args, on_line, cwd=cwd, env=env, stdout=stdout, timeout=timeout, stdin_when=stdin_when)
     except FileNotFoundError as exc:
@@ -103,17 +106,26 @@ def run_b(
     return result
 
 
+def _collected(args: list[str], *, cwd: str | None, env: dict[str, str] | None, stdout: int | IO[bytes],
+               timeout: float | None, input_bytes: bytes | None) -> ResultB:
+    """The whole output at the end (what `subprocess.run` does, with `_child`'s ending)."""
+    stdin = subprocess.DEVNULL if input_bytes is None else subprocess.PIPE
+    with _child(args, cwd=cwd, env=env, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE) as proc:
+        out, err = proc.communicate(input_bytes, timeout=timeout)
+    return ResultB(tuple(args), proc.returncode, out or b"", err)
+
+
 def _streamed(args: list[str], on_line: LineCallback, *, cwd: str | None, env: dict[str, str] | None,
               stdout: int | IO[bytes], timeout: float | None,
               stdin_when: Callable[[], bytes] | None = None) -> ResultB:
     """Popen with stderr read line by line; stdout drained by a thread so neither pipe fills."""
-    proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL if stdin_when is None else subprocess.PIPE,
-                            stdout=stdout, stderr=subprocess.PIPE)
     out: list[bytes] = []
     err: list[bytes] = []
-    pipe = proc.stdout
-    drain = None if pipe is None else threading.Thread(target=lambda: out.append(pipe.read()), daemon=True)
-    try:
+    stdin = subprocess.DEVNULL if stdin_when is None else subprocess.PIPE
+    with _child(args, cwd=cwd, env=env, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE) as proc:
+        pipe = proc.stdout
+        # (a daemon thread: a grandchild holding stdout open cannot hang us)
+        drain = None if pipe is None else threading.Thread(target=lambda: out.append(pipe.read()), daemon=True)
         if drain is not None:
             drain.start()
         if stdin_when is not None:  # stderr waits meanwhile: a program waiting for its input writes little
@@ -131,16 +143,101 @@ def _streamed(args: list[str], on_line: LineCallback, *, cwd: str | None, env: d
         proc.wait(timeout=timeout)
         if drain is not None:
             drain.join()
-    except BaseException:  # Ctrl-C, a closed pipe, a failing callback: never leave the child running
-        proc.kill()  # (the drain thread is a daemon: a grandchild holding stdout cannot hang us)
-        proc.wait()
-        if proc.stdin is not None:
-            proc.stdin.close()
-        raise
-    for each in (proc.stdout, proc.stderr):
-        if each is not None:
-            each.close()
     return ResultB(tuple(args), proc.returncode, b"".join(out), b"".join(err))
+
+
+# --- ending a command and everything it started -----------------------------------------------
+
+# How long a command may take to end on the signal we were sent before it is killed.  A buildx
+# build cancelled with SIGINT or SIGTERM ended 0.05-0.08 s after the signal (tests/e2e/
+# test_faults.py, Docker 20.10); the daemon cancels a build whose client is gone in any case.
+GRACE_SECONDS = 10.0
+KILLED_SECONDS = 5.0
+
+
+@contextmanager
+def _child(args: list[str], **popen: object) -> Iterator[subprocess.Popen[bytes]]:
+    """A process in a group of its own, ended with everything it started if the block raises.
+
+    Its own group, because a terminal's Ctrl-C (or a SIGTERM to our group) would otherwise reach
+    the buildx plugin directly while we kill only the docker CLI, and our exit would race the
+    plugin's: the grandchild outlived us.  Now we forward the signal ourselves and wait for the
+    whole group."""
+    proc = subprocess.Popen(args, process_group=0, **popen)  # type: ignore[call-overload]
+    try:
+        yield proc
+    except BaseException as exc:  # Ctrl-C, SIGTERM, a closed pipe, a timeout, a failing callback
+        _end_group(proc, _ended_with(exc))
+        raise
+    finally:
+        for each in (proc.stdin, proc.stdout, proc.stderr):
+            if each is not None:
+                with suppress(OSError):
+                    each.close()
+
+
+def _ended_with(exc: BaseException) -> signal.Signals:
+    """The signal the command gets: the one we were sent (it may end cleanly: buildx cancels the
+    build on SIGINT), else SIGKILL (nothing it does now matters)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return signal.SIGINT
+    if isinstance(exc, Terminated):
+        return exc.signum
+    return signal.SIGKILL
+
+
+def _end_group(proc: subprocess.Popen[bytes], first: signal.Signals) -> None:
+    """Send `first` to the command's group and wait for the group to be gone; SIGKILL it if the
+    grace passes or a second Ctrl-C comes."""
+    try:
+        _signal_group(proc.pid, first)
+        if first != signal.SIGKILL and _wait_group(proc, GRACE_SECONDS):
+            return
+    except (KeyboardInterrupt, Terminated):
+        pass
+    _signal_group(proc.pid, signal.SIGKILL)
+    _wait_group(proc, KILLED_SECONDS)
+
+
+def _signal_group(pgid: int, signum: signal.Signals) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def _wait_group(proc: subprocess.Popen[bytes], seconds: float) -> bool:
+    """True once the command has been reaped and no live process is left in its group."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None and not _group_alive(proc.pid):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Is any process of group `pgid` still running?  From /proc on Linux, where a zombie does not
+    count (an orphan's reaper may never collect it: in containers PID 1 often is no init);
+    elsewhere, whether the group exists at all."""
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except FileNotFoundError:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # it ended while we looked
+        if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            return True
+    return False
 
 
 def docker(docker_context: str = "") -> list[str]:

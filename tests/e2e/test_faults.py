@@ -1,5 +1,5 @@
 """Faults on the real engine: registry lost mid-push, daemon stopped mid-build, Ctrl-C during build
-and push, a full disk under the ledger, eight concurrent deploys, registries answering 401/500.
+and push, SIGTERM during the build, a full disk under the ledger, eight concurrent deploys, registries answering 401/500.
 
 After each: the ledger parses and holds exactly the records of the deploys that pushed, and no
 temporary directory or container is left behind.
@@ -59,7 +59,7 @@ def records(repo: Path) -> list[dict]:
 def one_line_error(proc: subprocess.CompletedProcess, code: int = 2) -> str:
     assert proc.returncode == code, proc.stderr[-2000:]
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("freshbin: error:") or last == "freshbin: interrupted", last
+    assert last.startswith("freshbin: error:") or last in ("freshbin: interrupted", "freshbin: terminated (SIGTERM)"), last
     assert "Traceback" not in proc.stderr
     return last
 
@@ -203,6 +203,21 @@ def test_ctrl_c_during_build_and_during_push(engine, example_repo, private_regis
         assert records(example_repo) == []
     finally:
         proxy.close()
+    assert_clean(before)
+
+
+def test_sigterm_to_freshbin_alone_mid_build_ends_the_build_too(engine, example_repo):
+    """`kill PID`, `timeout`, a cancelled CI job: the signal reaches freshbin only, not its group.
+    It unwinds as Ctrl-C does and takes the buildx plugin (its grandchild) down with it."""
+    slow_dockerfile(example_repo)
+    before = snapshot()
+    proc = start(deploy_argv(unique_image("fault-sigterm"), "--dockerfile", "Dockerfile.slow"), example_repo)
+    seen = wait_for(proc, "sleep 25")
+    time.sleep(1)
+    os.kill(proc.pid, signal.SIGTERM)
+    result = finish(proc, seen)
+    assert one_line_error(result, code=143) == "freshbin: terminated (SIGTERM)"
+    assert records(example_repo) == []
     assert_clean(before)
 
 

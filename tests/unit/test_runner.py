@@ -6,6 +6,7 @@ Killing the child on Ctrl-C during a real build is tested end to end in tests/e2
 from __future__ import annotations
 
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from freshbin import runner
-from freshbin.errors import CommandFailed, EnvironmentProblem
+from freshbin.errors import CommandFailed, EnvironmentProblem, Terminated
 
 PACKAGE = Path(runner.__file__).resolve().parent
 PY = sys.executable
@@ -114,6 +115,90 @@ def test_a_failing_callback_kills_the_child(tmp_path):
         runner.run(_py(code), on_line=closed_pipe)
     time.sleep(2.5)
     assert not marker.exists()
+
+
+# --- a command that starts a process of its own, as `docker buildx` starts the buildx plugin ---
+
+GRANDCHILD = """
+import os, signal, sys, time
+where = sys.argv[1]
+def cancel(*_):  # a graceful cancel, as buildx cancels its build on SIGINT
+    time.sleep(0.3)
+    open(os.path.join(where, "cancelled"), "w").close()
+    sys.exit(0)
+signal.signal(signal.SIGINT, signal.SIG_IGN if sys.argv[2] == "stubborn" else cancel)
+open(os.path.join(where, "pid.tmp"), "w").write(str(os.getpid()))
+os.rename(os.path.join(where, "pid.tmp"), os.path.join(where, "pid"))
+time.sleep(30)
+"""
+
+PARENT = """
+import os, subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2], sys.argv[3]])
+while not os.path.exists(os.path.join(sys.argv[2], "pid")):
+    time.sleep(0.01)
+sys.stderr.write("started\\n"); sys.stderr.flush()
+time.sleep(30)
+"""
+
+
+def _family(tmp_path: Path, kind: str = "graceful") -> list[str]:
+    return [PY, "-c", PARENT, GRANDCHILD, str(tmp_path), kind]
+
+
+def _running(tmp_path: Path) -> bool:
+    """Is the grandchild still running (a zombie nobody reaps does not count)?"""
+    pid = (tmp_path / "pid").read_text()
+    try:
+        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in (b"Z", b"X")
+
+
+def _raise_on_start(exc: BaseException):
+    def on_line(line: str) -> None:
+        if line == "started":
+            raise exc
+    return on_line
+
+
+def test_ctrl_c_reaches_the_grandchild_and_is_waited_for(tmp_path):
+    """The docker CLI dies on SIGINT at once; the buildx plugin it started cancels its build first.
+    We return only when the plugin has ended (it outlived us before: tests/e2e/test_faults.py)."""
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(_family(tmp_path), on_line=_raise_on_start(KeyboardInterrupt()))
+    assert (tmp_path / "cancelled").exists(), "the grandchild was not sent SIGINT, or not waited for"
+    assert not _running(tmp_path)
+
+
+def test_sigterm_is_forwarded_as_sigterm(tmp_path):
+    with pytest.raises(Terminated):
+        runner.run(_family(tmp_path), on_line=_raise_on_start(Terminated(signal.SIGTERM)))
+    assert not _running(tmp_path)
+    assert not (tmp_path / "cancelled").exists()  # SIGTERM, not SIGINT: the default action ends it
+
+
+def test_a_grandchild_that_ignores_ctrl_c_is_killed_after_the_grace(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "GRACE_SECONDS", 0.5)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(_family(tmp_path, "stubborn"), on_line=_raise_on_start(KeyboardInterrupt()))
+    assert not _running(tmp_path)
+    assert time.monotonic() - started < 5
+
+
+def test_any_other_failure_kills_the_whole_family_at_once(tmp_path):
+    with pytest.raises(BrokenPipeError):
+        runner.run(_family(tmp_path), on_line=_raise_on_start(BrokenPipeError()))
+    assert not _running(tmp_path)
+    assert not (tmp_path / "cancelled").exists()  # SIGKILL: no graceful cancel
+
+
+def test_a_timeout_kills_the_whole_family(tmp_path):
+    with pytest.raises(EnvironmentProblem, match="did not finish within 1 s"):
+        runner.run(_family(tmp_path), timeout=1)
+    assert not _running(tmp_path)
 
 
 def _package_files() -> list[Path]:

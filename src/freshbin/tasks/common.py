@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, ParamSpec, TypeVar
 from invoke import Context, Exit
 
 from .. import config, refs, report, runner
-from ..errors import EXIT_INTERRUPTED, FreshbinError
+from ..errors import EXIT_INTERRUPTED, FreshbinError, Terminated
 
 if TYPE_CHECKING:  # the deploy machinery (git, engine) loads when a task runs, not for --help
     from ..deploy import DeployRequest
@@ -55,7 +55,8 @@ def end_process(code: object) -> None:
 
 
 def cli_errors(body: Callable[P, R]) -> Callable[P, R]:
-    """Turn FreshbinError into `Exit(message, code)` and Ctrl-C into exit 130: no tracebacks.
+    """Turn FreshbinError into `Exit(message, code)`, Ctrl-C into exit 130 and SIGTERM/SIGHUP into
+    128 + the signal: no tracebacks.
 
     The task edge also installs the renderer of streamed progress (a build's log on stderr).
     Set FRESHBIN_DEBUG=1 to see the traceback of a FreshbinError.
@@ -76,6 +77,8 @@ def cli_errors(body: Callable[P, R]) -> Callable[P, R]:
             raise Exit(code=0) from None
         except KeyboardInterrupt:
             raise Exit("freshbin: interrupted", code=EXIT_INTERRUPTED) from None
+        except Terminated as exc:
+            raise Exit(f"freshbin: terminated ({exc.signum.name})", code=exc.exit_code) from None
 
     return wrapper
 
