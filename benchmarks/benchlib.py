@@ -134,13 +134,13 @@ def options(doc: str) -> tuple[argparse.Namespace, int, int]:
     parser.add_argument("--warmup", type=int, default=1, help="uncounted rounds first (a busy machine: 0)")
     parser.add_argument("--smoke", action="store_true", help="the small example, one run, no warm-up (CI)")
     parser.add_argument("--workload", choices=("deps", "big"), default="deps",
-                        help="deps: 5 crates' closure (~1 min cold); big: an HTTP service, 159 crates (~15 min cold)")
+                        help="deps: 5 crates' closure (~1 min cold); big: an HTTP service, 159 crates (~3 min cold on 2 cores)")
     parser.add_argument("--results", type=Path, default=None, help="directory for the JSON (default results/)")
     parser.add_argument("--expensive-runs", type=int, default=None,
                         help="measured runs of the rows that rebuild every crate (default: --runs; big workload: 1)")
     parser.add_argument("--only", default="", help="comma-separated words: only the rows whose names contain one")
     parser.add_argument("--all-rows", action="store_true",
-                        help="big workload: also the other full-rebuild rows (each ~15 min on 2 cores)")
+                        help="big workload: also the other full-rebuild rows (each ~3 min on 2 cores)")
     opts = parser.parse_args()
     compile_bytecode()
     runs, warmup = (1, 0) if opts.smoke else (opts.runs, opts.warmup)

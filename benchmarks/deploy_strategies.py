@@ -7,7 +7,7 @@ doctor --fix`.  Every measurement first
 commits a fresh one-line change, so each row deploys a change of its own; a warm-up round is not
 counted; rows alternate within a run so ratios hold on a noisy machine.  Measures, never asserts.
 The rows that recompile every crate (`--no-cache` in any form) run `--expensive-runs` times
-(default: every run; 1 on the big workload, where each takes ~15 min on 2 cores), and when
+(default: every run; 1 on the big workload, where each takes ~3 min on 2 cores), and when
 fewer than the others only in the last rounds, never in the warm-up (they need no warm cache).
 
     python benchmarks/deploy_strategies.py [--runs 3] [--smoke] [--workload deps|big] [--results DIR]

@@ -13,7 +13,7 @@ import signal
 from invoke import Config, Exit, ParseError, Program
 from invoke.config import AmbiguousMergeError
 
-from . import __version__, config
+from . import __version__, config, runner
 from .errors import Terminated, UsageError
 from .tasks import ns
 from .tasks.common import end_process
@@ -26,7 +26,15 @@ class FreshbinConfig(Config):
     env_prefix = "INVOKE"  # type: ignore[assignment]
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl-C: Python's own KeyboardInterrupt, once every running command has the signal too
+    (each runs in a process group of its own: runner._child)."""
+    runner.forward(signum)
+    raise KeyboardInterrupt
+
+
 def _terminated(signum: int, frame: object) -> None:
+    runner.forward(signum)
     raise Terminated(signum)
 
 
@@ -40,6 +48,7 @@ class FreshbinProgram(Program):
         if not exit:  # in process (tests): the caller's interpreter goes on
             super().run(argv, exit)
             return
+        signal.signal(signal.SIGINT, _interrupted)
         for signum in (signal.SIGTERM, signal.SIGHUP):  # unwind as Ctrl-C does (errors.Terminated)
             signal.signal(signum, _terminated)
         try:

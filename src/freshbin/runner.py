@@ -155,21 +155,42 @@ GRACE_SECONDS = 10.0
 KILLED_SECONDS = 5.0
 
 
+# The commands running now, by process group, in every thread; and the groups that `forward`
+# already sent the signal being handled.  (Plain dict and set: each operation is atomic under the
+# interpreter lock, and `forward` runs in a signal handler, where a lock could deadlock.)
+_RUNNING: dict[int, subprocess.Popen[bytes]] = {}
+_FORWARDED: set[int] = set()
+
+
+def forward(signum: int) -> None:
+    """Send `signum` to every running command's group, in whichever thread it runs.
+
+    The CLI's signal handlers call this before raising: a command in a worker thread (an image
+    read beside a build) gets the signal at once, as it got the terminal's Ctrl-C when it shared
+    our process group, instead of running to its end while the main thread waits for the thread."""
+    for pgid in list(_RUNNING):
+        _FORWARDED.add(pgid)
+        _signal_group(pgid, signal.Signals(signum))
+
+
 @contextmanager
 def _child(args: list[str], **popen: object) -> Iterator[subprocess.Popen[bytes]]:
     """A process in a group of its own, ended with everything it started if the block raises.
 
     Its own group, because a terminal's Ctrl-C (or a SIGTERM to our group) would otherwise reach
     the buildx plugin directly while we kill only the docker CLI, and our exit would race the
-    plugin's: the grandchild outlived us.  Now we forward the signal ourselves and wait for the
-    whole group."""
+    plugin's: the grandchild outlived us.  Now the signal reaches it through us (`forward`) and
+    we wait for the whole group."""
     proc = subprocess.Popen(args, process_group=0, **popen)  # type: ignore[call-overload]
+    _RUNNING[proc.pid] = proc
     try:
         yield proc
     except BaseException as exc:  # Ctrl-C, SIGTERM, a closed pipe, a timeout, a failing callback
         _end_group(proc, _ended_with(exc))
         raise
     finally:
+        _RUNNING.pop(proc.pid, None)
+        _FORWARDED.discard(proc.pid)
         for each in (proc.stdin, proc.stdout, proc.stderr):
             if each is not None:
                 with suppress(OSError):
@@ -190,7 +211,8 @@ def _end_group(proc: subprocess.Popen[bytes], first: signal.Signals) -> None:
     """Send `first` to the command's group and wait for the group to be gone; SIGKILL it if the
     grace passes or a second Ctrl-C comes."""
     try:
-        _signal_group(proc.pid, first)
+        if first == signal.SIGKILL or proc.pid not in _FORWARDED:  # (a handler may have sent it already)
+            _signal_group(proc.pid, first)
         if first != signal.SIGKILL and _wait_group(proc, GRACE_SECONDS):
             return
     except (KeyboardInterrupt, Terminated):

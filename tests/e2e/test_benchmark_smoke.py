@@ -47,7 +47,7 @@ def test_detect_scale_smoke(tmp_path):
 
 def test_big_workload_resolves_its_crates_offline(engine, tmp_path, monkeypatch):
     """The big workload's dependency graph, as cargo resolves it from Debian's sources in the big
-    image (built here if missing: about 40 s; its cold build, ~15 min, is left to the benchmark).
+    image (built here if missing: about 40 s; its cold build, ~3 min on 2 cores, is left to the benchmark).
 
     The image lives in the default engine, where `testenv.sh big-image` and the benchmarks build
     it; resolving crates does not depend on the engine under test, so every engine's run uses it there."""

@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -193,6 +194,22 @@ def test_any_other_failure_kills_the_whole_family_at_once(tmp_path):
         runner.run(_family(tmp_path), on_line=_raise_on_start(BrokenPipeError()))
     assert not _running(tmp_path)
     assert not (tmp_path / "cancelled").exists()  # SIGKILL: no graceful cancel
+
+
+def test_forward_reaches_a_command_running_in_another_thread(tmp_path):
+    """The CLI's Ctrl-C handler forwards the signal to every running command: one in a worker
+    thread (an image read beside a build) ends at once instead of running to its end."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(runner.run, _family(tmp_path), check=False, on_line=lambda line: None)
+        while not (tmp_path / "pid").exists():
+            assert time.monotonic() - started < 20, "the family never started"
+            time.sleep(0.01)
+        runner.forward(signal.SIGINT)
+        result = future.result(timeout=20)
+    assert result.returncode != 0  # the parent died of its KeyboardInterrupt
+    assert (tmp_path / "cancelled").exists() and not _running(tmp_path)
+    assert time.monotonic() - started < 20
 
 
 def test_a_timeout_kills_the_whole_family(tmp_path):
