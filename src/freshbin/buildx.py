@@ -7,9 +7,13 @@ streamed to a callback (the tasks render it on stderr).  Digests come from `--me
 from __future__ import annotations
 
 import json
+import os
 import random
+import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -193,17 +197,32 @@ def build_logged(spec: BuildSpec, *, stream: bool = True, on_line: runner.LineCa
         return spec.dockerfile.read_bytes()
 
     log = ""
-    for attempt in range(1, PUSH_ATTEMPTS + 1):
-        try:
-            log = runner.run(argv, stream=stream, on_line=on_line,
-                             stdin_when=dockerfile_when_ready if on_stdin else None).stderr
-            break
-        except CommandFailed as exc:
-            if spec.push and attempt < PUSH_ATTEMPTS and _transient(exc.stderr):
-                time.sleep(attempt + random.random())  # jitter: racing pushes must not retry in step
-                continue
-            raise CommandFailed(argv, exc.returncode, exc.stderr, hint=_hint(exc.stderr)) from None
+    with _own_temp_dir(on_stdin) as env:
+        for attempt in range(1, PUSH_ATTEMPTS + 1):
+            try:
+                log = runner.run(argv, stream=stream, on_line=on_line, env=env,
+                                 stdin_when=dockerfile_when_ready if on_stdin else None).stderr
+                break
+            except CommandFailed as exc:
+                if spec.push and attempt < PUSH_ATTEMPTS and _transient(exc.stderr):
+                    time.sleep(attempt + random.random())  # jitter: racing pushes must not retry in step
+                    continue
+                raise CommandFailed(argv, exc.returncode, exc.stderr, hint=_hint(exc.stderr)) from None
     return read_metadata(spec.metadata_file), log
+
+
+@contextmanager
+def _own_temp_dir(wanted: bool) -> Iterator[dict[str, str] | None]:
+    """An environment whose TMPDIR is a directory we remove after the build (None: unchanged).
+
+    buildx copies a Dockerfile read from stdin to `$TMPDIR/dockerfileNNN/` and never removes it
+    (docker/buildx#3117, reported against v0.23.0; Debian's v0.13.1 does it too: 2,441 such
+    directories had piled up in this machine's /tmp), so each deploy would leave one behind."""
+    if not wanted:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="freshbin-buildx-") as tmp:
+        yield {**os.environ, "TMPDIR": tmp}
 
 
 def own_ignore_file(dockerfile: Path) -> bool:

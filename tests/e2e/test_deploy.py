@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -19,10 +21,17 @@ pytestmark = pytest.mark.e2e
 
 
 def freshbin_deploy(repo: Path, image: str, *args: str) -> subprocess.CompletedProcess:
+    """One deploy with a TMPDIR of its own, which it must leave empty (buildx itself leaves a
+    `dockerfileNNN` directory per Dockerfile read from stdin: docker/buildx#3117)."""
     argv = [*FRESHBIN, "deploy", "--image", image, "--target", "worker", "--json"]
     for key, value in BUILD_ARGS.items():
         argv += ["--build-arg", f"{key}={value}"]
-    return subprocess.run(argv + list(args), cwd=repo, capture_output=True, text=True, timeout=900)
+    with tempfile.TemporaryDirectory(prefix="deploy-tmpdir-") as tmp:
+        proc = subprocess.run(argv + list(args), cwd=repo, capture_output=True, text=True, timeout=900,
+                              env={**os.environ, "TMPDIR": tmp})
+        left = sorted(os.listdir(tmp))
+    assert left == [], f"the deploy left temporary files behind: {left}"
+    return proc
 
 
 def ok_json(proc: subprocess.CompletedProcess, code: int = 0) -> dict:
