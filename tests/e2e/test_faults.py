@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -178,15 +179,21 @@ def test_registry_lost_mid_push_records_nothing_and_a_retry_records_once(engine,
     assert_clean(before)
 
 
-def test_ctrl_c_during_build_and_during_push(engine, example_repo, private_registry):
-    slow_dockerfile(example_repo)
-    image = unique_image("fault-sigint")
+def signalled_mid_build(repo: Path, name: str, send: Callable[[int], None]
+                       ) -> tuple[subprocess.CompletedProcess, tuple[set[str], set[str]]]:
+    """A deploy whose build is sleeping when `send(pid)` signals it: (its result, the snapshot before)."""
+    slow_dockerfile(repo)
     before = snapshot()
-    proc = start(deploy_argv(image, "--dockerfile", "Dockerfile.slow"), example_repo)
+    proc = start(deploy_argv(unique_image(name), "--dockerfile", "Dockerfile.slow"), repo)
     seen = wait_for(proc, "sleep 25")
     time.sleep(1)
-    os.killpg(proc.pid, signal.SIGINT)
-    result = finish(proc, seen)
+    send(proc.pid)
+    return finish(proc, seen), before
+
+
+def test_ctrl_c_during_build_and_during_push(engine, example_repo, private_registry):
+    # Ctrl-C in a terminal: the signal goes to freshbin's whole process group.
+    result, before = signalled_mid_build(example_repo, "fault-sigint", lambda pid: os.killpg(pid, signal.SIGINT))
     assert one_line_error(result, code=130) == "freshbin: interrupted"
     assert records(example_repo) == []
     assert_clean(before)
@@ -209,13 +216,7 @@ def test_ctrl_c_during_build_and_during_push(engine, example_repo, private_regis
 def test_sigterm_to_freshbin_alone_mid_build_ends_the_build_too(engine, example_repo):
     """`kill PID`, `timeout`, a cancelled CI job: the signal reaches freshbin only, not its group.
     It unwinds as Ctrl-C does and takes the buildx plugin (its grandchild) down with it."""
-    slow_dockerfile(example_repo)
-    before = snapshot()
-    proc = start(deploy_argv(unique_image("fault-sigterm"), "--dockerfile", "Dockerfile.slow"), example_repo)
-    seen = wait_for(proc, "sleep 25")
-    time.sleep(1)
-    os.kill(proc.pid, signal.SIGTERM)
-    result = finish(proc, seen)
+    result, before = signalled_mid_build(example_repo, "fault-sigterm", lambda pid: os.kill(pid, signal.SIGTERM))
     assert one_line_error(result, code=143) == "freshbin: terminated (SIGTERM)"
     assert records(example_repo) == []
     assert_clean(before)
