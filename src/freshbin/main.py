@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 
 from invoke import Config, Exit, ParseError, Program
 from invoke.config import AmbiguousMergeError
 
 from . import __version__, config, runner
-from .errors import Terminated, UsageError
+from .errors import EXIT_INTERRUPTED, Terminated, UsageError
 from .tasks import ns
 from .tasks.common import end_process
 
@@ -55,6 +56,12 @@ class FreshbinProgram(Program):
             super().run(argv, exit)
         except SystemExit as done:  # invoke's exit with the task's code (errors.py documents them)
             end_process(done.code)
+        except KeyboardInterrupt:  # outside a task (while invoke parses): the tasks' own edge did not see it
+            print("freshbin: interrupted", file=sys.stderr)
+            end_process(EXIT_INTERRUPTED)
+        except Terminated as exc:
+            print(f"freshbin: terminated ({exc.signum.name})", file=sys.stderr)
+            end_process(exc.exit_code)
         end_process(0)
 
     def parse_core(self, argv: list[str] | None) -> None:

@@ -122,3 +122,20 @@ def test_a_failing_task_through_the_cli_keeps_its_exit_code_and_message(tmp_path
     proc = subprocess.run([*FRESHBIN, "detect", "--base", "no-such-ref"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("freshbin: error: ") and proc.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("signum, status, line", [
+    ("SIGINT", 130, "freshbin: interrupted"),
+    ("SIGTERM", 143, "freshbin: terminated (SIGTERM)"),
+    ("SIGHUP", 129, "freshbin: terminated (SIGHUP)"),
+])
+def test_a_signal_before_any_task_runs_ends_with_one_line_and_its_code(signum, status, line):
+    """The CLI's handlers are installed before invoke parses; a signal that arrives then (no task's
+    error edge around it yet) still ends with the documented line and code, never a traceback."""
+    script = ("import os, signal, time, invoke; from freshbin import main\n"
+              "def parse_then_signalled(self, argv=None, exit=True):\n"
+              f"    os.kill(os.getpid(), signal.{signum}); time.sleep(5)\n"
+              "invoke.Program.run = parse_then_signalled\n"
+              "main.program.run(['freshbin', '--help'])\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert (proc.returncode, proc.stderr, proc.stdout) == (status, line + "\n", "")
