@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 
 from invoke import Config, Exit, ParseError, Program
 from invoke.config import AmbiguousMergeError
 
 from . import __version__, config, runner
-from .errors import EXIT_INTERRUPTED, Terminated, UsageError
+from .errors import Terminated, UsageError
 from .tasks import ns
-from .tasks.common import end_process
+from .tasks.common import end_process, end_signalled
 
 
 class FreshbinConfig(Config):
@@ -56,12 +55,8 @@ class FreshbinProgram(Program):
             super().run(argv, exit)
         except SystemExit as done:  # invoke's exit with the task's code (errors.py documents them)
             end_process(done.code)
-        except KeyboardInterrupt:  # outside a task (while invoke parses): the tasks' own edge did not see it
-            print("freshbin: interrupted", file=sys.stderr)
-            end_process(EXIT_INTERRUPTED)
-        except Terminated as exc:
-            print(f"freshbin: terminated ({exc.signum.name})", file=sys.stderr)
-            end_process(exc.exit_code)
+        except (KeyboardInterrupt, Terminated) as exc:  # before any task's own error edge (invoke parsing)
+            end_signalled(exc)
         end_process(0)
 
     def parse_core(self, argv: list[str] | None) -> None:

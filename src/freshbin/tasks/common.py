@@ -54,6 +54,20 @@ def end_process(code: object) -> None:
     os._exit(status)
 
 
+def signalled(exc: KeyboardInterrupt | Terminated) -> tuple[str, int]:
+    """The line and exit code for a Ctrl-C, SIGTERM or SIGHUP (docs/exit-codes.md)."""
+    if isinstance(exc, Terminated):
+        return f"freshbin: terminated ({exc.signum.name})", exc.exit_code
+    return "freshbin: interrupted", EXIT_INTERRUPTED
+
+
+def end_signalled(exc: KeyboardInterrupt | Terminated) -> None:
+    """End the CLI for a signal that came before any task's error edge (while invoke parses)."""
+    line, code = signalled(exc)
+    print(line, file=sys.stderr)
+    end_process(code)
+
+
 def cli_errors(body: Callable[P, R]) -> Callable[P, R]:
     """Turn FreshbinError into `Exit(message, code)`, Ctrl-C into exit 130 and SIGTERM/SIGHUP into
     128 + the signal: no tracebacks.
@@ -75,10 +89,8 @@ def cli_errors(body: Callable[P, R]) -> Callable[P, R]:
             # `freshbin … | head`: the reader left; say nothing more.
             os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
             raise Exit(code=0) from None
-        except KeyboardInterrupt:
-            raise Exit("freshbin: interrupted", code=EXIT_INTERRUPTED) from None
-        except Terminated as exc:
-            raise Exit(f"freshbin: terminated ({exc.signum.name})", code=exc.exit_code) from None
+        except (KeyboardInterrupt, Terminated) as exc:
+            raise Exit(*signalled(exc)) from None
 
     return wrapper
 
