@@ -197,7 +197,7 @@ def build_logged(spec: BuildSpec, *, stream: bool = True, on_line: runner.LineCa
         return spec.dockerfile.read_bytes()
 
     log = ""
-    with _own_temp_dir(on_stdin) as env:
+    with _own_temp_dir() as env:
         for attempt in range(1, PUSH_ATTEMPTS + 1):
             try:
                 log = runner.run(argv, stream=stream, on_line=on_line, env=env,
@@ -212,15 +212,12 @@ def build_logged(spec: BuildSpec, *, stream: bool = True, on_line: runner.LineCa
 
 
 @contextmanager
-def _own_temp_dir(wanted: bool) -> Iterator[dict[str, str] | None]:
-    """An environment whose TMPDIR is a directory we remove after the build (None: unchanged).
+def _own_temp_dir() -> Iterator[dict[str, str]]:
+    """An environment whose TMPDIR is a directory we remove after the build.
 
     buildx copies a Dockerfile read from stdin to `$TMPDIR/dockerfileNNN/` and never removes it
     (docker/buildx#3117, reported against v0.23.0; Debian's v0.13.1 does it too: 2,441 such
     directories had piled up in this machine's /tmp), so each deploy would leave one behind."""
-    if not wanted:
-        yield None
-        return
     with tempfile.TemporaryDirectory(prefix="freshbin-buildx-") as tmp:
         yield {**os.environ, "TMPDIR": tmp}
 

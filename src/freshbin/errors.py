@@ -25,9 +25,13 @@ class Terminated(BaseException):
         super().__init__(signum)
         self.signum = signal.Signals(signum)
 
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum
+
+def signal_of(exc: BaseException) -> signal.Signals | None:
+    """The signal behind a Ctrl-C (KeyboardInterrupt: SIGINT) or a Terminated; None otherwise.
+    The CLI exits with 128 + it (EXIT_INTERRUPTED for Ctrl-C), as a shell reports a signal."""
+    if isinstance(exc, KeyboardInterrupt):
+        return signal.SIGINT
+    return exc.signum if isinstance(exc, Terminated) else None
 
 
 class FreshbinError(Exception):

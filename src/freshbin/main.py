@@ -26,16 +26,12 @@ class FreshbinConfig(Config):
     env_prefix = "INVOKE"  # type: ignore[assignment]
 
 
-def _interrupted(signum: int, frame: object) -> None:
-    """Ctrl-C: Python's own KeyboardInterrupt, once every running command has the signal too
-    (each runs in a process group of its own: runner._child)."""
+def _signalled(signum: int, frame: object) -> None:
+    """Ctrl-C, SIGTERM, SIGHUP: every running command gets the signal too (each runs in a process
+    group of its own: runner._child), then the CLI unwinds — KeyboardInterrupt as Python's own
+    handler raises it, errors.Terminated for the others."""
     runner.forward(signum)
-    raise KeyboardInterrupt
-
-
-def _terminated(signum: int, frame: object) -> None:
-    runner.forward(signum)
-    raise Terminated(signum)
+    raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
 
 
 class FreshbinProgram(Program):
@@ -48,9 +44,8 @@ class FreshbinProgram(Program):
         if not exit:  # in process (tests): the caller's interpreter goes on
             super().run(argv, exit)
             return
-        signal.signal(signal.SIGINT, _interrupted)
-        for signum in (signal.SIGTERM, signal.SIGHUP):  # unwind as Ctrl-C does (errors.Terminated)
-            signal.signal(signum, _terminated)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _signalled)
         try:
             super().run(argv, exit)
         except SystemExit as done:  # invoke's exit with the task's code (errors.py documents them)

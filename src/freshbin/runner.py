@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, Callable, Iterator, Sequence
 
-from .errors import CommandFailed, EnvironmentProblem, Terminated
+from .errors import CommandFailed, EnvironmentProblem, Terminated, signal_of
 
 LineCallback = Callable[[str], None]
 
@@ -155,10 +155,10 @@ GRACE_SECONDS = 10.0
 KILLED_SECONDS = 5.0
 
 
-# The commands running now, by process group, in every thread; and the groups that `forward`
-# already sent the signal being handled.  (Plain dict and set: each operation is atomic under the
+# The process groups of the commands running now, in every thread; and the groups that `forward`
+# already sent the signal being handled.  (Plain sets: each operation is atomic under the
 # interpreter lock, and `forward` runs in a signal handler, where a lock could deadlock.)
-_RUNNING: dict[int, subprocess.Popen[bytes]] = {}
+_RUNNING: set[int] = set()
 _FORWARDED: set[int] = set()
 
 
@@ -182,14 +182,14 @@ def _child(args: list[str], **popen: object) -> Iterator[subprocess.Popen[bytes]
     plugin's: the grandchild outlived us.  Now the signal reaches it through us (`forward`) and
     we wait for the whole group."""
     proc = subprocess.Popen(args, process_group=0, **popen)  # type: ignore[call-overload]
-    _RUNNING[proc.pid] = proc
+    _RUNNING.add(proc.pid)
     try:
         yield proc
     except BaseException as exc:  # Ctrl-C, SIGTERM, a closed pipe, a timeout, a failing callback
         _end_group(proc, _ended_with(exc))
         raise
     finally:
-        _RUNNING.pop(proc.pid, None)
+        _RUNNING.discard(proc.pid)
         _FORWARDED.discard(proc.pid)
         for each in (proc.stdin, proc.stdout, proc.stderr):
             if each is not None:
@@ -200,11 +200,7 @@ def _child(args: list[str], **popen: object) -> Iterator[subprocess.Popen[bytes]
 def _ended_with(exc: BaseException) -> signal.Signals:
     """The signal the command gets: the one we were sent (it may end cleanly: buildx cancels the
     build on SIGINT), else SIGKILL (nothing it does now matters)."""
-    if isinstance(exc, KeyboardInterrupt):
-        return signal.SIGINT
-    if isinstance(exc, Terminated):
-        return exc.signum
-    return signal.SIGKILL
+    return signal_of(exc) or signal.SIGKILL
 
 
 def _end_group(proc: subprocess.Popen[bytes], first: signal.Signals) -> None:
@@ -245,11 +241,11 @@ def _group_alive(pgid: int) -> bool:
         pids = [name for name in os.listdir("/proc") if name.isdigit()]
     except FileNotFoundError:
         try:
-            os.killpg(pgid, 0)
+            os.killpg(pgid, 0)  # (PermissionError: it exists, someone else's)
         except ProcessLookupError:
             return False
         except PermissionError:
-            return True
+            pass
         return True
     for pid in pids:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ParamSpec, TypeVar
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, ParamSpec, TypeVar
 from invoke import Context, Exit
 
 from .. import config, refs, report, runner
-from ..errors import EXIT_INTERRUPTED, FreshbinError, Terminated
+from ..errors import EXIT_INTERRUPTED, FreshbinError, Terminated, signal_of
 
 if TYPE_CHECKING:  # the deploy machinery (git, engine) loads when a task runs, not for --help
     from ..deploy import DeployRequest
@@ -56,9 +57,10 @@ def end_process(code: object) -> None:
 
 def signalled(exc: KeyboardInterrupt | Terminated) -> tuple[str, int]:
     """The line and exit code for a Ctrl-C, SIGTERM or SIGHUP (docs/exit-codes.md)."""
-    if isinstance(exc, Terminated):
-        return f"freshbin: terminated ({exc.signum.name})", exc.exit_code
-    return "freshbin: interrupted", EXIT_INTERRUPTED
+    signum = signal_of(exc) or signal.SIGINT
+    if signum == signal.SIGINT:
+        return "freshbin: interrupted", EXIT_INTERRUPTED
+    return f"freshbin: terminated ({signum.name})", 128 + signum
 
 
 def end_signalled(exc: KeyboardInterrupt | Terminated) -> None:
