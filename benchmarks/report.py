@@ -117,9 +117,10 @@ def main() -> None:
                   "a row run once (the full rebuilds, `--expensive-runs`) pairs with its round's cached build. "
                   f"The deps table ran on {deploy.get('date', '')} with nothing else on the machine. What is left "
                   "between `guard` and the plain build is mostly Python's own start: interpreter and imports "
-                  "(invoke, GitPython) ≈ 0.2 s before buildx can start, and the deploy record ≈ 0.06 s after it; "
+                  "(invoke, freshbin) ≈ 0.2 s before buildx can start, and the deploy record ≈ 0.08 s after it; "
                   "the engine probes come from a cache, the tag check runs during buildx's own start, and the "
-                  "history read, detect and the binary read run beside the build (profile in docs/how-it-works.md).",
+                  "history read, detect (with GitPython) and the binary read run beside the build (profile in "
+                  "docs/how-it-works.md).",
                   "",
                   "The how-to's `--no-cache` is an order of magnitude slower *and* ships the dummy binary on the "
                   "common Dockerfile: `--no-cache` re-runs the dummy pre-build after the checkout, which is "

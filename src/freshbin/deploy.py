@@ -15,13 +15,15 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from . import buildx, early_read, evidence, history, image, ledger, platforms, registry_files, runner, strategies, tag_facts
-from .detect import Detection, detect
+from . import buildx, checkout, early_read, history, image, ledger, platforms, registry_files, runner, strategies, tag_facts
 from .errors import EnvironmentProblem, GitError, UsageError, WorkspaceError
-from .freshness import judge_freshness, previous_json, same_binary_as_other_revision
 from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
+
+if TYPE_CHECKING:  # loaded beside the build, by the judging probes (_detect_after)
+    from . import evidence
+    from .detect import Detection
 
 STRATEGIES = strategies.names()
 
@@ -75,6 +77,7 @@ def deploy(req: DeployRequest) -> DeployResult:
     with ThreadPoolExecutor(6) as pool:
         engine_probe = pool.submit(buildx.preflight, req.builder, req.docker_context)
         multi_probe = pool.submit(platforms.require_support, targets, req.builder, req.docker_context)
+        source = history.source_url(checkout.origin_url(p.checkout.root))
         early = strategy.needs_detection or req.dry_run
         if early:
             past_probe, detect_probe = _judging_probes(pool, req, p)
@@ -89,11 +92,12 @@ def deploy(req: DeployRequest) -> DeployResult:
             spec = buildx.BuildSpec(
                 context=ctx.path, dockerfile=ctx.dockerfile, target=req.target, platform=req.platform, tags=(ref,),
                 metadata_file=meta_dir / "metadata.json", builder=req.builder, build_args=dict(req.build_args),
-                labels={**revision_labels(p.commit), **history.labels(p.repo, req.strategy)},
+                labels={**revision_labels(p.commit), **history.labels(source, req.strategy)},
                 no_cache=plan.no_cache, no_cache_filter=plan.no_cache_filter, docker_context=req.docker_context,
             )
             command = shlex.join(buildx.build_argv(spec))
             if req.dry_run:
+                from .freshness import previous_json
                 return DeployResult(req.image, p.tag, None, p.commit, req.strategy, plan.no_cache, None,
                                     previous_json(past.previous(req.target)), None, str(p.ledger_path), [command],
                                     plan.note, True,
@@ -119,6 +123,7 @@ def deploy(req: DeployRequest) -> DeployResult:
             past, detection = past_probe.result(), detect_probe.result()
         except (GitError, WorkspaceError) as exc:  # raised beside the build: the image is pushed by now
             raise type(exc)(f"pushed {ref} but could not judge it, nothing recorded: {exc}") from exc
+    from .freshness import previous_json
     previous = past.previous(req.target)
     digest = metadata["containerimage.digest"]
     if len(targets) > 1:
@@ -144,7 +149,7 @@ def deploy(req: DeployRequest) -> DeployResult:
         "evidence": {k: v for k, v in proof.to_json().items() if k in ("step", "ran", "not_compiled", "cause")},
         **({"platforms": {k: v.to_json() for k, v in binaries.items()}} if per_platform else {}),
     }
-    published = history.publish(req.image, {**record, "reason": reason}, source=history.source_url(p.repo))
+    published = history.publish(req.image, {**record, "reason": reason}, source=source)
     record["record"] = published.record
     try:
         ledger.append(p.ledger_path, record)
@@ -160,6 +165,8 @@ def _judge(req: DeployRequest, p: Prepared, records: list[dict[str, Any]], previ
            platform: str = "") -> tuple[bool | None, str, evidence.BuildEvidence]:
     """Fresh or stale, why, and the build's own record: of one platform's binary when `platform`
     is named (records are then seen from that platform: platforms.for_platform)."""
+    from . import evidence
+    from .freshness import judge_freshness, same_binary_as_other_revision
     if platform:
         previous = platforms.for_platform(previous, platform)
         records = [r for r in (platforms.for_platform(r, platform) for r in records) if r]
@@ -193,7 +200,12 @@ def _judging_probes(pool: ThreadPoolExecutor, req: DeployRequest, p: Prepared
 
 
 def _detect_after(past_probe: Future[history.History], req: DeployRequest, p: Prepared) -> Detection:
-    """detect, as soon as the deploy history (registry and ledger) names the base."""
+    """detect, as soon as the deploy history (registry and ledger) names the base.
+
+    Beside the build, this also loads what judging the pushed binary needs: GitPython, detect
+    and the evidence rules, ~0.06 s of imports the path before buildx starts does not pay."""
+    from . import evidence, freshness  # noqa: F401  (used after the build, by _judge)
+    from .detect import detect
     previous = past_probe.result().previous(req.target)
     return detect(p.workspace, base_hint=previous["commit"] if previous else None, worktree=p.dirty,
                   watch=list(req.watch))

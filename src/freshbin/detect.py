@@ -17,7 +17,8 @@ import git
 from . import gitio, graph_cache, history
 from .errors import GitError, WorkspaceError
 from .gitio import ChangeStatus
-from .trees import DiskTree, GitTree
+from .git_tree import GitTree
+from .trees import DiskTree
 from .workspace import Package, Workspace, load_tree
 
 WORKSPACE_PACKAGE = "(workspace)"

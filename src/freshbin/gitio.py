@@ -244,23 +244,3 @@ def changed_files(repo: git.Repo, base: str, head: str | None) -> list[FileChang
         untracked = repo.git.ls_files("--others", "--exclude-standard", "-z", stdout_as_string=False)
         changes += [FileChange(path=_decode(p), status=ChangeStatus.ADDED) for p in untracked.split(b"\0") if p]
     return changes
-
-
-def dirty_paths(repo: git.Repo, ignore: tuple[str, ...] = ()) -> list[str]:
-    """Uncommitted paths (staged, unstaged, untracked), minus those under `ignore` prefixes.
-
-    The kit's own ledger directory is ignored, so recording a deploy never makes the next one dirty.
-    """
-    raw = repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", stdout_as_string=False)
-    paths, fields, i = [], raw.split(b"\0"), 0
-    while i < len(fields):
-        entry = fields[i]
-        i += 1
-        if len(entry) < 4:
-            continue
-        if entry[:1] in (b"R", b"C"):
-            i += 1  # the rename's source path follows
-        path = os.fsdecode(entry[3:])
-        if not any(path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/") for p in ignore):
-            paths.append(path)
-    return paths

@@ -1,4 +1,4 @@
-"""A cache of workspace graphs, keyed by what a graph depends on (trees.GitTree.graph_key).
+"""A cache of workspace graphs, keyed by what a graph depends on (git_tree.GitTree.graph_key).
 
 Parsing every manifest of a 150-package workspace costs ~0.25 s per commit (reading the blobs,
 TOML); detect reads two commits, a deploy's twin check more.  Most commits change no manifest,

@@ -33,8 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import git
-
+from . import checkout
 from .dockerfile_model import Stage, parse
 from .errors import WorkspaceError
 from .workspace import load_workspace
@@ -56,18 +55,18 @@ class GuardedContext:
 
 
 @contextmanager
-def guarded_context(repo: git.Repo, commit: str, workspace: Path, context: Path, watch: list[str],
+def guarded_context(root: Path, commit: str, workspace: Path, context: Path, watch: list[str],
                     *, from_worktree: bool = False) -> Iterator[GuardedContext]:
-    """Yield a GuardedContext for `commit` (or the work tree); the temp dir is always removed."""
-    root = Path(str(repo.working_tree_dir)).resolve()
+    """Yield a GuardedContext for `commit` (or the work tree) of the checkout at `root`; the temp
+    dir is always removed."""
     tmp = Path(tempfile.mkdtemp(prefix="freshbin-guard-"))
     try:
         export = tmp / "export"
         export.mkdir()
         if from_worktree:
-            _copy_worktree(repo, root, export)
+            _copy_worktree(root, export)
         else:
-            _export_commit(repo, commit, export)
+            _export_commit(root, commit, export)
         ws = export / workspace.resolve().relative_to(root)
         ctx = export / context.resolve().relative_to(root)
         refreshed, dirs, stamp = refresh(ws, source_dirs(ws, watch))
@@ -76,20 +75,17 @@ def guarded_context(repo: git.Repo, commit: str, workspace: Path, context: Path,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _export_commit(repo: git.Repo, commit: str, dest: Path) -> None:
+def _export_commit(root: Path, commit: str, dest: Path) -> None:
     archive = dest.parent / "export.tar"
-    with open(archive, "wb") as fh:
-        repo.archive(fh, treeish=commit, format="tar")
+    checkout.export_commit(root, commit, archive)
     with tarfile.open(archive) as tar:
         tar.extractall(dest, filter="tar")
     archive.unlink()
 
 
-def _copy_worktree(repo: git.Repo, root: Path, dest: Path) -> None:
+def _copy_worktree(root: Path, dest: Path) -> None:
     """Tracked and untracked-but-not-ignored files as they are on disk (for --allow-dirty)."""
-    listing = repo.git.ls_files("-z", "--cached", "--others", "--exclude-standard", stdout_as_string=False)
-    for raw in filter(None, listing.split(b"\0")):
-        rel = os.fsdecode(raw)
+    for rel in checkout.worktree_files(root):
         src = root / rel
         if not os.path.lexists(src):
             continue  # deleted in the work tree

@@ -18,13 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 from . import __version__, ledger, oci
-
-if TYPE_CHECKING:
-    import git
 
 RECORD_TYPE = "application/vnd.freshbin.deploy.v1+json"
 SCHEMA = 1
@@ -213,18 +210,16 @@ def record_annotations(record: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def labels(repo: git.Repo, strategy: str) -> dict[str, str]:
-    """Image labels every registry keeps, even one that refuses artifacts: where it came from and how."""
-    source = source_url(repo)
+def labels(source: str, strategy: str) -> dict[str, str]:
+    """Image labels every registry keeps, even one that refuses artifacts: where it came from
+    (`source`: source_url's answer) and how."""
     return {**({"org.opencontainers.image.source": source} if source else {}), PREFIX + "strategy": strategy}
 
 
-def source_url(repo: git.Repo) -> str:
-    """The `origin` remote as an org.opencontainers.image.source value, without credentials;
-    "" for a local path (it names nothing another machine can open)."""
-    try:
-        url: str = repo.remotes.origin.url
-    except (AttributeError, IndexError, ValueError):
+def source_url(url: str) -> str:
+    """The `origin` remote's URL as an org.opencontainers.image.source value, without
+    credentials; "" for none or a local path (it names nothing another machine can open)."""
+    if not url:
         return ""
     if re.match(r"^[\w.-]+@[\w.-]+:", url):  # scp-like git@host:path
         return url.split("@", 1)[1]

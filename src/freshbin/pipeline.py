@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import git
-
-from . import gitio, platforms, refs, shipped
+from . import checkout, platforms, refs, shipped
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import GitError, UsageError, WorkspaceError
 from .workspace import load_workspace
+
+if TYPE_CHECKING:  # GitPython loads when a repository handle is first asked for (checkout.py)
+    import git
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,20 @@ class Prepared:
     """The checked inputs of a build: shared by deploy and verify."""
 
     workspace: Path
-    repo: git.Repo
+    checkout: checkout.Checkout
     commit: str
     tag: str
     dirty: bool
     dockerfile: Path
     ledger_path: Path
     stage: str = ""  # the stage that ships: --target, else the last stage (its index when unnamed)
+
+    @cached_property
+    def repo(self) -> git.Repo:
+        """GitPython's handle, opened when first asked for (verify's reference build), not before
+        a deploy's build starts."""
+        from . import gitio
+        return gitio.open_repo(self.checkout.root)
 
 
 def prepare(req: BuildRequest, *, image_required: bool = True) -> Prepared:
@@ -60,15 +69,15 @@ def prepare(req: BuildRequest, *, image_required: bool = True) -> Prepared:
         refs.validate_repository(req.image)
     refs.validate_docker_context(req.docker_context)
     ws = Path(req.workspace).resolve()
-    repo = gitio.open_repo(ws)
+    tree = checkout.open_checkout(ws)
     ledger_path = (req.ledger_path or ws / ".freshbin" / "deploys.jsonl").resolve()
-    dirty = bool(gitio.dirty_paths(repo, _repo_relative(repo, ledger_path.parent)))
+    dirty = bool(checkout.dirty_paths(tree.root, _repo_relative(tree.root, ledger_path.parent)))
     if dirty and not req.allow_dirty:
         raise GitError(
             "the working tree has uncommitted changes, which the image's revision label would not name; "
             "commit or stash them, or pass --allow-dirty"
         )
-    commit = gitio.head_commit(repo).hexsha  # from the ref files: no git process before the build
+    commit = tree.head
     tag = refs.validate_tag(req.tag or commit[:12])
     dockerfile = ws / req.dockerfile
     stages = parse_dockerfile(dockerfile).stages
@@ -78,7 +87,7 @@ def prepare(req: BuildRequest, *, image_required: bool = True) -> Prepared:
                          "pass --target, or none to build the last stage")
     if not stages:
         raise UsageError(f"{dockerfile.name} has no FROM; write the Dockerfile or pass --dockerfile")
-    return Prepared(ws, repo, commit, tag, dirty, dockerfile, ledger_path, req.target or stages[-1].name)
+    return Prepared(ws, tree, commit, tag, dirty, dockerfile, ledger_path, req.target or stages[-1].name)
 
 
 def revision_labels(commit: str) -> dict[str, str]:
@@ -101,8 +110,8 @@ def locate_binary(req: BuildRequest, p: Prepared, config: dict[str, Any],
                           binaries=binaries, build_args=args)
 
 
-def _repo_relative(repo: git.Repo, path: Path) -> tuple[str, ...]:
+def _repo_relative(root: Path, path: Path) -> tuple[str, ...]:
     try:
-        return (path.relative_to(gitio.work_tree(repo)).as_posix(),)
+        return (path.relative_to(root).as_posix(),)
     except ValueError:
         return ()  # the ledger lives outside the repository

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 import uuid
@@ -20,10 +21,11 @@ from .conftest import BUILD_ARGS, buildx_push, forget_poisoned_cache, run_image,
 pytestmark = pytest.mark.e2e
 
 
-def freshbin_deploy(repo: Path, image: str, *args: str) -> subprocess.CompletedProcess:
+def freshbin_deploy(repo: Path, image: str, *args: str, cli: tuple[str, ...] = tuple(FRESHBIN)
+                    ) -> subprocess.CompletedProcess:
     """One deploy with a TMPDIR of its own, which it must leave empty (buildx itself leaves a
     `dockerfileNNN` directory per Dockerfile read from stdin: docker/buildx#3117)."""
-    argv = [*FRESHBIN, "deploy", "--image", image, "--target", "worker", "--json"]
+    argv = [*cli, "deploy", "--image", image, "--target", "worker", "--json"]
     for key, value in BUILD_ARGS.items():
         argv += ["--build-arg", f"{key}={value}"]
     with tempfile.TemporaryDirectory(prefix="deploy-tmpdir-") as tmp:
@@ -106,6 +108,34 @@ def test_registry_stopped_before_push_is_one_line_exit_2_and_no_record(engine, e
     last = failed.stderr.strip().splitlines()[-1]
     assert last.startswith("freshbin: error:") and "registry" in last and "Traceback" not in failed.stderr
     assert len(ledger_lines(example_repo)) == 1
+
+
+# The CLI, with a note on stderr of which heavy modules are loaded when the build is started.
+LOADED_AT_BUILD = """
+import runpy, sys
+import freshbin.buildx as buildx
+build = buildx.build_logged
+def noted(*args, **kwargs):
+    heavy = [m for m in ("git", "freshbin.detect", "freshbin.evidence") if m in sys.modules]
+    sys.stderr.write(f"loaded when the build started: {heavy}\\n")
+    return build(*args, **kwargs)
+buildx.build_logged = noted
+runpy.run_module("freshbin", run_name="__main__")
+"""
+
+
+def test_the_build_starts_before_gitpython_and_detect_are_loaded(engine, example_repo):
+    """What a guard deploy asks of the checkout before its build goes to git itself (checkout.py);
+    GitPython, detect and the evidence rules load beside the build, and the deploy still judges."""
+    image = unique_image("deploy-lean-start")
+    first = ok_json(freshbin_deploy(example_repo, image))
+    set_revision(example_repo, "worker", f"w-{uuid.uuid4().hex[:6]}")
+    commit_all(example_repo, "worker change")
+    proc = freshbin_deploy(example_repo, image, cli=(sys.executable, "-c", LOADED_AT_BUILD))
+    assert "loaded when the build started: []" in proc.stderr, proc.stderr[-1500:]
+    second = ok_json(proc)
+    assert second["previous"]["commit"] == first["commit"] and second["fresh"] is True, second["reason"]
+    assert second["evidence"]["not_compiled"] == [] and second["history"]["record"]
 
 
 def test_two_concurrent_deploys_both_recorded(engine, example_repo):

@@ -108,12 +108,12 @@ def test_deploy_refuses_bad_input_before_touching_the_engine(example_repo):
 
 
 def test_ledger_directory_does_not_make_the_tree_dirty(example_repo):
-    from freshbin import gitio
+    from freshbin import checkout
 
     write(example_repo / ".freshbin/deploys.jsonl", "{}\n")
-    repo = gitio.open_repo(example_repo)
-    assert gitio.dirty_paths(repo, (".freshbin",)) == []
-    assert gitio.dirty_paths(repo) == [".freshbin/deploys.jsonl"]
+    root = checkout.open_checkout(example_repo).root
+    assert checkout.dirty_paths(root, (".freshbin",)) == []
+    assert checkout.dirty_paths(root) == [".freshbin/deploys.jsonl"]
 
 
 def test_registry_answers_that_are_retried():

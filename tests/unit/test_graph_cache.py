@@ -4,7 +4,7 @@ import git
 
 from freshbin import graph_cache, workspace
 from freshbin.detect import detect
-from freshbin.trees import GitTree
+from freshbin.git_tree import GitTree
 
 from ..conftest import commit_all, set_revision, write
 

@@ -18,7 +18,7 @@ import git as git_repo
 import pytest
 
 from freshbin.detect import WORKSPACE_PACKAGE, detect
-from freshbin.trees import GitTree
+from freshbin.git_tree import GitTree
 from freshbin.workspace import load_tree
 
 from ..conftest import clone, git, in_ci

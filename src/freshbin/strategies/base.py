@@ -9,11 +9,13 @@ from __future__ import annotations
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..buildx import Engine
-from ..detect import Detection
 from ..pipeline import BuildRequest, Prepared
+
+if TYPE_CHECKING:  # detect (and GitPython under it) loads beside the build, not before it
+    from ..detect import Detection
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ class Guard:
         p, req = situation.prepared, situation.request
         if dry_run:
             return BuildContext(Path("<guarded-export>"), p.dockerfile)
-        guard = stack.enter_context(guarded_context(p.repo, p.commit, p.workspace, p.workspace / req.context,
+        guard = stack.enter_context(guarded_context(p.checkout.root, p.commit, p.workspace, p.workspace / req.context,
                                                     list(req.watch), from_worktree=p.dirty))
         return BuildContext(guard.path, guard.workspace / req.dockerfile,
                             f"{guard.mechanism} ({guard.files_refreshed} files, {guard.nonce_dirs} dirs)")
