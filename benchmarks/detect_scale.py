@@ -149,7 +149,7 @@ def workspace_scale(tmp: Path, runs: int) -> tuple[dict[str, dict], int]:
     os.environ.update({"GIT_AUTHOR_NAME": "B", "GIT_AUTHOR_EMAIL": "b@example.invalid",
                        "GIT_COMMITTER_NAME": "B", "GIT_COMMITTER_EMAIL": "b@example.invalid"})
     from tests.unit.workspace_gen import generate  # the generator lives with the tests
-    from freshbin.trees import GitTree
+    from freshbin.git_tree import GitTree
     from freshbin.workspace import load_tree
     import git as gitpython
 
