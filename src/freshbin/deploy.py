@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import buildx, checkout, early_read, history, image, ledger, platforms, registry_files, runner, strategies, tag_facts
 from .errors import EnvironmentProblem, GitError, UsageError, WorkspaceError
+from .freshness import judge_freshness, previous_json, same_binary_as_other_revision
 from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
 
 if TYPE_CHECKING:  # loaded beside the build, by the judging probes (_detect_after)
@@ -97,7 +98,6 @@ def deploy(req: DeployRequest) -> DeployResult:
             )
             command = shlex.join(buildx.build_argv(spec))
             if req.dry_run:
-                from .freshness import previous_json
                 return DeployResult(req.image, p.tag, None, p.commit, req.strategy, plan.no_cache, None,
                                     previous_json(past.previous(req.target)), None, str(p.ledger_path), [command],
                                     plan.note, True,
@@ -123,7 +123,6 @@ def deploy(req: DeployRequest) -> DeployResult:
             past, detection = past_probe.result(), detect_probe.result()
         except (GitError, WorkspaceError) as exc:  # raised beside the build: the image is pushed by now
             raise type(exc)(f"pushed {ref} but could not judge it, nothing recorded: {exc}") from exc
-    from .freshness import previous_json
     previous = past.previous(req.target)
     digest = metadata["containerimage.digest"]
     if len(targets) > 1:
@@ -166,7 +165,6 @@ def _judge(req: DeployRequest, p: Prepared, records: list[dict[str, Any]], previ
     """Fresh or stale, why, and the build's own record: of one platform's binary when `platform`
     is named (records are then seen from that platform: platforms.for_platform)."""
     from . import evidence
-    from .freshness import judge_freshness, same_binary_as_other_revision
     if platform:
         previous = platforms.for_platform(previous, platform)
         records = [r for r in (platforms.for_platform(r, platform) for r in records) if r]
@@ -204,7 +202,7 @@ def _detect_after(past_probe: Future[history.History], req: DeployRequest, p: Pr
 
     Beside the build, this also loads what judging the pushed binary needs: GitPython, detect
     and the evidence rules, ~0.06 s of imports the path before buildx starts does not pay."""
-    from . import evidence, freshness  # noqa: F401  (used after the build, by _judge)
+    from . import evidence  # noqa: F401  (used after the build, by _judge)
     from .detect import detect
     previous = past_probe.result().previous(req.target)
     return detect(p.workspace, base_hint=previous["commit"] if previous else None, worktree=p.dirty,

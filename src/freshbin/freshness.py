@@ -9,11 +9,13 @@ decides without any history.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .detect import Detection, detect
 from .errors import GitError
 from .image import BinaryFacts
+
+if TYPE_CHECKING:  # detect (and GitPython) loads beside a deploy's build, not before it
+    from .detect import Detection
 
 
 def previous_json(previous: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -35,6 +37,7 @@ def same_binary_as_other_revision(ws: Path, image: str, target: str, watch: list
                  and (r.get("binary") or {}).get("sha256") == binary.sha256 and r.get("commit") != commit), None)
     if twin is None:
         return verdict
+    from .detect import detect
     try:
         since = detect(ws, base=twin["commit"], head=commit, watch=watch)
     except GitError:
