@@ -166,3 +166,15 @@ def engine():
             pytest.fail(f"e2e environment missing in CI: {reason}")
         pytest.skip(reason)
     return REGISTRY
+
+
+@pytest.fixture
+def upstream(example_repo):
+    """The example with two more commits (api, then worker), served to clones over file://
+    (blobless clones too)."""
+    set_revision(example_repo, "api", "a2")
+    commit_all(example_repo, "api a2")
+    set_revision(example_repo, "worker", "w2")
+    commit_all(example_repo, "worker w2")
+    git(example_repo, "config", "uploadpack.allowFilter", "true")
+    return example_repo

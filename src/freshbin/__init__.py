@@ -3,7 +3,7 @@
 import os as _os
 
 # GitPython refuses to import when no git executable is found; let it import, so `--help` works
-# and a missing git becomes one clear error where git is first needed (gitio.open_repo).
+# and a missing git becomes one clear error where git is first needed (checkout.require_git).
 _os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
 __version__ = "0.2.0"

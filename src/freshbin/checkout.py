@@ -24,26 +24,43 @@ class Checkout:
     head: str  # HEAD's commit id
 
 
-def open_checkout(path: str | os.PathLike[str]) -> Checkout:
-    """The non-bare checkout containing `path`, with at least one commit (the same refusals,
-    in the same words, as gitio.open_repo)."""
+def require_git() -> None:
+    """git must be installed: one clear line where git is first needed (deploy, detect)."""
     if shutil.which("git") is None:
         raise EnvironmentProblem("git is not installed or not on PATH; install git (Debian: apt-get install git)")
+
+
+def not_a_repository(path: Path) -> GitError:
+    return GitError(f"{path} is not inside a git repository; run from your project's checkout")
+
+
+def bare_repository(git_dir: object) -> GitError:
+    return GitError(f"{git_dir} is a bare repository; run from a checkout with a work tree")
+
+
+def no_commits() -> GitError:
+    return GitError("the repository has no commits yet; commit your sources first")
+
+
+def open_checkout(path: str | os.PathLike[str]) -> Checkout:
+    """The non-bare checkout containing `path`, with at least one commit (the refusals are
+    gitio.open_repo's too)."""
+    require_git()
     where = Path(path).resolve()
     if not where.is_dir():
-        raise GitError(f"{where} is not inside a git repository; run from your project's checkout")
+        raise not_a_repository(where)
     answer = _git(where, "rev-parse", "--is-bare-repository", "--show-toplevel", "--verify", "--quiet",
                   "HEAD^{commit}")
     lines = runner.decode(answer.stdout).splitlines()
     if lines[:1] == ["true"]:
-        raise GitError(f"{where} is a bare repository; run from a checkout with a work tree")
+        raise bare_repository(where)
     if answer.returncode == 128 or len(lines) < 2:
         why = last_line(runner.decode(answer.stderr))
         if "not a git repository" in why or not why:
-            raise GitError(f"{where} is not inside a git repository; run from your project's checkout")
+            raise not_a_repository(where)
         raise GitError(f"git cannot read the repository at {where} ({why}); fix what git says and retry")
     if answer.returncode != 0 or len(lines) < 3:
-        raise GitError("the repository has no commits yet; commit your sources first")
+        raise no_commits()
     return Checkout(Path(lines[1]).resolve(), lines[2])
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from typing import NamedTuple
 from enum import StrEnum
 from pathlib import Path
 
 import git
 
-from .errors import EnvironmentProblem, GitError, last_line
+from . import checkout
+from .errors import GitError, last_line
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 SUBMODULE_MODE = "160000"
@@ -49,14 +49,13 @@ class FileChange(NamedTuple):
 
 def open_repo(path: str | os.PathLike[str]) -> git.Repo:
     """The non-bare repository containing `path`, with at least one commit."""
-    if shutil.which("git") is None:
-        raise EnvironmentProblem("git is not installed or not on PATH; install git (Debian: apt-get install git)")
+    checkout.require_git()
     try:
         repo = git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise GitError(f"{Path(path).resolve()} is not inside a git repository; run from your project's checkout") from exc
+        raise checkout.not_a_repository(Path(path).resolve()) from exc
     if repo.bare:
-        raise GitError(f"{repo.git_dir} is a bare repository; run from a checkout with a work tree")
+        raise checkout.bare_repository(repo.git_dir)
     head_commit(repo)
     return repo
 
@@ -71,14 +70,14 @@ def head_commit(repo: git.Repo) -> git.Commit:
     try:
         sha = git.SymbolicReference.dereference_recursive(repo, "HEAD")
     except ValueError as exc:
-        raise GitError("the repository has no commits yet; commit your sources first") from exc
+        raise checkout.no_commits() from exc
     return git.Commit(repo, bytes.fromhex(sha))
 
 
 def work_tree(repo: git.Repo) -> Path:
     """The resolved root of the work tree (open_repo has refused bare repositories)."""
     if repo.working_tree_dir is None:
-        raise GitError(f"{repo.git_dir} is a bare repository; run from a checkout with a work tree")
+        raise checkout.bare_repository(repo.git_dir)
     return Path(repo.working_tree_dir).resolve()
 
 

@@ -219,8 +219,6 @@ def labels(source: str, strategy: str) -> dict[str, str]:
 def source_url(url: str) -> str:
     """The `origin` remote's URL as an org.opencontainers.image.source value, without
     credentials; "" for none or a local path (it names nothing another machine can open)."""
-    if not url:
-        return ""
     if re.match(r"^[\w.-]+@[\w.-]+:", url):  # scp-like git@host:path
         return url.split("@", 1)[1]
     parts = urlsplit(url)

@@ -48,12 +48,16 @@ class Prepared:
 
     workspace: Path
     checkout: checkout.Checkout
-    commit: str
     tag: str
     dirty: bool
     dockerfile: Path
     ledger_path: Path
     stage: str = ""  # the stage that ships: --target, else the last stage (its index when unnamed)
+
+    @property
+    def commit(self) -> str:
+        """The commit being built: the checkout's HEAD."""
+        return self.checkout.head
 
     @cached_property
     def repo(self) -> git.Repo:
@@ -77,8 +81,7 @@ def prepare(req: BuildRequest, *, image_required: bool = True) -> Prepared:
             "the working tree has uncommitted changes, which the image's revision label would not name; "
             "commit or stash them, or pass --allow-dirty"
         )
-    commit = tree.head
-    tag = refs.validate_tag(req.tag or commit[:12])
+    tag = refs.validate_tag(req.tag or tree.head[:12])
     dockerfile = ws / req.dockerfile
     stages = parse_dockerfile(dockerfile).stages
     named = [s.name for s in stages if s.name != str(s.index)]
@@ -87,7 +90,7 @@ def prepare(req: BuildRequest, *, image_required: bool = True) -> Prepared:
                          "pass --target, or none to build the last stage")
     if not stages:
         raise UsageError(f"{dockerfile.name} has no FROM; write the Dockerfile or pass --dockerfile")
-    return Prepared(ws, tree, commit, tag, dirty, dockerfile, ledger_path, req.target or stages[-1].name)
+    return Prepared(ws, tree, tag, dirty, dockerfile, ledger_path, req.target or stages[-1].name)
 
 
 def revision_labels(commit: str) -> dict[str, str]:

@@ -17,14 +17,6 @@ from freshbin.errors import GitError
 from ..conftest import clone, commit_all, git, set_revision
 
 
-@pytest.fixture
-def upstream(example_repo):
-    set_revision(example_repo, "api", "a2")
-    commit_all(example_repo, "api a2")
-    git(example_repo, "config", "uploadpack.allowFilter", "true")
-    return example_repo
-
-
 def _truth(repo: Path) -> tuple[Path, str]:
     return Path(git(repo, "rev-parse", "--show-toplevel").strip()).resolve(), git(repo, "rev-parse", "HEAD").strip()
 

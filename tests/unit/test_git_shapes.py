@@ -18,17 +18,6 @@ from freshbin.errors import GitError
 from ..conftest import FRESHBIN, clone, commit_all, git, set_revision
 
 
-@pytest.fixture
-def upstream(example_repo):
-    """The example with two more commits (api, then worker), served to clones over file://."""
-    set_revision(example_repo, "api", "a2")
-    commit_all(example_repo, "api a2")
-    set_revision(example_repo, "worker", "w2")
-    commit_all(example_repo, "worker w2")
-    git(example_repo, "config", "uploadpack.allowFilter", "true")
-    return example_repo
-
-
 def _cli_binaries(repo, *args: str) -> list[str]:
     proc = subprocess.run([*FRESHBIN, "detect", "--json", *args], cwd=repo, capture_output=True, text=True)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
