@@ -55,10 +55,11 @@ def open_checkout(path: str | os.PathLike[str]) -> Checkout:
     if lines[:1] == ["true"]:
         raise bare_repository(where)
     if answer.returncode == 128 or len(lines) < 2:
-        why = last_line(runner.decode(answer.stderr))
+        why = _fatal_line(answer.stderr)
         if "not a git repository" in why or not why:
             raise not_a_repository(where)
-        raise GitError(f"git cannot read the repository at {where} ({why}); fix what git says and retry")
+        raise GitError(f"git cannot read the repository at {where} ({why}); run `git status` there and do what "
+                       "git says")
     if answer.returncode != 0 or len(lines) < 3:
         raise no_commits()
     return Checkout(Path(lines[1]).resolve(), lines[2])
@@ -99,6 +100,13 @@ def origin_url(root: Path) -> str:
     """The `origin` remote's URL as git configures it; "" without one."""
     answer = _git(root, "config", "--get", "remote.origin.url")
     return runner.decode(answer.stdout).strip() if answer.returncode == 0 else ""
+
+
+def _fatal_line(stderr: bytes) -> str:
+    """git's reason: its `fatal:` line (a refused repository's remedy follows on later lines)."""
+    text = runner.decode(stderr)
+    fatal = next((line.removeprefix("fatal: ") for line in text.splitlines() if line.startswith("fatal: ")), "")
+    return fatal or last_line(text)
 
 
 def _git(root: Path, *args: str, check: bool = False) -> runner.ResultB:

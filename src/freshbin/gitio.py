@@ -56,8 +56,17 @@ def open_repo(path: str | os.PathLike[str]) -> git.Repo:
         raise checkout.not_a_repository(Path(path).resolve()) from exc
     if repo.bare:
         raise checkout.bare_repository(repo.git_dir)
+    if _owned_by_another_user(repo):  # only then may git refuse it (safe.directory): ask git itself
+        checkout.open_checkout(path)
     head_commit(repo)
     return repo
+
+
+def _owned_by_another_user(repo: git.Repo) -> bool:
+    """git reads a repository owned by another user only when safe.directory allows it; GitPython
+    would fail later, deep in a read (`ValueError: SHA is empty`), so such a one is checked first."""
+    uid = os.geteuid()
+    return any(os.stat(d).st_uid != uid for d in (repo.working_tree_dir, repo.git_dir) if d)
 
 
 def head_commit(repo: git.Repo) -> git.Commit:

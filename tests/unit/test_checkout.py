@@ -5,6 +5,7 @@ own answers; and the refusals, in the words gitio.open_repo has always used.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tarfile
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from freshbin import checkout
 from freshbin.errors import GitError
 
-from ..conftest import clone, commit_all, git, set_revision
+from ..conftest import FRESHBIN, clone, commit_all, git, set_revision
 
 
 def _truth(repo: Path) -> tuple[Path, str]:
@@ -85,3 +86,19 @@ def test_refusals(tmp_path, shape, message):
         subprocess.run(["git", "init", "-q", str(path)], check=True)
     with pytest.raises(GitError, match=message):
         checkout.open_checkout(path)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the clone to another user")
+def test_a_clone_owned_by_another_user_is_refused_in_git_s_words(upstream, tmp_path):
+    """git refuses it (safe.directory): deploy's checkout and detect's GitPython both say so in
+    one line, exit 2, and name git's reason — not GitPython's `ValueError: SHA is empty`."""
+    repo = clone(upstream, tmp_path / "theirs")
+    subprocess.run(["chown", "-R", "65534:65534", str(repo)], check=True)
+    with pytest.raises(GitError, match="git cannot read the repository at .*dubious ownership"):
+        checkout.open_checkout(repo)
+    for args in (["detect"], ["deploy", "--image", "127.0.0.1:5000/x/y", "--dry-run"]):
+        proc = subprocess.run([*FRESHBIN, *args], cwd=repo, capture_output=True, text=True)
+        assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+        assert proc.stderr.startswith("freshbin: error: git cannot read the repository at ")
+        assert "dubious ownership" in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+
