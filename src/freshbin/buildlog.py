@@ -28,6 +28,11 @@ _OUTPUT = re.compile(r"^\d+(?:\.\d+)? (?P<text>.*)$")
 # `Compiling name v1.2.3 (/app/crates/name)`: the parenthesised path marks a local (path) package.
 _COMPILING = re.compile(r"^\s*Compiling (?P<name>[A-Za-z0-9_-]+) v[^\s]+(?: \((?P<path>[^)]*)\))?")
 _CARGO_COMPILE = re.compile(r"\bcargo\s+(?:\+\S+\s+)?(?:build|install|rustc)\b")
+# Every cargo command that compiles local packages (a `cargo test` after the build prints its own
+# `Compiling app` lines, which say nothing of the shipped binary's compile).
+_ANY_CARGO_COMPILE = re.compile(r"\bcargo\s+(?:\+\S+\s+)?(?P<sub>build|b|install|rustc|test|t|check|c|clippy|doc|"
+                                r"bench|run|r)\b")
+_FINISHED = re.compile(r"^\s*Finished\b")
 _CHEF_COOK = re.compile(r"\bcargo\s+chef\s+cook\b")
 
 
@@ -50,12 +55,36 @@ class Step:
 
     def compiled(self) -> set[str]:
         """Local packages cargo compiled in this step (those with a path in the Compiling line)."""
-        names = set()
+        return _local_compiles(self.output)
+
+    def build_compiled(self) -> set[str] | None:
+        """Local packages the step's *building* cargo call compiled; None when the output cannot say.
+
+        One cargo call: every Compiling line.  Several (`cargo build && cargo test`): the lines up
+        to the first `Finished`, when the first call is the build; otherwise nothing can be
+        attributed.  Quiet cargo (`-q`: neither Compiling nor Finished lines) says nothing."""
+        if not any(_COMPILING.match(line) or _FINISHED.match(line) for line in self.output):
+            return None
+        calls = [m.group("sub") for m in _ANY_CARGO_COMPILE.finditer(self.instruction)]
+        if len(calls) <= 1:
+            return self.compiled()
+        if calls[0] not in ("build", "b", "install", "rustc"):
+            return None
+        first = []
         for line in self.output:
-            match = _COMPILING.match(line)
-            if match and match.group("path") and not match.group("path").startswith(("registry+", "git+")):
-                names.add(match.group("name"))
-        return names
+            if _FINISHED.match(line):
+                return _local_compiles(first)
+            first.append(line)
+        return None
+
+
+def _local_compiles(output: list[str]) -> set[str]:
+    names = set()
+    for line in output:
+        match = _COMPILING.match(line)
+        if match and match.group("path") and not match.group("path").startswith(("registry+", "git+")):
+            names.add(match.group("name"))
+    return names
 
 
 @dataclass(frozen=True)

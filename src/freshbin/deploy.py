@@ -7,7 +7,9 @@ that judge the shipped binary in freshness.py and evidence.py.  This module only
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import os
 import shlex
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import buildx, checkout, early_read, history, image, ledger, platforms, registry_files, runner, strategies, tag_facts
 from .errors import EnvironmentProblem, GitError, UsageError, WorkspaceError
-from .freshness import judge_freshness, previous_json, same_binary_as_other_revision
+from .freshness import decide, previous_json
 from .pipeline import BuildRequest, Prepared, locate_binary, prepare, revision_labels
 
 if TYPE_CHECKING:  # loaded beside the build, by the judging probes (_detect_after)
@@ -131,8 +133,9 @@ def deploy(req: DeployRequest) -> DeployResult:
         _check_served(ref, digest)
     else:
         binaries = {targets[0]: _pushed_binary(req, p, ref, digest, metadata, watcher)}
+    unseen = _inputs_kept_out(ctx, p)
     judged = {platform: _judge(req, p, past.for_target(req.target)[::-1], previous, detection, log, binary,
-                               platform if len(targets) > 1 else "")
+                               platform if len(targets) > 1 else "", unseen)
               for platform, binary in binaries.items()}
     fresh, reason, proof = _worst(judged)
     binary = binaries[targets[0]]  # the record's `binary`: the first platform's
@@ -145,7 +148,9 @@ def deploy(req: DeployRequest) -> DeployResult:
         "no_cache": plan.no_cache, "platform": req.platform, "target": req.target, "builder": engine.builder,
         "triggers": [c.path for c in detection.changed if c.binaries][:100],
         "binary": binary.to_json(), "fresh": fresh, "stale": fresh is False, "dirty": p.dirty,
-        "evidence": {k: v for k, v in proof.to_json().items() if k in ("step", "ran", "not_compiled", "cause")},
+        "vouched": fresh is True and not p.dirty, "build_args": dict(req.build_args),
+        "evidence": {k: v for k, v in proof.to_json().items()
+                     if k in ("step", "ran", "not_compiled", "cause", "vouched", "proven")},
         **({"platforms": {k: v.to_json() for k, v in binaries.items()}} if per_platform else {}),
     }
     published = history.publish(req.image, {**record, "reason": reason}, source=source)
@@ -155,13 +160,14 @@ def deploy(req: DeployRequest) -> DeployResult:
     except EnvironmentProblem as exc:
         raise EnvironmentProblem(f"pushed {ref} ({digest}) but could not record it: {exc}") from exc
     return DeployResult(req.image, p.tag, digest, p.commit, req.strategy, plan.no_cache, binary.to_json(),
-                        previous_json(previous), fresh, str(p.ledger_path), [command], plan.note, False, reason,
+                        previous_json(previous), fresh, str(p.ledger_path), [command],
+                        "; ".join(filter(None, [plan.note, ctx.note])), False, reason,
                         asdict(published), proof.to_json(), list(detection.notes), per_platform)
 
 
 def _judge(req: DeployRequest, p: Prepared, records: list[dict[str, Any]], previous: dict[str, Any] | None,
            detection: Detection, log: str, binary: image.BinaryFacts,
-           platform: str = "") -> tuple[bool | None, str, evidence.BuildEvidence]:
+           platform: str = "", unseen: tuple[str, ...] = ()) -> tuple[bool | None, str, evidence.BuildEvidence]:
     """Fresh or stale, why, and the build's own record: of one platform's binary when `platform`
     is named (records are then seen from that platform: platforms.for_platform)."""
     from . import evidence
@@ -169,20 +175,43 @@ def _judge(req: DeployRequest, p: Prepared, records: list[dict[str, Any]], previ
         previous = platforms.for_platform(previous, platform)
         records = [r for r in (platforms.for_platform(r, platform) for r in records) if r]
     name = binary.name or Path(binary.path).name
-    proof = evidence.judge(log, detection, name, p.dockerfile, platform, p.stage)
-    fresh, reason = judge_freshness(previous, detection, binary)
-    if fresh is not False:
-        fresh, reason = same_binary_as_other_revision(p.workspace, req.image, req.target, list(req.watch),
-                                                      records, p.commit, binary, (fresh, reason))
-    if fresh is not False and proof.stale:  # no history needed: the build says cargo skipped a change
-        fresh, reason = False, evidence.stale_reason(proof, name)
+    proof = evidence.judge(log, detection, name, p.dockerfile, platform, p.stage, _built_from(p, name))
+    if unseen and proof.vouched:  # compiled, but not from everything cargo reads in a checkout
+        proof = dataclasses.replace(proof, vouched=False, note=f"the ignore file keeps cargo inputs out of the build "
+                                    f"({', '.join(unseen[:3])}): the compile did not see the commit whole")
+    fresh, reason = decide(proof, previous, detection, binary, records, p.workspace, req.image, req.target,
+                           list(req.watch), p.commit)
     return fresh, reason, proof
+
+
+def _inputs_kept_out(ctx: strategies.BuildContext, p: Prepared) -> tuple[str, ...]:
+    """Tracked cargo inputs the ignore file keeps out of a build that did not re-include them (guard does)."""
+    if ctx.whole:
+        return ()  # guard's context: what the ignore file dropped was re-included
+    from .ignored_inputs import dropped_inputs
+    context = ctx.path.resolve()
+    root = p.checkout.root.resolve()
+    tracked = [os.path.relpath(root / rel, context) for rel in checkout.worktree_files(root)]
+    _, dropped = dropped_inputs(ctx.dockerfile, context, [t for t in tracked if not t.startswith("../")])
+    return tuple(f"{d.path} ({d.pattern})" for d in dropped)
+
+
+def _built_from(p: Prepared, binary: str) -> set[str]:
+    """The workspace packages `binary` is compiled from (empty when the workspace cannot say)."""
+    from .compile_proof import compiled_into
+    from .workspace import load_workspace
+    try:
+        own = load_workspace(p.workspace).compiled_into(binary)
+    except WorkspaceError:
+        return set()
+    return compiled_into(p.workspace, p.checkout.root, own) if own else set()
 
 
 def _worst(judged: dict[str, tuple[bool | None, str, evidence.BuildEvidence]]
            ) -> tuple[bool | None, str, evidence.BuildEvidence]:
     """One verdict for the deploy: the first stale platform's, named; else the first platform's."""
     stale = next((platform for platform, verdict in judged.items() if verdict[0] is False), None)
+    stale = stale or next((platform for platform, verdict in judged.items() if verdict[0] is None), None)
     if stale is None or len(judged) == 1:
         return next(iter(judged.values()))
     fresh, reason, proof = judged[stale]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .buildlog import parse_plain
+from .compile_proof import compiled_units
 from .detect import WORKSPACE_PACKAGE, ChangeKind, Detection
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import FreshbinError
@@ -33,6 +34,11 @@ class BuildEvidence:
     not_compiled: list[str] = field(default_factory=list)
     cause: Cause | None = None
     note: str | None = None
+    # The step ran and compiled every local package the binary is built from: the binary is this
+    # build's compile of the context's sources, whatever the history says (the one FRESH evidence).
+    vouched: bool = False
+    proven: bool = False  # `compiled` comes from the step's own proof line (compile_proof.py)
+    needed: list[str] = field(default_factory=list)  # the local packages the binary is built from
 
     @property
     def stale(self) -> bool:
@@ -43,28 +49,45 @@ class BuildEvidence:
 
 
 def judge(log: str, detection: Detection, binary_name: str, dockerfile: Path, platform: str = "",
-          target: str = "") -> BuildEvidence:
+          target: str = "", needed: set[str] | None = None) -> BuildEvidence:
     """What the build's record says about the packages that changed and reach `binary_name` (in
-    `platform`'s image of a multi-platform build: the stages `target` needs for that platform)."""
+    `platform`'s image of a multi-platform build: the stages `target` needs for that platform),
+    and whether it vouches for the binary: `needed` are the local packages it is built from."""
     record = parse_plain(log)
     if not record.readable:
         return BuildEvidence(False, note="the build's record could not be read (progress format unknown); "
-                                         "freshness is judged from the deploy history only")
+                                         "freshbin cannot vouch for the binary from it")
     changed = sorted({c.package for c in detection.changed if c.kind == ChangeKind.SOURCE and c.package
                       and c.package != WORKSPACE_PACKAGE and binary_name in c.binaries})
     step = record.final_compile(_stage_order(dockerfile), platform, _needed(dockerfile, target, platform))
     if step is None:
         return BuildEvidence(True, changed=changed, note="no cargo compile step in the build's record")
     header = f"[{f'{step.platform} ' if step.platform else ''}{step.stage} {step.position}] {step.instruction}"[:200]
-    compiled = sorted(step.compiled())
     if not step.ran:
-        return BuildEvidence(True, header, False, compiled, changed,
-                             note="the compile step came from the build cache; the deploy history decides")
-    missing = [p for p in changed if p not in compiled]
+        return BuildEvidence(True, header, False, sorted(step.compiled()), changed,
+                             note="the compile step came from the build cache: freshbin did not see it compile "
+                                  "this commit's sources")
+    proof = compiled_units(step.output)
+    seen = proof if proof is not None else step.build_compiled()
+    needed_list = sorted(needed or ())
+    if seen is None:
+        return BuildEvidence(True, header, True, [], changed, needed=needed_list,
+                             note="the compile step ran but its output does not say what cargo compiled "
+                                  "(quiet cargo, or several cargo calls)")
+    compiled = sorted(seen)
+    missing = [p for p in changed if p not in seen]
     cause = None
     if missing:
         cause = Cause.CACHE_MOUNT if "--mount=type=cache" in step.instruction else Cause.MTIME
-    return BuildEvidence(True, header, True, compiled, changed, missing, cause)
+    vouched = bool(needed) and not missing and all(p in seen for p in needed or ())
+    note = None
+    if not vouched and not missing:
+        left = [p for p in needed_list if p not in seen]
+        note = (f"the compile step did not compile {', '.join(left[:5])}, which the binary is built from: its "
+                "artefacts came from an earlier step or build freshbin did not see" if left else
+                "the binary's packages are unknown (no package of the workspace has that binary)")
+    return BuildEvidence(True, header, True, compiled, changed, missing, cause, note, vouched, proof is not None,
+                         needed_list)
 
 
 def stale_reason(evidence: BuildEvidence, binary_name: str) -> str:

@@ -16,6 +16,65 @@ from .image import BinaryFacts
 
 if TYPE_CHECKING:  # detect (and GitPython) loads beside a deploy's build, not before it
     from .detect import Detection
+    from .evidence import BuildEvidence
+
+
+def decide(proof: BuildEvidence, previous: dict[str, Any] | None, detection: Detection, binary: BinaryFacts,
+           earlier: list[dict[str, Any]], ws: Path, image: str, target: str, watch: list[str],
+           commit: str) -> tuple[bool | None, str]:
+    """FRESH only on evidence freshbin can vouch for; STALE on evidence of staleness; else None.
+
+    * STALE: the compile step skipped a changed package (the build's record), or the binary is
+      byte-identical to one deployed from sources that differ for it (the history);
+    * FRESH: the compile step ran and compiled every local package the binary is built from
+      (evidence.BuildEvidence.vouched) — an unchanged binary after a comment-only change is then
+      simply what those sources compile to; or the binary is byte-identical to one an earlier
+      deploy vouched for, and nothing compiled into it changed since that deploy's commit;
+    * otherwise INCONCLUSIVE (None), saying why: a cached compile step nobody vouched for, quiet
+      cargo, a history that cannot prove anything.  `earlier` is the history, oldest first.
+    """
+    from .evidence import stale_reason
+    name = binary.name or Path(binary.path).name
+    if proof.stale:
+        return False, stale_reason(proof, name)
+    if proof.vouched:
+        return True, (f"the compile step ran and compiled every local package {name} is built from "
+                      f"({', '.join(proof.needed[:6])}{' …' if len(proof.needed) > 6 else ''}) from this commit's sources")
+    fresh, reason = judge_freshness(previous, detection, binary)
+    if fresh is False:
+        return fresh, reason
+    fresh, reason = same_binary_as_other_revision(ws, image, target, watch, earlier, commit, binary, (None, ""))
+    if fresh is False:
+        return fresh, reason
+    twin = _same_sources_twin(ws, watch, earlier, commit, binary)
+    why = proof.note or "the build's record does not show the compile"
+    if twin is not None and twin.get("stale"):
+        return False, (f"STALE: the binary is byte-identical to the one deployed from {str(twin['commit'])[:12]}, which "
+                       f"was judged stale, and nothing compiled into {name} changed since; {why}")
+    if twin is not None and twin.get("vouched"):
+        return True, (f"byte-identical to the binary deployed from {str(twin['commit'])[:12]}, whose compile freshbin "
+                      f"saw, and nothing compiled into {name} changed since")
+    return None, (f"INCONCLUSIVE: freshbin cannot vouch for {name}: {why}; deploy with --strategy guard "
+                  "(its compile step always runs and proves what it compiled)")
+
+
+def _same_sources_twin(ws: Path, watch: list[str], earlier: list[dict[str, Any]], commit: str,
+                       binary: BinaryFacts) -> dict[str, Any] | None:
+    """The newest earlier deploy of this very binary from a commit whose sources compiled into it
+    are the same as `commit`'s (a judged one first: stale or vouched)."""
+    from .detect import detect
+    name = binary.name or Path(binary.path).name
+    same = [r for r in reversed(earlier) if (r.get("binary") or {}).get("sha256") == binary.sha256]
+    for record in sorted(same, key=lambda r: not (r.get("stale") or r.get("vouched"))):
+        if record.get("commit") == commit:
+            return record
+        try:
+            since = detect(ws, base=str(record["commit"]), head=commit, watch=watch)
+        except GitError:
+            continue
+        if not any(name in c.binaries for c in since.changed):
+            return record
+    return None
 
 
 def previous_json(previous: dict[str, Any] | None) -> dict[str, Any] | None:

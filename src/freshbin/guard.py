@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import checkout
+from .compile_proof import SHIPPED_STAGE
 from .dockerfile_model import Stage, parse
 from .errors import WorkspaceError
 from .workspace import load_workspace
@@ -48,6 +49,7 @@ MECHANISM = "future mtimes + content nonce"
 class GuardedContext:
     path: Path  # the build context directory to hand to buildx
     workspace: Path  # the workspace directory inside the export
+    root: Path  # the export: the repository's files, nothing outside
     files_refreshed: int
     nonce_dirs: int
     mtime: float
@@ -70,7 +72,7 @@ def guarded_context(root: Path, commit: str, workspace: Path, context: Path, wat
         ws = export / workspace.resolve().relative_to(root)
         ctx = export / context.resolve().relative_to(root)
         refreshed, dirs, stamp = refresh(ws, source_dirs(ws, watch))
-        yield GuardedContext(ctx, ws, refreshed, dirs, stamp)
+        yield GuardedContext(ctx, ws, export, refreshed, dirs, stamp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -188,15 +190,22 @@ def _runs_cargo(stage: Stage) -> bool:
 
 
 def cache_options(no_cache_filter_supported: bool, dockerfile: Path, target: str) -> tuple[tuple[str, ...], bool, str]:
-    """(--no-cache-filter stages, --no-cache, note) for a guarded build on this engine."""
+    """(--no-cache-filter stages, --no-cache, note) for a guarded build on this engine.
+
+    An unnamed shipped stage that copies artefacts is named in the guarded Dockerfile
+    (compile_proof.SHIPPED_STAGE), so its COPY --from is rebuilt like any artefact stage."""
     stages = artefact_stages(dockerfile, target)
-    if target.isdigit():  # an unnamed last stage: --no-cache-filter has no name to take
-        unnamed = ("the shipped stage has no name, so its COPY --from cannot be rebuilt uncached "
-                   "(BuildKit v0.8 keys it by content; name it `AS runtime` to close that gap)")
-        return stages, False, unnamed if not stages else f"--no-cache-filter {','.join(stages)}; {unnamed}"
+    if target.isdigit() and copies_artefacts(dockerfile, target):
+        stages += (SHIPPED_STAGE,)
     if not stages:
         return (), False, "no artefact-only stage to rebuild"
     if no_cache_filter_supported:
         return stages, False, f"--no-cache-filter {','.join(stages)} (artefact copies are content-keyed)"
     return (), True, ("this buildx has no --no-cache-filter, so the guarded build runs --no-cache "
                       "(correct but slow; upgrade buildx)")
+
+
+def copies_artefacts(dockerfile: Path, target: str) -> bool:
+    """Does stage `target` (a name or an index) COPY --from another stage?"""
+    stage = parse(dockerfile).stage(target)
+    return stage is not None and any(i.cmd in ("COPY", "ADD") and i.flag("from") for i in stage.instructions)

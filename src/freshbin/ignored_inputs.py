@@ -12,10 +12,12 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
-
-import git
+from typing import TYPE_CHECKING
 
 from .doctor.ignore import excluded_by, ignore_file, load
+
+if TYPE_CHECKING:  # a deploy's guard context reads the ignore file before GitPython loads
+    import git
 
 CARGO_NAMES = {"Cargo.toml", "Cargo.lock", "build.rs", "rust-toolchain", "rust-toolchain.toml"}
 CARGO_CONFIGS = {"config", "config.toml"}  # under a `.cargo` directory

@@ -28,11 +28,13 @@ class Cause(StrEnum):
     TAG_MOVED = "tag moved"
     OTHER_COMMIT = "deployed from another commit"
     PROPAGATION = "binary unchanged although its sources changed"
+    RECORDED = "stale when deployed"
 
 
 DIGEST_CHECK = "digest cached == no-cache (reproducible)"
+RECORD_CHECK = "deploy record"
 CAUSE_OF_CHECK = {"registry tag": Cause.TAG_MOVED, "revision label": Cause.OTHER_COMMIT,
-                  "change propagation": Cause.PROPAGATION, DIGEST_CHECK: Cause.CACHE}
+                  "change propagation": Cause.PROPAGATION, DIGEST_CHECK: Cause.CACHE, RECORD_CHECK: Cause.RECORDED}
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,9 @@ def judge(checks: list[Check], sides: dict[str, Side], quick: bool,
             # Pinned digests catch a cache; when the record names a cache mount, that is the cache.
             return Verdict.STALE, named if caught is Cause.CACHE and named is Cause.CACHE_MOUNT else caught
     if quick:
-        decided = [c for c in checks if c.decisive and c.ok is not None]
-        return (Verdict.FRESH, None) if decided else (Verdict.INCONCLUSIVE, None)
+        # FRESH without builds only on a deploy freshbin vouched for, and nothing decisive against it.
+        vouched = any(c.name == RECORD_CHECK and c.ok is True for c in checks)
+        return (Verdict.FRESH, None) if vouched else (Verdict.INCONCLUSIVE, None)
     reference = sides["reference"].binary_sha256
     subject = sides.get("deployed") or sides["cached"]
     if subject.binary_sha256 == reference:

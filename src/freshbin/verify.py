@@ -41,7 +41,7 @@ from .history import load as load_history
 from .layers import differing
 from .pipeline import BuildRequest, Prepared, locate_binary, prepare
 from .shipped import BinaryLocation
-from .verdicts import Cause, Check, Side, Verdict, VerifyResult, exit_code, judge, merge_platforms, short as _short
+from .verdicts import RECORD_CHECK, Cause, Check, Side, Verdict, VerifyResult, exit_code, judge, merge_platforms, short as _short
 from .verify_builds import LOCAL_REPOSITORY, Locator, build_checks, builds, inspect_side, read_files, side_from
 
 __all__ = ["Cause", "Check", "LOCAL_REPOSITORY", "Side", "Verdict", "VerifyResult", "exit_code", "judge", "verify"]
@@ -164,8 +164,24 @@ def _deployed_checks(req: BuildRequest, p: Prepared, side: Side, history: list[d
         checks.append(Check("deployed binary == ledger", _short(recorded), _short(side.binary_sha256),
                             side.binary_sha256 == recorded, False))
         checks.append(_propagation_check(req, p, history, quick))
+        checks.append(_record_check(record, quick))
     checks.append(_revision_check(req, p, side))
     return checks
+
+
+def _record_check(record: dict[str, Any], quick: bool) -> Check:
+    """What the deploy itself could vouch for: FRESH from `--quick` needs a deploy whose compile
+    freshbin saw (`vouched`); a record that says stale, was built from a dirty tree, or could not
+    be vouched for (older records too) decides nothing better.  With builds, the reference decides."""
+    if record.get("stale") or record.get("fresh") is False:
+        actual, ok = f"stale: {str(record.get('reason') or '')[:160] or 'the deploy said so'}", False
+    elif record.get("dirty"):
+        actual, ok = "deployed with --allow-dirty: uncommitted code, not the commit", None
+    elif record.get("vouched"):
+        actual, ok = "vouched: the deploy saw the compile of this commit's sources", True
+    else:
+        actual, ok = "not vouched: the deploy could not see the compile (cached step, quiet cargo, older freshbin)", None
+    return Check(RECORD_CHECK, "a deploy freshbin vouched for", actual, ok, decisive=quick)
 
 
 def _revision_check(req: BuildRequest, p: Prepared, side: Side) -> Check:
@@ -199,5 +215,6 @@ def _propagation_check(req: BuildRequest, p: Prepared, history: list[dict[str, A
         return Check(name, "binary changes with its sources", "earlier deploy's commit is gone", None, False)
     fresh, reason = judge_freshness(previous, since, image.BinaryFacts(binary.get("path", ""), binary.get("sha256", ""),
                                                                          0, binary.get("name", "")))
-    # With builds, the reference decides (a comment-only change also leaves the binary identical).
-    return Check(name, "binary changes with its sources", reason, fresh, decisive=quick)
+    # With builds, the reference decides (a comment-only change also leaves the binary identical);
+    # a deploy that saw its compile already decided (the change did not alter the code).
+    return Check(name, "binary changes with its sources", reason, fresh, decisive=quick and not record.get("vouched"))

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import buildx, cause, engine_api, engines, gitio, ignored_inputs, image, layer_reader, runner, strategies
+from . import buildx, cause, engine_api, engines, ignored_inputs, image, layer_reader, runner, strategies
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import EnvironmentProblem
 from .layers import FileEntry, differing, image_files, oci_image
@@ -130,11 +130,9 @@ def _reference(req: BuildRequest, p: Prepared, engine: buildx.Engine, cleanup: E
     guard = strategies.get(REFERENCE_STRATEGY)
     situation = strategies.Situation(req, p, engine)
     plan = guard.cache_plan(situation)
-    ctx = guard.context(situation, cleanup, dry_run=False)
-    out.ignore_path, out.dropped = ignored_inputs.dropped_inputs(
-        ctx.dockerfile, ctx.path, ignored_inputs.tracked_under(p.repo, p.commit, gitio.work_tree(p.repo), p.workspace / req.context))
+    ctx = guard.context(situation, cleanup, dry_run=False)  # re-includes the cargo inputs the ignore file drops
+    out.ignore_path, out.dropped = ctx.ignore_path, list(ctx.dropped)
     if out.ignore_path is not None and out.dropped:
-        ignored_inputs.reinclude(out.ignore_path, out.dropped)
         notes.append(f"reference build: re-included {len(out.dropped)} tracked cargo input(s) that "
                      f"{out.ignore_path.name} drops ({', '.join(d.path for d in out.dropped[:3])})")
     spec = spec_of("reference", f"{LOCAL_REPOSITORY}:{tag}-reference", ctx.path, ctx.dockerfile,

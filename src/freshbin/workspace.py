@@ -74,6 +74,18 @@ class Workspace:
             memo[key] = sorted(b for p in self.packages if p.name in affected for b in p.binaries)
         return list(memo[key])
 
+    def compiled_into(self, binary: str) -> set[str]:
+        """The packages whose code a binary target is built from: its own package and every
+        package that one depends on, transitively (empty when no package has that binary)."""
+        todo = [p.name for p in self.packages if binary in p.binaries]
+        closure: set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name not in closure:
+                closure.add(name)
+                todo += [d for p in self.packages if p.name == name for d in p.deps]
+        return closure
+
     def all_binaries(self) -> list[str]:
         return sorted(b for p in self.packages for b in p.binaries)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..buildx import Engine
+from ..ignored_inputs import Dropped
 from ..pipeline import BuildRequest, Prepared
 
 if TYPE_CHECKING:  # detect (and GitPython under it) loads beside the build, not before it
@@ -40,6 +41,10 @@ class BuildContext:
     path: Path  # the build context directory handed to buildx
     dockerfile: Path  # the Dockerfile inside (or beside) it
     note: str | None = None
+    proof: bool = False  # the compile step prints its proof (compile_proof.py)
+    whole: bool = False  # every cargo input of the commit reaches the build (what the ignore file drops, re-included)
+    ignore_path: Path | None = None  # the ignore file whose drops of cargo inputs were re-included
+    dropped: tuple[Dropped, ...] = ()
 
 
 class Strategy(Protocol):

@@ -10,7 +10,9 @@ from __future__ import annotations
 from contextlib import ExitStack
 from pathlib import Path
 
+from ..compile_proof import instrument, local_packages
 from ..guard import MECHANISM, cache_options, guarded_context
+from ..ignored_inputs import dropped_inputs, reinclude
 from .base import BuildContext, CachePlan, Situation
 
 
@@ -29,11 +31,25 @@ class Guard:
     def context(self, situation: Situation, stack: ExitStack, *, dry_run: bool) -> BuildContext:
         p, req = situation.prepared, situation.request
         if dry_run:
-            return BuildContext(Path("<guarded-export>"), p.dockerfile)
+            return BuildContext(Path("<guarded-export>"), p.dockerfile, whole=True)
         guard = stack.enter_context(guarded_context(p.checkout.root, p.commit, p.workspace, p.workspace / req.context,
                                                     list(req.watch), from_worktree=p.dirty))
-        return BuildContext(guard.path, guard.workspace / req.dockerfile,
-                            f"{guard.mechanism} ({guard.files_refreshed} files, {guard.nonce_dirs} dirs)")
+        dockerfile = guard.workspace / req.dockerfile
+        ignore_path, dropped = dropped_inputs(dockerfile, guard.path, exported_files(guard.path))
+        if ignore_path is not None and dropped:
+            reinclude(ignore_path, dropped)
+        proof = instrument(dockerfile, p.stage, local_packages(guard.workspace, guard.root), dict(req.build_args),
+                           name_shipped_stage=p.stage.isdigit())
+        note = f"{guard.mechanism} ({guard.files_refreshed} files, {guard.nonce_dirs} dirs); {proof.note}"
+        if dropped:
+            note += f"; re-included {len(dropped)} cargo input(s) the ignore file drops"
+        return BuildContext(guard.path, dockerfile, note, bool(proof.steps), True, ignore_path, tuple(dropped))
+
+
+def exported_files(context: Path) -> list[str]:
+    """Every file of the export below the context, relative to it (the commit's files)."""
+    return sorted(path.relative_to(context).as_posix() for path in context.rglob("*")
+                  if path.is_file() or path.is_symlink())
 
 
 STRATEGY = Guard()
