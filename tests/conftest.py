@@ -109,7 +109,14 @@ BUILD_ARGS = {"BUILDER": BUILDER, "RUNTIME": RUNTIME}
 ENV_DIR = Path(os.environ.get("FRESHBIN_ENV_DIR", "/var/lib/freshbin-env"))
 # FRESHBIN_TEST_ENGINE -> the daemon `testenv.sh up --engine 26 [--containerd-store]` started.
 ENGINES = {"default": "", "26": "docker26", "docker26": "docker26",
-           "26-containerd": "docker26-containerd", "docker26-containerd": "docker26-containerd"}
+           "26-containerd": "docker26-containerd", "docker26-containerd": "docker26-containerd",
+           "buildkit": "buildkit"}
+# FRESHBIN_TEST_ENGINE=buildkit: the default engine's client and store, builds on the standalone
+# BuildKit that `testenv.sh up --engine buildkit` starts as buildx's remote builder; it cannot see
+# dockerd's images, so the base images are the copies that script pushed to the registry.
+REMOTE_BUILDER = "freshbin-buildkit"
+REMOTE_BUILD_ARGS = {"BUILDER": f"{REGISTRY}/freshbin-base/rust-builder:bookworm",
+                     "RUNTIME": f"{REGISTRY}/freshbin-base/rust-runtime:bookworm"}
 
 
 _CHOSEN: list[str] = []  # the engine read at configure time (the variable is then removed)
@@ -129,8 +136,22 @@ def pytest_configure(config):
     if name not in ENGINES:
         raise pytest.UsageError(f"FRESHBIN_TEST_ENGINE={name!r} is unknown; use one of {', '.join(ENGINES)}")
     _CHOSEN[:] = [ENGINES[name] or "default"]
-    if _CHOSEN[0] != "default":
+    if _CHOSEN[0] == "buildkit":
+        os.environ["BUILDX_BUILDER"] = REMOTE_BUILDER
+        BUILD_ARGS.update(REMOTE_BUILD_ARGS)  # one dict, shared by every test module that imported it
+    elif _CHOSEN[0] != "default":
         os.environ["DOCKER_HOST"] = f"unix://{ENV_DIR / (_CHOSEN[0] + '.sock')}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the remote builder only the tests marked `remote_builder` run; the others need the local
+    image store (the rest of the suite on that builder is issue #26's)."""
+    if engine_name() != "buildkit":
+        return
+    skip = pytest.mark.skip(reason="not yet run on the remote builder: only `remote_builder` tests are")
+    for item in items:
+        if "e2e" in item.keywords and "remote_builder" not in item.keywords:
+            item.add_marker(skip)
 
 
 def pytest_report_header(config):
@@ -138,7 +159,10 @@ def pytest_report_header(config):
 
 
 def _missing() -> str | None:
-    checks = [
+    remote = [(["docker", "buildx", "inspect", REMOTE_BUILDER], f"no buildx builder {REMOTE_BUILDER}"),
+              *[(["docker", "buildx", "imagetools", "inspect", ref], f"{ref} is missing")
+                for ref in REMOTE_BUILD_ARGS.values()]] if engine_name() == "buildkit" else []
+    checks = remote + [
         (["docker", "info"], "the Docker daemon does not answer"),
         (["docker", "buildx", "version"], "docker buildx is not installed"),
         (["docker", "image", "inspect", BUILDER], f"{BUILDER} is missing"),
@@ -151,7 +175,7 @@ def _missing() -> str | None:
         except (FileNotFoundError, subprocess.TimeoutExpired):
             ok = False
         if not ok:
-            hint = "" if engine_name() == "default" else (
+            hint = "" if engine_name() == "default" else " --engine buildkit" if engine_name() == "buildkit" else (
                 " --engine 26" + (" --containerd-store" if "containerd" in engine_name() else ""))
             return f"{reason} (engine {engine_name()}); run `invoke env.up{hint}`"
     return None

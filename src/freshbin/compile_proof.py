@@ -131,10 +131,10 @@ def instrument(dockerfile: Path, target: str, packages: list[str], build_args: d
     if not steps:
         return Instrumented((), tuple(packages), skipped="no cargo compile step found for the shipped stage")
     lines = text.splitlines(keepends=True)
+    renamed = _name_stage(lines, df, target) if name_shipped_stage else None  # one line, in place: first
     nonce = secrets.token_hex(8)
-    for ins, dirs in sorted(steps, key=lambda s: -s[0].line):
+    for ins, dirs in sorted(steps, key=lambda s: -s[0].line):  # last first: a splice joins its lines
         _splice(lines, ins, _prelude(nonce, packages, dirs))
-    renamed = _name_stage(lines, df, target) if name_shipped_stage else None
     dockerfile.write_text("".join(lines))
     return Instrumented(tuple(sorted(ins.line for ins, _ in steps)), tuple(packages), renamed)
 

@@ -18,6 +18,7 @@ from . import gitio, graph_cache, history
 from .errors import GitError, WorkspaceError
 from .gitio import ChangeStatus
 from .git_tree import GitTree
+from .outside_packages import OutsidePackage, outside_packages, owner
 from .trees import DiskTree
 from .workspace import Package, Workspace, load_tree
 
@@ -294,6 +295,9 @@ def detect(
         notes.append("with --worktree the range ends at the work tree of HEAD")
     notes += [graph_note] if graph_note else []
     changes = map_changes(files, head_ws, base_ws, ws_prefix)
+    if ws_prefix and any(c.package is None and _workspace_relative(c.path, ws_prefix) is None for c in changes):
+        whole = DiskTree(gitio.work_tree(repo)) if worktree else GitTree(repo, head_commit.hexsha)
+        changes = credit_outside(changes, outside_packages(whole, "/".join(ws_prefix), head_ws))
     no_cache, hazard, reason = verdict(changes, list(watch or []), ws_prefix)
     return Detection(
         base=base_sha,
@@ -307,6 +311,22 @@ def detect(
         reason=reason,
         notes=notes,
     )
+
+
+def credit_outside(changes: list[Change], packages: list[OutsidePackage]) -> list[Change]:
+    """Files of path packages outside the workspace directory: a source or manifest of such a
+    package reaches the binaries of the members that depend on it (outside_packages.py)."""
+    out = []
+    for change in changes:
+        found = owner(packages, change.path) if change.package is None else None
+        if found is not None:
+            package, pkg_path = found
+            kind = (ChangeKind.MANIFEST if pkg_path in ("Cargo.toml", "build.rs") else
+                    ChangeKind.SOURCE if _is_package_source(pkg_path) else change.kind)
+            if kind in TRIGGER_KINDS:
+                change = change._replace(kind=kind, package=package.name, binaries=package.binaries)
+        out.append(change)
+    return out
 
 
 def _graph(tree: DiskTree | GitTree, root: Path) -> Workspace:

@@ -58,6 +58,12 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
                                 for platform in targets})
     p = prepare(req, image_required=quick or push)
     notes: list[str] = []
+    if not req.build_args and req.image and not quick:
+        recorded = _recorded_build_args(req, p)
+        if recorded:
+            req = replace(req, build_args=recorded)
+            notes.append(f"built with the deploy record's build args ({', '.join(sorted(recorded))}); "
+                         "pass --build-arg to build with others")
     engine = buildx.preflight(req.builder, req.docker_context)
 
     def locator(config: dict[str, Any]) -> BinaryLocation:
@@ -136,6 +142,13 @@ def _deployed_history(req: BuildRequest, p: Prepared) -> list[dict[str, Any]]:
         while history and history[-1].get("tag") != req.tag:
             history.pop()
     return history
+
+
+def _recorded_build_args(req: BuildRequest, p: Prepared) -> dict[str, str]:
+    """The build args the deploy to verify was built with (records of older freshbins have none)."""
+    history = _deployed_history(req, p)
+    recorded = history[-1].get("build_args") if history else None
+    return {str(k): str(v) for k, v in recorded.items()} if isinstance(recorded, dict) else {}
 
 
 def _deployed_side(req: BuildRequest, tag: str, locator: Locator, through_registry: bool = False) -> Side:

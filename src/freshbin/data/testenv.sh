@@ -4,7 +4,10 @@
 #   scripts/testenv.sh up      install what is missing, start what is not running (idempotent)
 #   scripts/testenv.sh up --engine 26 [--containerd-store]
 #                              also a second dockerd: Debian 13's docker.io 26 (see engine26.sh)
-#   scripts/testenv.sh down [--engine 26 [--containerd-store]]
+#   scripts/testenv.sh up --engine buildkit
+#                              also a standalone BuildKit (../shared/buildkit) as buildx's remote
+#                              builder `freshbin-buildkit`, base images pushed to the registry (buildkit.sh)
+#   scripts/testenv.sh down [--engine 26 [--containerd-store] | --engine buildkit]
 #                              stop only what `up` started (by pid file)
 #   scripts/testenv.sh status  print what is installed and running, engine by engine
 #   scripts/testenv.sh deps-image   build localhost/rust-builder-deps:bookworm (benchmarks)
@@ -12,7 +15,7 @@
 #                              build localhost/rust-builder-cross:bookworm (cargo for aarch64) and
 #                              with --engine 26 --containerd-store a linux/arm64 runtime (cross.sh)
 #   scripts/testenv.sh big-image    build localhost/rust-builder-big:bookworm (the big benchmark workload)
-#   scripts/testenv.sh prune [--engine 26 [--containerd-store]]
+#   scripts/testenv.sh prune [--engine 26 [--containerd-store] | --engine buildkit]
 #                              free the disk a test run took on that engine: its build cache and
 #                              every image but the localhost/rust-* ones this script builds; without
 #                              --engine also the loopback registry's blobs (CI runs it between legs)
@@ -280,12 +283,18 @@ cmd_up() {
     build_builder_image
     build_runtime_image
     log "ready: $(docker buildx version | head -n1); registry http://$REGISTRY_ADDR; images $BUILDER_IMAGE $RUNTIME_IMAGE"
-    [ -z "$ENGINE" ] || { engine26_lib; engine26_up; }
+    case "$ENGINE" in
+        26) engine26_lib; engine26_up ;;
+        buildkit) source_lib buildkit.sh; buildkit_up ;;
+    esac
 }
 
 cmd_down() {
+    source_lib buildkit.sh
+    if [ "$ENGINE" = buildkit ]; then buildkit_down; return 0; fi
     engine26_lib
     if [ -n "$ENGINE" ]; then engine26_down; return 0; fi
+    buildkit_down
     for store in classic containerd; do STORE=$store engine26_down; done
     stop_pidfile registry "$STATE_DIR/registry.pid"
     if [ -f "$STATE_DIR/dockerd.started" ]; then
@@ -314,6 +323,7 @@ prune_registry() {
 }
 
 cmd_prune() {
+    if [ "$ENGINE" = buildkit ]; then source_lib buildkit.sh; buildkit_prune; return 0; fi
     if [ -n "$ENGINE" ]; then
         engine26_lib; engine26_vars
         engine26_answers || { log "$E26_NAME is not running: nothing to prune"; return 0; }
@@ -337,6 +347,8 @@ cmd_status() {
         STORE=$store engine26_vars
         [ -S "$E26_SOCK" ] && engine_status "$E26_NAME" "unix://$E26_SOCK"
     done
+    source_lib buildkit.sh
+    printf 'buildkit: %s\n' "$(buildkit_answers && echo "running: buildx builder $BK_NAME on $BK_SOCK" || echo down)"
     return 0
 }
 
@@ -352,10 +364,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$ENGINE" in
-    ""|26) ;;
-    *) echo "testenv: --engine $ENGINE is not automated; use --engine 26 (Debian 13's docker.io)" >&2; exit 2 ;;
+    ""|26|buildkit) ;;
+    *) echo "testenv: --engine $ENGINE is not automated; use --engine 26 (Debian 13's docker.io) or --engine buildkit" >&2; exit 2 ;;
 esac
-if [ "$STORE" = containerd ] && [ -z "$ENGINE" ]; then
+if [ "$STORE" = containerd ] && [ "$ENGINE" != 26 ]; then
     echo "testenv: --containerd-store needs --engine 26 (the default engine stays as it is)" >&2; exit 2
 fi
 
