@@ -70,7 +70,7 @@ class Step:
             return self.compiled()
         if calls[0] not in ("build", "b", "install", "rustc"):
             return None
-        first = []
+        first: list[str] = []
         for line in self.output:
             if _FINISHED.match(line):
                 return _local_compiles(first)

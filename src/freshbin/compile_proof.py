@@ -31,6 +31,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .dockerfile_cargo import cargo_calls, shipped_binaries
 from .dockerfile_model import Dockerfile, Instruction, parse_text, unresolved
@@ -95,8 +96,8 @@ def compiled_into(workspace: Path, top: Path, packages: set[str]) -> set[str]:
 def local_graph(workspace: Path, top: Path) -> dict[str, set[str]]:
     """{package: the path packages it depends on (not dev)} over every local package (local_packages)."""
     root = _read(workspace / "Cargo.toml") or {}
-    ws = root.get("workspace") if isinstance(root.get("workspace"), dict) else {}
-    ws_deps = ws.get("dependencies") if isinstance(ws.get("dependencies"), dict) else {}
+    ws = _table(root, "workspace")
+    ws_deps = _table(ws, "dependencies")
     todo = [workspace] + [workspace / m for m in _member_dirs(workspace, ws.get("members") or [])]
     todo += [workspace / p for p in _patch_paths(root)]
     todo += [workspace / spec["path"] for spec in ws_deps.values() if isinstance(spec, dict)
@@ -111,7 +112,7 @@ def local_graph(workspace: Path, top: Path) -> dict[str, set[str]]:
         manifest = _read(directory / "Cargo.toml")
         if manifest is None:
             continue
-        package = manifest.get("package") if isinstance(manifest.get("package"), dict) else {}
+        package = _table(manifest, "package")
         name = package.get("name")
         edges[directory] = [(directory / d).resolve() for d in _path_dependencies(manifest, ws_deps, workspace, dev=False)]
         if isinstance(name, str) and _SAFE_NAME.match(name):
@@ -226,7 +227,7 @@ def _name_stage(lines: list[str], df: Dockerfile, target: str) -> str | None:
     return SHIPPED_STAGE
 
 
-def _read(path: Path) -> dict | None:  # type: ignore[type-arg]
+def _read(path: Path) -> dict[str, Any] | None:
     try:
         return tomllib.loads(path.read_text())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -241,13 +242,13 @@ def _member_dirs(workspace: Path, members: list[object]) -> list[str]:
     return out
 
 
-def _patch_paths(root: dict) -> list[str]:  # type: ignore[type-arg]
-    patches = root.get("patch") if isinstance(root.get("patch"), dict) else {}
+def _patch_paths(root: dict[str, Any]) -> list[str]:
+    patches = _table(root, "patch")
     return [spec["path"] for table in patches.values() if isinstance(table, dict)
             for spec in table.values() if isinstance(spec, dict) and isinstance(spec.get("path"), str)]
 
 
-def _path_dependencies(manifest: dict, ws_deps: dict, workspace: Path, *, dev: bool) -> list[str]:  # type: ignore[type-arg]
+def _path_dependencies(manifest: dict[str, Any], ws_deps: dict[str, Any], workspace: Path, *, dev: bool) -> list[str]:
     """Directories of the path dependencies of every table (`dep.workspace = true` through
     [workspace.dependencies]); dev-dependencies only with `dev`."""
     tables = [manifest] + [t for t in (manifest.get("target") or {}).values() if isinstance(t, dict)]
@@ -267,3 +268,9 @@ def _path_dependencies(manifest: dict, ws_deps: dict, workspace: Path, *, dev: b
                 elif isinstance(spec, dict) and isinstance(spec.get("path"), str):
                     out.append(str(PurePosixPath(spec["path"])))
     return out
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """`data[key]` when it is a TOML table, else an empty one (a malformed manifest reaches nothing)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}

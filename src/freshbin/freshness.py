@@ -67,13 +67,13 @@ def _same_sources_twin(ws: Path, watch: list[str], earlier: list[dict[str, Any]]
     same = [r for r in reversed(earlier) if (r.get("binary") or {}).get("sha256") == binary.sha256]
     for record in sorted(same, key=lambda r: not (r.get("stale") or r.get("vouched"))):
         if record.get("commit") == commit:
-            return record
+            return dict(record)
         try:
             since = detect(ws, base=str(record["commit"]), head=commit, watch=watch)
         except GitError:
             continue
         if not any(name in c.binaries for c in since.changed):
-            return record
+            return dict(record)
     return None
 
 

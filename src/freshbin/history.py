@@ -118,7 +118,9 @@ def _summary(image: str, subject: str, desc: oci.Descriptor) -> dict[str, Any]:
     summary.update(image=image, digest=subject, time=a.get(CREATED, ""), record=desc.digest, origin="registry",
                    binary={"path": a.get(PREFIX + "binary.path", ""), "sha256": a.get(PREFIX + "binary.sha256", "")},
                    stale=a.get(PREFIX + "stale") == "true",
-                   fresh={"true": True, "false": False}.get(a.get(PREFIX + "fresh", "")))
+                   fresh={"true": True, "false": False}.get(a.get(PREFIX + "fresh", "")),
+                   vouched=a.get(PREFIX + "vouched") == "true", dirty=a.get(PREFIX + "dirty") == "true",
+                   build_arg_names=[n for n in a.get(PREFIX + "build_arg_names", "").split(",") if n])
     return summary
 
 
@@ -189,7 +191,10 @@ def _cause(exc: Exception) -> str:
 def registry_record(record: dict[str, Any], source: str = "") -> dict[str, Any]:
     """The deploy record as stored in the registry: the ledger's fields, versioned."""
     out = {key: record.get(key) for key in ("time", "image", "tag", "digest", "commit", "target", "platform",
-                                            "strategy", "no_cache", "builder", "binary", "fresh", "stale", "dirty")}
+                                            "strategy", "no_cache", "builder", "binary", "fresh", "stale", "dirty",
+                                            "vouched", "evidence")}
+    # build args can carry secrets: the registry keeps their names, the local ledger their values
+    out["build_arg_names"] = sorted(record.get("build_args") or {})
     triggers = list(record.get("triggers") or [])
     out.update(schema=SCHEMA, freshbin=__version__, triggers=triggers[:TRIGGERS_MAX],
                triggers_total=len(triggers), reason=record.get("reason", ""))
@@ -207,6 +212,10 @@ def record_annotations(record: dict[str, Any]) -> dict[str, str]:
     out[PREFIX + "fresh"] = {True: "true", False: "false", None: ""}.get(record.get("fresh"), "")
     out[PREFIX + "binary.path"] = str(binary.get("path", ""))
     out[PREFIX + "binary.sha256"] = str(binary.get("sha256", ""))
+    # what verify --quick and the next deploy's judgement read (history.load reads annotations only)
+    out[PREFIX + "vouched"] = "true" if record.get("vouched") else "false"
+    out[PREFIX + "dirty"] = "true" if record.get("dirty") else "false"
+    out[PREFIX + "build_arg_names"] = ",".join(sorted(record.get("build_args") or {}))
     return out
 
 

@@ -34,8 +34,8 @@ def outside_packages(tree: Tree, ws_prefix: str, ws: Workspace) -> list[OutsideP
     `tree` is the whole repository at the commit (repository-relative paths)."""
     members = {posixpath.normpath(posixpath.join(ws_prefix, p.dir)): p.name for p in ws.packages}
     root = _manifest(tree, posixpath.join(ws_prefix, "Cargo.toml")) or {}
-    workspace = root.get("workspace") if isinstance(root.get("workspace"), dict) else {}
-    inherited = workspace.get("dependencies") if isinstance(workspace.get("dependencies"), dict) else {}
+    workspace = _table(root, "workspace")
+    inherited = _table(workspace, "dependencies")
     names: dict[str, str] = dict(members)
     depends: dict[str, set[str]] = {}
     todo = list(members) + [posixpath.normpath(posixpath.join(ws_prefix, p)) for p in _patch_paths(root)]
@@ -46,7 +46,7 @@ def outside_packages(tree: Tree, ws_prefix: str, ws: Workspace) -> list[OutsideP
         manifest = _manifest(tree, posixpath.join(directory, "Cargo.toml"))
         if manifest is None:
             continue
-        package = manifest.get("package") if isinstance(manifest.get("package"), dict) else {}
+        package = _table(manifest, "package")
         if directory not in names and isinstance(package.get("name"), str):
             names[directory] = package["name"]
         targets = {posixpath.normpath(posixpath.join(base, path))
@@ -95,7 +95,7 @@ def _manifest(tree: Tree, rel: str) -> dict[str, Any] | None:
 
 
 def _patch_paths(root: dict[str, Any]) -> list[str]:
-    patches = root.get("patch") if isinstance(root.get("patch"), dict) else {}
+    patches = _table(root, "patch")
     return [spec["path"] for table in patches.values() if isinstance(table, dict)
             for spec in table.values() if isinstance(spec, dict) and isinstance(spec.get("path"), str)]
 
@@ -116,3 +116,9 @@ def _path_dependencies(manifest: dict[str, Any], inherited: dict[str, Any], dire
                         yield ws_prefix or ".", spec["path"]
                 elif isinstance(spec, dict) and isinstance(spec.get("path"), str):
                     yield directory, spec["path"]
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """`data[key]` when it is a TOML table, else an empty one (a malformed manifest reaches nothing)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}

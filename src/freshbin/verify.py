@@ -59,11 +59,14 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
     p = prepare(req, image_required=quick or push)
     notes: list[str] = []
     if not req.build_args and req.image and not quick:
-        recorded = _recorded_build_args(req, p)
+        recorded, names = _recorded_build_args(req, p)
         if recorded:
             req = replace(req, build_args=recorded)
             notes.append(f"built with the deploy record's build args ({', '.join(sorted(recorded))}); "
                          "pass --build-arg to build with others")
+        elif names:
+            notes.append(f"the deploy was built with --build-arg {', '.join(names)} (their values stay in the "
+                         "deploying machine's ledger): pass them, or the reference is another build")
     engine = buildx.preflight(req.builder, req.docker_context)
 
     def locator(config: dict[str, Any]) -> BinaryLocation:
@@ -144,11 +147,15 @@ def _deployed_history(req: BuildRequest, p: Prepared) -> list[dict[str, Any]]:
     return history
 
 
-def _recorded_build_args(req: BuildRequest, p: Prepared) -> dict[str, str]:
-    """The build args the deploy to verify was built with (records of older freshbins have none)."""
+def _recorded_build_args(req: BuildRequest, p: Prepared) -> tuple[dict[str, str], list[str]]:
+    """The build args the deploy to verify was built with (the ledger's values), else the names the
+    registry's record keeps (records of older freshbins have neither)."""
     history = _deployed_history(req, p)
-    recorded = history[-1].get("build_args") if history else None
-    return {str(k): str(v) for k, v in recorded.items()} if isinstance(recorded, dict) else {}
+    record = history[-1] if history else {}
+    values = record.get("build_args")
+    if isinstance(values, dict) and values:
+        return {str(k): str(v) for k, v in values.items()}, []
+    return {}, [str(n) for n in record.get("build_arg_names") or []]
 
 
 def _deployed_side(req: BuildRequest, tag: str, locator: Locator, through_registry: bool = False) -> Side:

@@ -69,8 +69,11 @@ def test_no_cache_strategy_follows_detect_and_dry_run_changes_nothing(engine, ex
     assert registry_digest(f"{image}:{second['tag']}") == second["digest"] != first["digest"]
     write(example_repo / "README.md", "unrelated\n")
     commit_all(example_repo, "docs only")
-    third = ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"))
-    assert third["no_cache"] is False
+    # Docs only: the how-to's rule builds with the cache, which still holds the dummy of the
+    # second deploy — the same binary, judged stale then, from the same sources: stale again.
+    third = ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"), code=1)
+    assert third["no_cache"] is False and third["binary"]["sha256"] == second["binary"]["sha256"]
+    assert "judged stale" in third["reason"] and run_image(f"{image}:{third['tag']}") == "dummy"
     assert [r["commit"] for r in ledger_lines(example_repo)] == [first["commit"], second["commit"], third["commit"]]
 
 

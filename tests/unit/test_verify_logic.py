@@ -44,9 +44,15 @@ def test_decisive_failed_checks_name_the_cause_first():
     assert judge([info], sides(cached=R, nocache=R, reference=R), quick=False) == ("fresh", None)
 
 
-def test_quick_mode_is_inconclusive_without_decisive_checks():
+def test_quick_mode_is_fresh_only_on_a_deploy_freshbin_vouched_for():
     assert judge([], {}, quick=True) == ("inconclusive", None)
-    assert judge([Check("registry tag", "a", "a", True)], {}, quick=True) == ("fresh", None)
+    assert judge([Check("registry tag", "a", "a", True)], {}, quick=True) == ("inconclusive", None)
+    vouched = Check("deploy record", "a deploy freshbin vouched for", "vouched", True)
+    assert judge([Check("registry tag", "a", "a", True), vouched], {}, quick=True) == ("fresh", None)
+    unknown = Check("deploy record", "a deploy freshbin vouched for", "not vouched", None)
+    assert judge([Check("registry tag", "a", "a", True), unknown], {}, quick=True) == ("inconclusive", None)
+    stale = Check("deploy record", "a deploy freshbin vouched for", "stale", False)
+    assert judge([stale], {}, quick=True) == ("stale", "stale when deployed")
     assert judge([Check("change propagation", "a", "b", False)], {}, quick=True)[0] == "stale"
 
 
