@@ -138,6 +138,8 @@ def pytest_configure(config):
     _CHOSEN[:] = [ENGINES[name] or "default"]
     if _CHOSEN[0] == "buildkit":
         os.environ["BUILDX_BUILDER"] = REMOTE_BUILDER
+        # buildx keeps its builders under the Docker config, which the tests' own HOME would hide
+        os.environ.setdefault("DOCKER_CONFIG", str(Path.home() / ".docker"))
         BUILD_ARGS.update(REMOTE_BUILD_ARGS)  # one dict, shared by every test module that imported it
     elif _CHOSEN[0] != "default":
         os.environ["DOCKER_HOST"] = f"unix://{ENV_DIR / (_CHOSEN[0] + '.sock')}"
