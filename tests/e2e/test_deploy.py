@@ -8,6 +8,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -72,6 +74,26 @@ def test_no_cache_strategy_follows_detect_and_dry_run_changes_nothing(engine, ex
     third = ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"))
     assert third["no_cache"] is False
     assert [r["commit"] for r in ledger_lines(example_repo)] == [first["commit"], second["commit"], third["commit"]]
+
+
+def registry_tags(image: str) -> list[str]:
+    """The repository's tags as the registry lists them; [] when it never heard of the repository."""
+    host, _, name = image.partition("/")
+    try:
+        with urllib.request.urlopen(f"http://{host}/v2/{name}/tags/list", timeout=30) as answer:
+            return json.load(answer).get("tags") or []
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 404, exc
+        return []
+
+
+def test_dry_core_option_pushes_nothing(engine, example_repo):
+    """`freshbin -R deploy` (invoke's core -R/--dry) is a dry run, not a deploy."""
+    image = unique_image("wt30-dry")
+    dry = ok_json(freshbin_deploy(example_repo, image, cli=(*FRESHBIN, "-R")))
+    assert dry["dry_run"] and dry["digest"] is None and dry["commands"][0].startswith("docker buildx build")
+    assert registry_tags(image) == [], "freshbin -R deploy pushed"
+    assert not (example_repo / ".freshbin" / "deploys.jsonl").exists()
 
 
 def test_hazardous_no_cache_deploys_are_flagged_stale_and_guard_ships_the_change(engine, example_repo):

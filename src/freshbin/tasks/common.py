@@ -97,6 +97,19 @@ def cli_errors(body: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def dry(c: Context) -> bool:
+    """invoke's core option -R/--dry (config `run.dry`): the tasks that change something honour it
+    as their dry run, or refuse it with `no_dry_run`; docs/configuration.md#core-options lists which."""
+    run = c.config.get("run") or {}
+    return bool(run.get("dry"))
+
+
+def no_dry_run(c: Context, task: str, why: str, remedy: str = "drop -R") -> None:
+    """Refuse -R/--dry for a task that has no dry run: it would otherwise change something."""
+    if dry(c):
+        raise Exit(f"freshbin: error: {task} has no dry run ({why}); {remedy}", code=2)
+
+
 def pick(value: Any, c: Context, key: str) -> Any:
     """Flag beats config beats default (an empty/None flag means "not given")."""
     if value not in (None, "", [], {}):

@@ -8,7 +8,7 @@ from invoke import Context, Exit, task
 
 from .. import report
 from ..errors import EXIT_CHECK_FAILED
-from .common import BUILD_HELP, build_request, cli_errors
+from .common import BUILD_HELP, build_request, cli_errors, dry
 
 if TYPE_CHECKING:  # loaded when the task runs, not for --help
     from ..deploy import DeployResult
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # loaded when the task runs, not for --help
         "target": "Dockerfile stage to ship (default api)",
         "strategy": "guard (default: mtime-proof context, cached deps), no-cache (the how-to's rule), cached or "
                     "no-cache-filter (compile stage uncached)",
-        "dry_run": "print the exact build command; build, push and record nothing",
+        "dry_run": "print the exact build command; build, push and record nothing (also `freshbin -R deploy`)",
         "allow_dirty": "deploy a tree with uncommitted changes (the revision label then names HEAD)",
         "force": "push over a tag that holds another commit's image (see freshbin.moving_tags)",
         "json": "print one JSON object instead of a table",
@@ -40,7 +40,7 @@ def deploy(c: Context, image: str = "", tag: str = "", platform: str = "", targe
 
     result = run_deploy(build_request(
         c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
-        context=context, builder=builder, docker_context=docker_context, build_arg=build_arg, strategy=strategy, dry_run=dry_run,
+        context=context, builder=builder, docker_context=docker_context, build_arg=build_arg, strategy=strategy, dry_run=dry_run or dry(c),
         allow_dirty=allow_dirty, force=force))
     for source in (result.history or {}, result.evidence or {}):
         if source.get("note"):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .. import report
 from ..errors import EXIT_CHECK_FAILED, UsageError
-from .common import cli_errors, pick, workspace_dir
+from .common import cli_errors, dry, pick, workspace_dir
 
 if TYPE_CHECKING:  # the rules load when the task runs, not for --help
     from ..doctor import Report
@@ -32,7 +32,7 @@ THRESHOLDS = (*SEVERITIES, "none")
         "workspace": "Cargo workspace root (default .)",
         "format": "table (default), json or sarif (SARIF 2.1.0)",
         "failure_threshold": "exit 1 when a finding at or above this remains: error, warning (default), info, none",
-        "fix": "rewrite the refresh before each hazardous build to cover its dummies, print the diff (idempotent)",
+        "fix": "rewrite the refresh before each hazardous build to cover its dummies, print the diff (idempotent; with `freshbin -R` the diff only)",
     },
 )
 @cli_errors
@@ -43,7 +43,8 @@ def doctor(c: Context, dockerfile: list[str] | None = None, context: str = "", w
         raise UsageError(f"--format {format!r} is unknown; use one of {', '.join(FORMATS)}")
     if failure_threshold not in THRESHOLDS:
         raise UsageError(f"--failure-threshold {failure_threshold!r} is unknown; use one of {', '.join(THRESHOLDS)}")
-    reports = [_one(path, ctx, ws, fix) for path, ctx, ws in _targets(c, dockerfile, context, workspace)]
+    write = not dry(c)
+    reports = [_one(path, ctx, ws, fix, write) for path, ctx, ws in _targets(c, dockerfile, context, workspace)]
     findings = [f for r in reports for f in r.findings]
     if format == "json":
         report.print_json([asdict(f) for f in findings])
@@ -78,14 +79,16 @@ def _near(path: Path, workspace: Path | None) -> Path:
     return path
 
 
-def _one(path: Path, context: Path | None, workspace: Path | None, fix: bool) -> Report:
+def _one(path: Path, context: Path | None, workspace: Path | None, fix: bool, write: bool = True) -> Report:
     from ..doctor import diagnose, fix as apply_fix
 
     if fix:
         new, diff = apply_fix(path, context, workspace)
-        if diff:
+        if diff and write:
             path.write_text(new)
         report.log(diff or f"{path.name}: nothing to fix")
+        if diff and not write:
+            report.log(f"dry run (-R): {path.name} not written")
     return diagnose(path, context, workspace)
 
 

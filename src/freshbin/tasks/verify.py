@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from invoke import Context, Exit, task
 
 from .. import report
-from .common import BUILD_HELP, build_request, cli_errors
+from .common import BUILD_HELP, build_request, cli_errors, no_dry_run
 
 if TYPE_CHECKING:  # loaded when the task runs, not for --help
     from ..verify import VerifyResult
@@ -34,6 +34,9 @@ def verify(c: Context, image: str = "", tag: str = "", platform: str = "", targe
            push: bool = False, no_cache_build: bool = False, allow_dirty: bool = False, workspace: str = "",
            json: bool = False) -> VerifyResult:
     """Cached vs no-cache vs reference build: exit 0 fresh, 1 stale, 2 inconclusive or error."""
+    if not quick:
+        no_dry_run(c, "verify", "it builds the target to compare binaries",
+                   "drop -R, or run `freshbin verify --quick`, which builds nothing")
     from ..verify import exit_code, verify as run_verify  # imported when run: keeps every CLI start light
     request = build_request(
         c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
