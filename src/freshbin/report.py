@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sys
+import textwrap
 from typing import TYPE_CHECKING, Any, Iterable, Sequence, TextIO
 
 if TYPE_CHECKING:  # the renderers take the core's results; nothing here loads them
@@ -31,21 +32,24 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def shorten(value: Any, width: int = MAX_CELL) -> str:
-    """Keep tables inside 100 columns: long cells keep their end (the informative part of a path)."""
-    text = printable("" if value is None else str(value))
-    text = text.replace("\n", "\\n")
-    return text if len(text) <= width else "…" + text[-(width - 1):]
+def cell(value: Any) -> str:
+    """A table cell's text, whole: a newline in a file name shows as \\n."""
+    return printable("" if value is None else str(value)).replace("\n", "\\n")
 
 
 def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], width: int = MAX_CELL,
           wrap: Sequence[int] | None = None) -> str:
-    """A plain table; `wrap` gives per-column widths to wrap prose instead of shortening it."""
+    """A plain table inside about 100 columns: a long cell wraps at `width` (or at its column's
+    width in `wrap`, for prose that keeps its own line breaks); nothing is ever cut."""
     from tabulate import tabulate  # 20 ms: only when a table is drawn
 
     if wrap:
-        return tabulate([list(row) for row in rows], headers=headers, tablefmt="simple", maxcolwidths=list(wrap))
-    return tabulate([[shorten(c, width) for c in row] for row in rows], headers=headers, tablefmt="simple")
+        body = [[printable("" if c is None else str(c)) for c in row] for row in rows]
+        widths = list(wrap)
+    else:
+        body = [[cell(c) for c in row] for row in rows]
+        widths = [width] * len(headers)
+    return tabulate(body, headers=headers, tablefmt="simple", maxcolwidths=widths, disable_numparse=True)
 
 
 def print_json(data: Any) -> None:
@@ -132,7 +136,8 @@ def verify_tables(result: VerifyResult) -> str:
     verdict = result.verdict.upper() + (f" — cause: {result.cause}" if result.cause else "")
     colour = {"fresh": "green", "stale": "red"}.get(result.verdict, "yellow")
     evidence = result.evidence
-    decided = (f"\n  decided by the {evidence['decided_by']} ({evidence['source']}): {evidence['detail']}"[:99]
+    decided = ("\n" + textwrap.fill(f"decided by the {evidence['decided_by']} ({evidence['source']}): "
+                                    f"{evidence['detail']}", 97, initial_indent="  ", subsequent_indent="    ")
                if evidence else "")
     parts.append(f"verdict: {paint(verdict, colour)}" + decided + _advice(result))
     return "\n\n".join(parts)
