@@ -21,15 +21,15 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 BUILD_HELP = {
-    "platform": "buildx --platform (default linux/amd64); several, comma-separated, deploy an image index "
-                "(engines that build them at once: the containerd image store)",
-    "dockerfile": "Dockerfile, relative to the workspace (default Dockerfile)",
-    "context": "build context, relative to the workspace (default .)",
-    "builder": "buildx builder (default: the current one)",
-    "docker_context": "Docker context whose engine builds and pushes (config freshbin.docker_context); the image "
-                      "is then read through the registry",
+    "platform": config.flag_help("platform", "buildx --platform; several, comma-separated, deploy an image index "
+                                 "(engines that build them at once: the containerd image store)"),
+    "dockerfile": config.flag_help("dockerfile", "Dockerfile, relative to the workspace"),
+    "context": config.flag_help("context", "build context, relative to the workspace"),
+    "builder": config.flag_help("builder", "buildx builder"),
+    "docker_context": config.flag_help("docker_context", "Docker context whose engine builds and pushes; the image "
+                                       "is then read through the registry"),
     "build_arg": "NAME=value, repeatable; added to freshbin.build_args",
-    "workspace": "Cargo workspace root (default .)",
+    "workspace": config.flag_help("workspace", "Cargo workspace root"),
 }
 
 

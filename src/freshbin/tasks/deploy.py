@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from invoke import Context, Exit, task
 
-from .. import report
+from .. import config, report
 from ..errors import EXIT_CHECK_FAILED
 from .common import BUILD_HELP, build_request, cli_errors, dry
 
@@ -19,11 +19,11 @@ if TYPE_CHECKING:  # loaded when the task runs, not for --help
     iterable=["build_arg"],
     help={
         **BUILD_HELP,
-        "image": "image repository, e.g. 127.0.0.1:5000/acme/api (config freshbin.image)",
-        "tag": "image tag (default: the short commit)",
-        "target": "Dockerfile stage to ship (default api)",
-        "strategy": "guard (default: mtime-proof context, cached deps), no-cache (the how-to's rule), cached or "
-                    "no-cache-filter (compile stage uncached)",
+        "image": config.flag_help("image", "image repository, e.g. 127.0.0.1:5000/acme/api"),
+        "tag": config.flag_help("tag", "image tag"),
+        "target": config.flag_help("target", "Dockerfile stage to ship"),
+        "strategy": config.flag_help("strategy", "guard (mtime-proof context, cached deps), no-cache (the how-to's "
+                                     "rule), cached or no-cache-filter (compile stage uncached)"),
         "dry_run": "print the exact build command; build, push and record nothing (also `freshbin -R deploy`)",
         "allow_dirty": "deploy a tree with uncommitted changes (the revision label then names HEAD)",
         "force": "push over a tag that holds another commit's image (see freshbin.moving_tags)",

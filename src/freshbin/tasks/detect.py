@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from invoke import Context, Exit, task
 
-from .. import report
+from .. import config, report
 from ..errors import EXIT_CHECK_FAILED
 from .common import cli_errors, ledger_path, pick, workspace_dir
 
@@ -20,8 +20,8 @@ if TYPE_CHECKING:  # loaded when the task runs, not for --help
         "base": "start of the range (default: commit of the last deploy of --image in the registry or ledger, else HEAD~1)",
         "head": "end of the range (default HEAD)",
         "worktree": "include staged, unstaged and untracked changes",
-        "image": "image whose last deploy is the default base",
-        "workspace": "Cargo workspace root (default: config freshbin.workspace, '.')",
+        "image": config.flag_help("image", "image whose last deploy is the default base"),
+        "workspace": config.flag_help("workspace", "Cargo workspace root"),
         "json": "print one JSON object instead of a table",
         "check": "exit 1 when a no-cache build is required (for shell scripts)",
     }

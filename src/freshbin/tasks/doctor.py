@@ -9,7 +9,7 @@ from invoke import Context, Exit, task
 
 from typing import TYPE_CHECKING
 
-from .. import report
+from .. import config, report
 from ..errors import EXIT_CHECK_FAILED, UsageError
 from .common import cli_errors, dry, pick, workspace_dir
 
@@ -27,11 +27,14 @@ THRESHOLDS = (*SEVERITIES, "none")
     auto_shortflags=False,
     iterable=["dockerfile"],
     help={
-        "dockerfile": "Dockerfile to check, repeatable (default Dockerfile); `doctor A B` checks files A and B",
-        "context": "build context holding .dockerignore (default: the workspace, or the Dockerfile's project)",
-        "workspace": "Cargo workspace root (default .)",
-        "format": "table (default), json or sarif (SARIF 2.1.0)",
-        "failure_threshold": "exit 1 when a finding at or above this remains: error, warning (default), info, none",
+        "dockerfile": config.flag_help("dockerfile", "Dockerfile to check, repeatable; `doctor A B` checks files A "
+                                       "and B"),
+        "context": config.flag_help("context", "build context holding .dockerignore, relative to the workspace; "
+                                    "named Dockerfiles: their own project"),
+        "workspace": config.flag_help("workspace", "Cargo workspace root"),
+        "format": "table, json or sarif (SARIF 2.1.0) (default table)",
+        "failure_threshold": "exit 1 when a finding at or above this remains: error, warning, info, none "
+                             "(default warning)",
         "fix": "rewrite the refresh before each hazardous build to cover its dummies, print the diff (idempotent; with `freshbin -R` the diff only)",
     },
 )

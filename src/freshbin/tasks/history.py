@@ -6,18 +6,18 @@ from typing import Any
 
 from invoke import Context, task
 
-from .. import report
+from .. import config, report
 from .common import cli_errors, ledger_path, pick, workspace_dir
 
 
 @task(
     auto_shortflags=False,
     help={
-        "image": "image repository (config freshbin.image)",
+        "image": config.flag_help("image", "image repository"),
         "target": "only deploys of this Dockerfile stage (default: every target)",
         "limit": "show at most this many deploys (default: all)",
         "offline": "read the local ledger only, not the registry",
-        "workspace": "Cargo workspace root (default .), where the ledger is",
+        "workspace": config.flag_help("workspace", "Cargo workspace root, where the ledger is"),
         "json": "print the full records as one JSON list instead of a table",
     },
 )
