@@ -107,6 +107,12 @@ def deploy_table(result: DeployResult) -> str:
     return text
 
 
+def checked(name: str, lines: Sequence[str]) -> str:
+    """What doctor read in one Dockerfile, one wrapped item per line."""
+    return f"checked {name}:\n" + "\n".join(textwrap.fill(line, 98, initial_indent="  - ", subsequent_indent="    ")
+                                            for line in lines)
+
+
 def history_table(records: list[dict[str, Any]]) -> str:
     """Deploys, newest first: when, what, how, and freshbin's verdict."""
     verdict = {True: "fresh", False: paint("STALE", "red"), None: "n/a"}

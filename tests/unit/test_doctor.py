@@ -94,6 +94,23 @@ def test_example_dockerfiles(ws):
     assert check(ws / "Dockerfile.fixed", ws, ws) == []
 
 
+def test_a_clean_report_says_what_it_checked(ws):
+    from freshbin.doctor import diagnose
+
+    report = diagnose(ws / "Dockerfile.fixed", ws, ws, target="api")
+    assert report.findings == ()
+    stages, calls, binary = report.checked
+    assert stages == "3 stage(s): builder (line 6), api (line 22), worker (line 26); ships api"
+    assert calls.startswith("2 cargo call(s): line 13 cargo build (dependency pre-build over dummy sources); "
+                            "line 20 cargo build (build of the copied sources")
+    assert binary.startswith("shipped binary: /usr/local/bin/api (Dockerfile.fixed:")
+    proc = subprocess.run([*FRESHBIN, "doctor", "--dockerfile", "Dockerfile.fixed"], cwd=ws, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("no findings\nchecked Dockerfile.fixed:\n  - 3 stage(s):")
+    assert "shipped binary: /usr/local/bin/worker" in proc.stdout  # a named file: its last stage ships
+
+
 COPY_ALL = HEAD + "COPY . .\nRUN find crates bin -name '*.rs' -exec touch {} + && cargo build --release\n" + FINAL
 
 

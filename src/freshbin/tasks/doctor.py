@@ -47,7 +47,8 @@ def doctor(c: Context, dockerfile: list[str] | None = None, context: str = "", w
     if failure_threshold not in THRESHOLDS:
         raise UsageError(f"--failure-threshold {failure_threshold!r} is unknown; use one of {', '.join(THRESHOLDS)}")
     write = not dry(c)
-    reports = [_one(path, ctx, ws, fix, write) for path, ctx, ws in _targets(c, dockerfile, context, workspace)]
+    target = "" if dockerfile else pick(None, c, "target")  # named files: their last stage
+    reports = [_one(path, ctx, ws, fix, write, target) for path, ctx, ws in _targets(c, dockerfile, context, workspace)]
     findings = [f for r in reports for f in r.findings]
     if format == "json":
         report.print_json([asdict(f) for f in findings])
@@ -82,7 +83,8 @@ def _near(path: Path, workspace: Path | None) -> Path:
     return path
 
 
-def _one(path: Path, context: Path | None, workspace: Path | None, fix: bool, write: bool = True) -> Report:
+def _one(path: Path, context: Path | None, workspace: Path | None, fix: bool, write: bool = True,
+         target: str = "") -> Report:
     from ..doctor import diagnose, fix as apply_fix
 
     if fix:
@@ -92,7 +94,7 @@ def _one(path: Path, context: Path | None, workspace: Path | None, fix: bool, wr
         report.log(diff or f"{path.name}: nothing to fix")
         if diff and not write:
             report.log(f"dry run (-R): {path.name} not written")
-    return diagnose(path, context, workspace)
+    return diagnose(path, context, workspace, target)
 
 
 def _print_table(reports: list[Report]) -> None:
@@ -101,6 +103,8 @@ def _print_table(reports: list[Report]) -> None:
         print(report.table(rows, ("where", "rule", "severity", "message", "fix"), wrap=(16, 5, 8, 38, 22)))
     else:
         print("no findings")
+    for r in reports:
+        print(report.checked(Path(r.file).name, r.checked))
     for r in reports:
         for note in r.notes:
             report.log(f"note: {note}")
