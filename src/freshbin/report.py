@@ -10,6 +10,7 @@ import textwrap
 from typing import TYPE_CHECKING, Any, Iterable, Sequence, TextIO
 
 if TYPE_CHECKING:  # the renderers take the core's results; nothing here loads them
+    from .advice import NextDeploy
     from .deploy import DeployResult
     from .detect import Detection
     from .verify import VerifyResult
@@ -81,6 +82,12 @@ def detection_table(detection: Detection) -> str:
         for c in detection.changed
     ]
     return table(rows, ("status", "path", "kind", "package", "binaries"))
+
+
+def next_deploy_line(plan: NextDeploy) -> str:
+    """detect's last line: what the next deploy must do, wrapped."""
+    text = textwrap.fill(f"next deploy: {plan.action}", 98, subsequent_indent="  ")
+    return text if plan.ok else paint(text, "yellow")
 
 
 def deploy_table(result: DeployResult) -> str:
