@@ -60,6 +60,11 @@ class Prepared:
         return self.checkout.head
 
     @cached_property
+    def subject(self) -> str:
+        """The commit's subject line (the deploy record's `subject`), read when first asked for."""
+        return checkout.subjects(self.checkout.root, [self.commit]).get(self.commit, "")
+
+    @cached_property
     def repo(self) -> git.Repo:
         """GitPython's handle, opened when first asked for (verify's reference build), not before
         a deploy's build starts."""

@@ -7,10 +7,11 @@ import os
 import re
 import sys
 import textwrap
-from typing import TYPE_CHECKING, Any, Iterable, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TextIO
 
 if TYPE_CHECKING:  # the renderers take the core's results; nothing here loads them
     from .advice import NextDeploy
+    from .events import Event
     from .deploy import DeployResult
     from .detect import Detection
     from .verify import VerifyResult
@@ -63,6 +64,18 @@ def print_json(data: Any) -> None:
     sys.stdout.write(text + "\n")
 
 
+def step_summary(markdown: str) -> None:
+    """Append to the CI job summary when `$GITHUB_STEP_SUMMARY` names one (GitHub Actions)."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8", errors="surrogateescape") as out:
+            out.write(markdown.rstrip("\n") + "\n\n")
+    except OSError as exc:
+        log(f"note: cannot append the summary to $GITHUB_STEP_SUMMARY ({path}: {exc.strerror})")
+
+
 def log(message: str) -> None:
     """Progress and notes go to stderr so `--json` stdout stays one document."""
     print(message, file=sys.stderr)
@@ -73,6 +86,13 @@ def progress(line: str) -> None:
     as the runner's renderer (`runner.progress_to`), the core never writes to the terminal."""
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
+
+
+def event_line(task: str) -> Callable[[Event], None]:
+    """The renderer of the core's events for `task`: `freshbin deploy: pushing …` on stderr."""
+    def show(event: Event) -> None:
+        progress(f"freshbin {task}: {event.detail}")
+    return show
 
 
 def detection_table(detection: Detection) -> str:
@@ -124,11 +144,12 @@ def history_table(records: list[dict[str, Any]]) -> str:
     """Deploys, newest first: when, what, how, and freshbin's verdict."""
     verdict = {True: "fresh", False: paint("STALE", "red"), None: "n/a"}
     rows = [(re.sub(r"\.\d+", "", str(r.get("time", ""))),  # to the second, as the ledger once had it
-             (r.get("commit") or "")[:12], r.get("tag", ""), r.get("target", ""), r.get("strategy", ""),
-             verdict.get(r.get("fresh"), "n/a"),
+             (r.get("commit") or "")[:12], r.get("subject") or "", r.get("tag", ""), r.get("target", ""),
+             r.get("strategy", ""), verdict.get(r.get("fresh"), "n/a"),
              ((r.get("binary") or {}).get("sha256") or "")[:12], (r.get("digest") or "")[:19], r.get("origin", ""))
             for r in records]
-    return table(rows, ("time", "commit", "tag", "target", "strategy", "verdict", "binary", "digest", "from"))
+    return table(rows, ("time", "commit", "subject", "tag", "target", "strategy", "verdict", "binary", "digest",
+                        "from"), wrap=(25, 12, 24, 14, 8, 8, 7, 12, 19, 8))
 
 
 def verify_tables(result: VerifyResult) -> str:

@@ -96,6 +96,32 @@ def test_dry_core_option_pushes_nothing(engine, example_repo):
     assert not (example_repo / ".freshbin" / "deploys.jsonl").exists()
 
 
+def test_a_deploy_says_what_it_does_summarises_itself_and_history_names_the_commit(engine, example_repo, tmp_path,
+                                                                                   monkeypatch):
+    """freshbin's own progress lines on stderr, the job summary, and the subject in the record."""
+    image = unique_image("wt30-progress")
+    set_revision(example_repo, "worker", f"w-{uuid.uuid4().hex[:6]}")
+    commit_all(example_repo, "worker: greet | in v2")
+    job = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(job))
+    proc = freshbin_deploy(example_repo, image)
+    result = ok_json(proc)
+    ref = f"{image}:{result['tag']}"
+    ours = [line for line in proc.stderr.splitlines() if line.startswith("freshbin deploy: ")]
+    assert [line.split(": ", 1)[1].split(" ", 1)[0] for line in ours] == \
+        ["building", "pushing", "built", "judged", "recording"], ours
+    assert ours[0].startswith(f"freshbin deploy: building stage worker of Dockerfile for {ref}")
+    assert ours[2].startswith(f"freshbin deploy: built and pushed {ref} in ")
+    assert ours[3].startswith("freshbin deploy: judged the shipped binary: no previous deploy")
+    text = job.read_text()
+    assert text.startswith("### freshbin deploy: first deploy") and f"| image | `{ref}` |" in text
+    assert ledger_lines(example_repo)[-1]["subject"] == "worker: greet | in v2"
+    elsewhere = subprocess.run([*FRESHBIN, "history", "--image", image], cwd=tmp_path, capture_output=True, text=True,
+                               env={**os.environ, "COLUMNS": "200"})
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert "worker: greet | in v2" in " ".join(elsewhere.stdout.split()), elsewhere.stdout  # from the registry
+
+
 def test_hazardous_no_cache_deploys_are_flagged_stale_and_guard_ships_the_change(engine, example_repo):
     image = unique_image("deploy-stale")
     ok_json(freshbin_deploy(example_repo, image, "--strategy", "no-cache"), code=1)

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Callable, ParamSpec, TypeVar
 
 from invoke import Context, Exit
 
-from .. import config, refs, report, runner
-from ..errors import EXIT_INTERRUPTED, FreshbinError, Terminated, signal_of
+from .. import config, events, refs, report, runner
+from ..errors import EXIT_INTERRUPTED, FreshbinError, Terminated, UsageError, signal_of
 
 if TYPE_CHECKING:  # the deploy machinery (git, engine) loads when a task runs, not for --help
     from ..deploy import DeployRequest
@@ -74,14 +74,17 @@ def cli_errors(body: Callable[P, R]) -> Callable[P, R]:
     """Turn FreshbinError into `Exit(message, code)`, Ctrl-C into exit 130 and SIGTERM/SIGHUP into
     128 + the signal: no tracebacks.
 
-    The task edge also installs the renderer of streamed progress (a build's log on stderr).
+    The task edge also installs the renderers of streamed progress (a build's log) and of the
+    core's own events (which build runs, pushing, judging), both on stderr.
     Set FRESHBIN_DEBUG=1 to see the traceback of a FreshbinError.
     """
+
+    task_name = body.__name__
 
     @functools.wraps(body)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            with runner.progress_to(report.progress):
+            with runner.progress_to(report.progress), events.rendered_by(report.event_line(task_name)):
                 return body(*args, **kwargs)
         except FreshbinError as exc:
             if os.environ.get("FRESHBIN_DEBUG"):
@@ -95,6 +98,26 @@ def cli_errors(body: Callable[P, R]) -> Callable[P, R]:
             raise Exit(*signalled(exc)) from None
 
     return wrapper
+
+
+FORMATS = ("table", "json", "markdown")
+FORMAT_HELP = "table, json or markdown (a summary for a pull request or CI job) (default table)"
+
+
+def output_format(format: str, json: bool, formats: tuple[str, ...] = FORMATS) -> str:
+    """The report's format from --format and --json (the older spelling of --format json)."""
+    if format not in formats:
+        raise UsageError(f"--format {format!r} is unknown; use one of {', '.join(formats)}")
+    if json and format not in ("table", "json"):
+        raise UsageError(f"--json and --format {format} ask for two formats; pass one of them")
+    return "json" if json else format
+
+
+def summarise(markdown: str, format: str) -> None:
+    """The Markdown summary: printed for --format markdown, appended to $GITHUB_STEP_SUMMARY when set."""
+    if format == "markdown":
+        print(markdown, end="")
+    report.step_summary(markdown)
 
 
 def dry(c: Context) -> bool:

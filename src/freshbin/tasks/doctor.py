@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .. import config, report
 from ..errors import EXIT_CHECK_FAILED, UsageError
-from .common import cli_errors, dry, pick, workspace_dir
+from .common import cli_errors, dry, pick, summarise, workspace_dir
 
 if TYPE_CHECKING:  # the rules load when the task runs, not for --help
     from ..doctor import Report
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the rules load when the task runs, not for --help
 
 SEVERITIES = ("error", "warning", "info")  # doctor.rule.SEVERITIES; a test keeps them equal
 
-FORMATS = ("table", "json", "sarif")
+FORMATS = ("table", "json", "sarif", "markdown")
 THRESHOLDS = (*SEVERITIES, "none")
 
 
@@ -32,7 +32,7 @@ THRESHOLDS = (*SEVERITIES, "none")
         "context": config.flag_help("context", "build context holding .dockerignore, relative to the workspace; "
                                     "named Dockerfiles: their own project"),
         "workspace": config.flag_help("workspace", "Cargo workspace root"),
-        "format": "table, json or sarif (SARIF 2.1.0) (default table)",
+        "format": "table, json, sarif (SARIF 2.1.0) or markdown (a summary for a pull request or CI job) (default table)",
         "failure_threshold": "exit 1 when a finding at or above this remains: error, warning, info, none "
                              "(default warning)",
         "fix": "rewrite the refresh before each hazardous build to cover its dummies, print the diff (idempotent; with `freshbin -R` the diff only)",
@@ -56,8 +56,10 @@ def doctor(c: Context, dockerfile: list[str] | None = None, context: str = "", w
         from ..doctor.sarif import to_sarif
 
         report.print_json(to_sarif(findings))
-    else:
+    elif format == "table":
         _print_table(reports)
+    from .. import summary
+    summarise(summary.doctor(reports), format)
     if failure_threshold != "none":
         limit = SEVERITIES.index(failure_threshold)
         if any(SEVERITIES.index(f.severity) <= limit for f in findings):
