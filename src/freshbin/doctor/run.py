@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..dockerfile_model import Stage
 from .analysis import Analysis, analyse
 from .project import Project, load
 from .rule import Finding
@@ -64,11 +65,12 @@ def diagnose(dockerfile: Path, context: Path | None = None, workspace: Path | No
 def checked(project: Project, analysis: Analysis, target: str = "") -> tuple[str, ...]:
     """What doctor read, in words: a clean report says what it found clean."""
     stages = project.dockerfile.stages
-    named = ", ".join(f"{s.name} (line {s.line})" if s.name != str(s.index) else f"unnamed (line {s.line})"
-                      for s in stages)
-    ships = target or (stages[-1].name if stages else "")
-    lines = [f"{len(stages)} stage(s): {named}" + (f"; ships {ships}" + ("" if target else " (the last)")
-                                                    if stages else "")]
+    def name(stage: Stage) -> str:
+        return stage.name if stage.name != str(stage.index) else f"stage {stage.index + 1} (unnamed)"
+
+    named = ", ".join(f"{name(s)} (line {s.line})" for s in stages)
+    ships = target or (name(stages[-1]) + ", the last" if stages else "")
+    lines = [f"{len(stages)} stage(s): {named}" + (f"; ships {ships}" if stages else "")]
     prebuilds = {id(c) for c in analysis.prebuilds}
     real = {id(b.call): b for b in analysis.real_builds}
     calls = []
@@ -78,7 +80,7 @@ def checked(project: Project, analysis: Analysis, target: str = "") -> tuple[str
                 if id(call) in real else "build")
         calls.append(f"line {call.instruction.line} cargo {call.tool} ({role})")
     lines.append(f"{len(calls)} cargo call(s)" + (": " + "; ".join(calls) if calls else ""))
-    lines.append(_shipped(project, ships))
+    lines.append(_shipped(project, target or (stages[-1].name if stages else "")))
     return tuple(lines)
 
 
