@@ -156,7 +156,7 @@ def verify_tables(result: VerifyResult) -> str:
     """Checks, then the differing files (the shipped binary's row marked), then the verdict."""
     mark = {True: paint("ok", "green"), False: paint("FAIL", "red"), None: "info"}
     checks = table([(c.name, c.expected, c.actual, mark[c.ok]) for c in result.checks],
-                   ("check", "expected", "actual", "verdict"), width=34)
+                   ("check", "expected", "actual", "verdict"), width=34) if result.checks else "no checks: nothing to compare"
     parts = [checks]
     if result.differing_files:
         names = [n for n in ("deployed", "cached", "nocache", "reference") if n in result.sides]

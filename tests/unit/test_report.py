@@ -23,6 +23,14 @@ def test_a_long_cell_wraps_and_keeps_every_character():
     assert re.sub(r"\s+", "", body) == long_path
 
 
+def test_a_verify_with_nothing_to_check_says_so_instead_of_an_empty_table():
+    from freshbin.verdicts import VerifyResult
+
+    empty = VerifyResult(verdict="inconclusive", cause=None, commit="0" * 40, target="", quick=True, checks=[], sides={},
+                         differing_files=[], notes=["nothing deployed to check"])
+    assert report.verify_tables(empty).startswith("no checks: nothing to compare\n\nverdict: INCONCLUSIVE")
+
+
 def test_the_deploy_tables_strategy_row_keeps_the_strategys_name_and_its_whole_note():
     result = DeployResult(image="127.0.0.1:5000/acme/api", tag="abc", digest=None, commit="0" * 40,
                           strategy="guard", no_cache=False, binary=None, previous=None, fresh=None, ledger="l",
