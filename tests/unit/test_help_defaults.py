@@ -3,6 +3,7 @@ overrides a config key, the task signature's for the others."""
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -20,8 +21,11 @@ NOT_CONFIG = {("demo", "build_arg"), ("history", "target")}  # same name, but th
 
 
 def flags():
+    """Each task's flags, read from a copy: invoke's get_arguments() pops the help texts it uses."""
     for name in sorted(ns.task_names):
-        for arg in ns[name].get_arguments():
+        task = copy.copy(ns[name])
+        task.help = dict(task.help)
+        for arg in task.get_arguments():
             yield name, arg
 
 
