@@ -1,5 +1,6 @@
 """The docs name only commands, flags, config keys and tests that exist."""
 
+import copy
 import re
 from pathlib import Path
 
@@ -14,7 +15,8 @@ COMMAND = re.compile(r"`(?:invoke|freshbin) ((?:[a-z][\w-]*\.)?[a-z][\w-]*)((?: 
 
 
 def _task_flags(name: str) -> set[str]:
-    task = ns[name]
+    task = copy.copy(ns[name])
+    task.help = dict(task.help)  # invoke's get_arguments() pops the help texts it uses
     return {"--" + arg.replace("_", "-") for arg in task.get_arguments() for arg in [arg.name]} | {"--help"}
 
 
