@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import buildx_facts, runner
+from . import buildx_facts, events, runner
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import CommandFailed, EnvironmentProblem, last_line
 
@@ -190,6 +191,10 @@ def build_logged(spec: BuildSpec, *, stream: bool = True, on_line: runner.LineCa
     if after is not None and not on_stdin:
         after()
     argv = build_argv(spec, dockerfile_on_stdin=on_stdin)
+    if spec.push:  # (verify announces each of its builds itself: which side it is)
+        events.emit("build", f"building {describe(spec)}")
+    on_line = _announcing_push(spec, on_line, stream)
+    started = time.monotonic()
 
     def dockerfile_when_ready() -> bytes:
         assert after is not None
@@ -208,7 +213,36 @@ def build_logged(spec: BuildSpec, *, stream: bool = True, on_line: runner.LineCa
                     time.sleep(attempt + random.random())  # jitter: racing pushes must not retry in step
                     continue
                 raise CommandFailed(argv, exc.returncode, exc.stderr, hint=_hint(exc.stderr)) from None
+    events.emit("built", f"{'built and pushed' if spec.push else 'built'} {spec.tags[0]} in "
+                         f"{time.monotonic() - started:.1f} s")
     return read_metadata(spec.metadata_file), log
+
+
+def describe(spec: BuildSpec) -> str:
+    """A build in words: "stage worker of Dockerfile for REF (--no-cache)"."""
+    stage = f"stage {spec.target}" if spec.target else "the last stage"
+    cache = " (--no-cache)" if spec.no_cache else (
+        f" (--no-cache-filter {','.join(spec.no_cache_filter)})" if spec.no_cache_filter else "")
+    return f"{stage} of {spec.dockerfile.name} for {spec.tags[0]}{cache}"
+
+
+PUSHING = re.compile(r"#\d+ pushing ")  # BuildKit's plain progress: "#20 pushing layers", "#20 pushing REF with docker"
+
+
+def _announcing_push(spec: BuildSpec, on_line: runner.LineCallback | None, stream: bool
+                     ) -> runner.LineCallback | None:
+    """The build's line sink, which also emits the `push` event at BuildKit's first pushing line."""
+    sink = on_line if on_line is not None else (runner.progress if stream else None)
+    if sink is None or not spec.push:
+        return on_line
+    pushed: list[bool] = []
+
+    def watch(line: str) -> None:
+        if not pushed and PUSHING.match(line):
+            pushed.append(True)
+            events.emit("push", f"pushing {spec.tags[0]}")
+        sink(line)
+    return watch
 
 
 @contextmanager

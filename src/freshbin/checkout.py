@@ -96,6 +96,22 @@ def worktree_files(root: Path) -> list[str]:
     return [os.fsdecode(raw) for raw in listing.split(b"\0") if raw]
 
 
+def subjects(root: Path, commits: list[str]) -> dict[str, str]:
+    """The subject line of each commit this clone has (others are left out): two git processes."""
+    wanted = sorted({c for c in commits if c and all(ch in "0123456789abcdef" for ch in c)})
+    if not wanted:
+        return {}
+    found = _git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", input_bytes=("\n".join(wanted) + "\n").encode())
+    present = [line.split()[0] for line in runner.decode(found.stdout).splitlines() if line.endswith(" commit")]
+    if found.returncode != 0 or not present:
+        return {}
+    log = _git(root, "log", "--no-walk=unsorted", "--format=%H%x00%s", *present)
+    if log.returncode != 0:
+        return {}
+    pairs = (line.split("\0", 1) for line in runner.decode(log.stdout).splitlines() if "\0" in line)
+    return {commit: subject for commit, subject in pairs}
+
+
 def origin_url(root: Path) -> str:
     """The `origin` remote's URL as git configures it; "" without one."""
     answer = _git(root, "config", "--get", "remote.origin.url")
@@ -109,9 +125,9 @@ def _fatal_line(stderr: bytes) -> str:
     return fatal or last_line(text)
 
 
-def _git(root: Path, *args: str, check: bool = False) -> runner.ResultB:
+def _git(root: Path, *args: str, check: bool = False, input_bytes: bytes | None = None) -> runner.ResultB:
     try:
-        return runner.run_b(["git", "-C", str(root), *args], check=check, timeout=120)
+        return runner.run_b(["git", "-C", str(root), *args], check=check, timeout=120, input_bytes=input_bytes)
     except CommandFailed as exc:
         raise GitError(f"`git {args[0]}` failed in {root} ({last_line(exc.stderr) or 'no message'}); "
                        "check the repository with `git status`") from None

@@ -25,6 +25,12 @@ class Key:
     default: Any
     type: type
     help: str
+    shown: str = ""  # how an empty default reads in --help and the docs ("the last stage")
+
+    @property
+    def default_text(self) -> str:
+        """The default as --help states it: the value, or what an empty one means ("" when none)."""
+        return self.shown or ("" if self.default in ("", [], {}) else str(self.default))
 
 
 SCHEMA: tuple[Key, ...] = (
@@ -32,14 +38,15 @@ SCHEMA: tuple[Key, ...] = (
     Key("watch", [], list, "paths, relative to the workspace, whose changes trigger a no-cache rebuild "
         "(default: every package's sources)"),
     Key("image", "", str, "image repository to deploy, e.g. 127.0.0.1:5000/acme/api"),
-    Key("tag", "", str, "image tag (default: the short commit)"),
+    Key("tag", "", str, "image tag (default: the short commit)", "the short commit"),
     Key("platform", "linux/amd64", str, "buildx --platform"),
-    Key("target", "", str, "Dockerfile stage to build and ship (default: the last stage)"),
+    Key("target", "", str, "Dockerfile stage to build and ship (default: the last stage)", "the last stage"),
     Key("dockerfile", "Dockerfile", str, "Dockerfile path, relative to the workspace"),
     Key("context", ".", str, "build context, relative to the workspace"),
-    Key("builder", "", str, "buildx builder name (default: the current builder)"),
+    Key("builder", "", str, "buildx builder name (default: the current builder)", "the current builder"),
     Key("docker_context", "", str, "Docker context whose engine builds and pushes (`docker --context NAME buildx "
-        "build`); the image is then read through the registry (default: DOCKER_HOST / the current context)"),
+        "build`); the image is then read through the registry (default: DOCKER_HOST / the current context)",
+        "DOCKER_HOST / the current context"),
     Key("build_args", {}, dict, "build arguments, NAME: value"),
     Key("strategy", "guard", str, "deploy strategy: guard, no-cache, cached or no-cache-filter"),
     Key("ledger", ".freshbin/deploys.jsonl", str, "deploy ledger (JSON Lines), relative to the workspace"),
@@ -50,6 +57,14 @@ SCHEMA: tuple[Key, ...] = (
 )
 DEFAULTS: dict[str, Any] = {k.name: k.default for k in SCHEMA}
 KEYS = {k.name: k for k in SCHEMA}
+
+
+def flag_help(key: str, text: str, *, default: str = "") -> str:
+    """A task flag's help for config key `key`: `text (default D; freshbin.KEY)`, D the config's
+    default (a task whose empty value means something else names it in `default`), so --help and
+    the configuration cannot disagree (tests/unit/test_help_defaults.py reads both)."""
+    shown = default or KEYS[key].default_text
+    return f"{text} ({f'default {shown}; ' if shown else ''}freshbin.{key})"
 
 
 def validate(values: dict[str, Any]) -> dict[str, Any]:

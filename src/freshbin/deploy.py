@@ -144,7 +144,7 @@ def deploy(req: DeployRequest) -> DeployResult:
         for platform, verdict in judged.items()}
     record = {
         "time": datetime.now(timezone.utc).isoformat(timespec="microseconds"),  # two deploys can share a second
-        "image": req.image, "tag": p.tag, "digest": digest, "commit": p.commit, "strategy": req.strategy,
+        "image": req.image, "tag": p.tag, "digest": digest, "commit": p.commit, "subject": p.subject, "strategy": req.strategy,
         "no_cache": plan.no_cache, "platform": req.platform, "target": req.target, "builder": engine.builder,
         "triggers": [c.path for c in detection.changed if c.binaries][:100],
         "binary": binary.to_json(), "fresh": fresh, "stale": fresh is False, "dirty": p.dirty,

@@ -239,7 +239,9 @@ def copy_of(ins: Instruction) -> Copy | None:
     heredoc = any(s.startswith("<<") for s in sources)
     if ins.heredoc and heredoc:
         sources = [s for s in sources if not s.startswith("<<")] or ["<<heredoc"]
-    dest_abs = absolute(dest, ins.cwd) + ("/" if dest.endswith("/") or dest in (".", "./") else "")
+    dest_abs = absolute(dest, ins.cwd)
+    if (dest.endswith("/") or dest in (".", "./")) and not dest_abs.endswith("/"):  # (WORKDIR /: not "//")
+        dest_abs += "/"
     return Copy(ins, tuple(sources), dest_abs, from_stage, heredoc)
 
 

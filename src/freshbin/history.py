@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from . import __version__, ledger, oci
+from . import __version__, events, ledger, oci
 
 RECORD_TYPE = "application/vnd.freshbin.deploy.v1+json"
 SCHEMA = 1
 TRIGGERS_MAX = 100
 CREATED = "org.opencontainers.image.created"
 PREFIX = "dev.freshbin."
-SUMMARY_KEYS = ("commit", "target", "tag", "strategy", "platform", "stale")  # also as annotations
+SUMMARY_KEYS = ("commit", "subject", "target", "tag", "strategy", "platform", "stale")  # also as annotations
 FALLBACK_TAG = re.compile(r"^sha256-[0-9a-f]{64}$")
 READERS = 8
 LOST_WITHOUT_RECORD = ("the registry refused the deploy record ({reason}); only the image labels record this "
@@ -168,8 +168,21 @@ def _when(time: object) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
+def with_subjects(records: list[dict[str, Any]], root: Path | None) -> list[dict[str, Any]]:
+    """Each record with its commit's `subject`: the record's own (deploys since freshbin 0.2 keep
+    it), else git's when the commit is in the clone at `root`, else ""."""
+    missing = [r.get("commit") or "" for r in records if not r.get("subject")]
+    from . import checkout  # git only when a record lacks its subject
+
+    found = checkout.subjects(root, missing) if missing and root is not None else {}
+    return [r if r.get("subject") else {**r, "subject": found.get(r.get("commit") or "", "")} for r in records]
+
+
 def publish(image: str, record: dict[str, Any], *, source: str = "") -> Published:
     """Attach `record` to the pushed image; a registry that refuses it leaves a note, not an error."""
+    verdict = {True: "fresh", False: "STALE", None: "no previous deploy to compare with"}.get(record.get("fresh"), "?")
+    events.emit("judge", f"judged the shipped binary: {verdict} ({record.get('reason', '')})")
+    events.emit("record", f"recording the deploy beside {image}@{str(record.get('digest', ''))[:19]}… in the registry")
     payload = json.dumps(registry_record(record, source), sort_keys=True, separators=(",", ":")).encode()
     try:
         repo = oci.Repository(image)
@@ -190,7 +203,7 @@ def _cause(exc: Exception) -> str:
 
 def registry_record(record: dict[str, Any], source: str = "") -> dict[str, Any]:
     """The deploy record as stored in the registry: the ledger's fields, versioned."""
-    out = {key: record.get(key) for key in ("time", "image", "tag", "digest", "commit", "target", "platform",
+    out = {key: record.get(key) for key in ("time", "image", "tag", "digest", "commit", "subject", "target", "platform",
                                             "strategy", "no_cache", "builder", "binary", "fresh", "stale", "dirty",
                                             "vouched", "evidence")}
     # build args can carry secrets: the registry keeps their names, the local ledger their values

@@ -19,6 +19,14 @@ from .tasks import ns
 from .tasks.common import end_process, end_signalled
 
 
+# invoke's core options for `c.run`, which freshbin's tasks never call: refused, not ignored.  The
+# others are honoured: -R/--dry by each task (tasks/common.dry, docs/configuration.md#core-options),
+# -d/--debug, -f/--config, -h, -l, -D, -F, -V, --complete, --print-completion-script, --write-pyc.
+NOT_APPLICABLE = {"echo": "-e/--echo", "pty": "-p/--pty", "warn-only": "-w/--warn-only", "hide": "--hide",
+                  "command-timeout": "-T/--command-timeout",
+                  "prompt-for-sudo-password": "--prompt-for-sudo-password"}
+
+
 class FreshbinConfig(Config):
     prefix = "freshbin"
     # INVOKE_FRESHBIN_IMAGE, as with invoke; FRESHBIN_IMAGE is read by config.py.  (invoke's own
@@ -61,6 +69,11 @@ class FreshbinProgram(Program):
             raise _usage(exc) from None
         if self.args.debug.value:  # `freshbin --debug TASK`: tracebacks instead of one-line errors
             os.environ["FRESHBIN_DEBUG"] = "1"
+        given = [flag for name, flag in NOT_APPLICABLE.items() if self.args[name].value]
+        if given:  # never silently ignored (before --prompt-for-sudo-password prompts)
+            raise Exit(f"freshbin: error: {given[0]} applies to shell commands a task runs through invoke, and "
+                       "freshbin's tasks run none; drop it (-R/--dry is a dry run, `deploy --dry-run` prints the "
+                       "build command, --debug shows tracebacks)", code=2)
 
     def parse_tasks(self) -> None:
         self.core.unparsed = doctor_file_arguments(self.core.unparsed, set(ns.task_names))

@@ -60,6 +60,11 @@ class Prepared:
         return self.checkout.head
 
     @cached_property
+    def subject(self) -> str:
+        """The commit's subject line (the deploy record's `subject`), read when first asked for."""
+        return checkout.subjects(self.checkout.root, [self.commit]).get(self.commit, "")
+
+    @cached_property
     def repo(self) -> git.Repo:
         """GitPython's handle, opened when first asked for (verify's reference build), not before
         a deploy's build starts."""
@@ -75,11 +80,12 @@ def prepare(req: BuildRequest, *, image_required: bool = True) -> Prepared:
     ws = Path(req.workspace).resolve()
     tree = checkout.open_checkout(ws)
     ledger_path = (req.ledger_path or ws / ".freshbin" / "deploys.jsonl").resolve()
-    dirty = bool(checkout.dirty_paths(tree.root, _repo_relative(tree.root, ledger_path.parent)))
+    changed = checkout.dirty_paths(tree.root, _repo_relative(tree.root, ledger_path.parent))
+    dirty = bool(changed)
     if dirty and not req.allow_dirty:
         raise GitError(
-            "the working tree has uncommitted changes, which the image's revision label would not name; "
-            "commit or stash them, or pass --allow-dirty"
+            f"the working tree has uncommitted changes ({_first(changed)}), which the image's revision label would "
+            "not name; commit or stash them, or pass --allow-dirty"
         )
     tag = refs.validate_tag(req.tag or tree.head[:12])
     dockerfile = ws / req.dockerfile
@@ -111,6 +117,13 @@ def locate_binary(req: BuildRequest, p: Prepared, config: dict[str, Any],
     args = {**platforms.target_args(platform or req.platform), **req.build_args}
     return shipped.locate(config, override=req.binary_path, dockerfile=p.dockerfile, target=p.stage,
                           binaries=binaries, build_args=args)
+
+
+def _first(paths: list[str], shown: int = 3) -> str:
+    """The first few paths, readable whatever their bytes, and how many more."""
+    names = ", ".join(p.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace").replace("\n", "\\n")
+                      for p in paths[:shown])
+    return names + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
 
 
 def _repo_relative(root: Path, path: Path) -> tuple[str, ...]:

@@ -17,7 +17,8 @@ NAME_MAX = 255
 def validate_repository(image: str) -> str:
     """`image` must be a repository name without tag or digest (the tag comes from --tag)."""
     if not image:
-        raise UsageError("no image given; pass --image REGISTRY/NAME or set freshbin.image in invoke.yaml")
+        raise UsageError("no image given; pass --image REGISTRY/NAME, or set `image:` in the `freshbin:` section "
+                         "of freshbin.yaml (invoke.yaml when run by `invoke`), or FRESHBIN_IMAGE")
     if "@" in image or _has_tag(image):
         raise UsageError(f"--image {image!r} must not carry a tag or digest; pass the tag with --tag")
     if len(image) > NAME_MAX:

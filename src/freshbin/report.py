@@ -6,9 +6,12 @@ import json
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any, Iterable, Sequence, TextIO
+import textwrap
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TextIO
 
 if TYPE_CHECKING:  # the renderers take the core's results; nothing here loads them
+    from .advice import NextDeploy
+    from .events import Event
     from .deploy import DeployResult
     from .detect import Detection
     from .verify import VerifyResult
@@ -31,21 +34,24 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def shorten(value: Any, width: int = MAX_CELL) -> str:
-    """Keep tables inside 100 columns: long cells keep their end (the informative part of a path)."""
-    text = printable("" if value is None else str(value))
-    text = text.replace("\n", "\\n")
-    return text if len(text) <= width else "…" + text[-(width - 1):]
+def cell(value: Any) -> str:
+    """A table cell's text, whole: a newline in a file name shows as \\n."""
+    return printable("" if value is None else str(value)).replace("\n", "\\n")
 
 
 def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], width: int = MAX_CELL,
           wrap: Sequence[int] | None = None) -> str:
-    """A plain table; `wrap` gives per-column widths to wrap prose instead of shortening it."""
+    """A plain table inside about 100 columns: a long cell wraps at `width` (or at its column's
+    width in `wrap`, for prose that keeps its own line breaks); nothing is ever cut."""
     from tabulate import tabulate  # 20 ms: only when a table is drawn
 
     if wrap:
-        return tabulate([list(row) for row in rows], headers=headers, tablefmt="simple", maxcolwidths=list(wrap))
-    return tabulate([[shorten(c, width) for c in row] for row in rows], headers=headers, tablefmt="simple")
+        body = [[printable("" if c is None else str(c)) for c in row] for row in rows]
+        widths = list(wrap)
+    else:
+        body = [[cell(c) for c in row] for row in rows]
+        widths = [width] * len(headers)
+    return tabulate(body, headers=headers, tablefmt="simple", maxcolwidths=widths, disable_numparse=True)
 
 
 def print_json(data: Any) -> None:
@@ -56,6 +62,18 @@ def print_json(data: Any) -> None:
     except UnicodeEncodeError:
         text = json.dumps(data, indent=2, sort_keys=False, ensure_ascii=True, default=str)
     sys.stdout.write(text + "\n")
+
+
+def step_summary(markdown: str) -> None:
+    """Append to the CI job summary when `$GITHUB_STEP_SUMMARY` names one (GitHub Actions)."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8", errors="surrogateescape") as out:
+            out.write(markdown.rstrip("\n") + "\n\n")
+    except OSError as exc:
+        log(f"note: cannot append the summary to $GITHUB_STEP_SUMMARY ({path}: {exc.strerror})")
 
 
 def log(message: str) -> None:
@@ -70,6 +88,13 @@ def progress(line: str) -> None:
     sys.stderr.flush()
 
 
+def event_line(task: str) -> Callable[[Event], None]:
+    """The renderer of the core's events for `task`: `freshbin deploy: pushing …` on stderr."""
+    def show(event: Event) -> None:
+        progress(f"freshbin {task}: {event.detail}")
+    return show
+
+
 def detection_table(detection: Detection) -> str:
     rows = [
         (c.status, c.path if not c.old_path else f"{c.old_path} -> {c.path}", c.kind, c.package or "",
@@ -77,6 +102,12 @@ def detection_table(detection: Detection) -> str:
         for c in detection.changed
     ]
     return table(rows, ("status", "path", "kind", "package", "binaries"))
+
+
+def next_deploy_line(plan: NextDeploy) -> str:
+    """detect's last line: what the next deploy must do, wrapped."""
+    text = textwrap.fill(f"next deploy: {plan.action}", 98, subsequent_indent="  ")
+    return text if plan.ok else paint(text, "yellow")
 
 
 def deploy_table(result: DeployResult) -> str:
@@ -103,22 +134,29 @@ def deploy_table(result: DeployResult) -> str:
     return text
 
 
+def checked(name: str, lines: Sequence[str]) -> str:
+    """What doctor read in one Dockerfile, one wrapped item per line."""
+    return f"checked {name}:\n" + "\n".join(textwrap.fill(line, 98, initial_indent="  - ", subsequent_indent="    ")
+                                            for line in lines)
+
+
 def history_table(records: list[dict[str, Any]]) -> str:
     """Deploys, newest first: when, what, how, and freshbin's verdict."""
     verdict = {True: "fresh", False: paint("STALE", "red"), None: "n/a"}
     rows = [(re.sub(r"\.\d+", "", str(r.get("time", ""))),  # to the second, as the ledger once had it
-             (r.get("commit") or "")[:12], r.get("tag", ""), r.get("target", ""), r.get("strategy", ""),
-             verdict.get(r.get("fresh"), "n/a"),
+             (r.get("commit") or "")[:12], r.get("subject") or "", r.get("tag", ""), r.get("target", ""),
+             r.get("strategy", ""), verdict.get(r.get("fresh"), "n/a"),
              ((r.get("binary") or {}).get("sha256") or "")[:12], (r.get("digest") or "")[:19], r.get("origin", ""))
             for r in records]
-    return table(rows, ("time", "commit", "tag", "target", "strategy", "verdict", "binary", "digest", "from"))
+    return table(rows, ("time", "commit", "subject", "tag", "target", "strategy", "verdict", "binary", "digest",
+                        "from"), wrap=(25, 12, 24, 14, 8, 8, 7, 12, 19, 8))
 
 
 def verify_tables(result: VerifyResult) -> str:
     """Checks, then the differing files (the shipped binary's row marked), then the verdict."""
     mark = {True: paint("ok", "green"), False: paint("FAIL", "red"), None: "info"}
     checks = table([(c.name, c.expected, c.actual, mark[c.ok]) for c in result.checks],
-                   ("check", "expected", "actual", "verdict"), width=34)
+                   ("check", "expected", "actual", "verdict"), width=34) if result.checks else "no checks: nothing to compare"
     parts = [checks]
     if result.differing_files:
         names = [n for n in ("deployed", "cached", "nocache", "reference") if n in result.sides]
@@ -132,7 +170,8 @@ def verify_tables(result: VerifyResult) -> str:
     verdict = result.verdict.upper() + (f" — cause: {result.cause}" if result.cause else "")
     colour = {"fresh": "green", "stale": "red"}.get(result.verdict, "yellow")
     evidence = result.evidence
-    decided = (f"\n  decided by the {evidence['decided_by']} ({evidence['source']}): {evidence['detail']}"[:99]
+    decided = ("\n" + textwrap.fill(f"decided by the {evidence['decided_by']} ({evidence['source']}): "
+                                    f"{evidence['detail']}", 97, initial_indent="  ", subsequent_indent="    ")
                if evidence else "")
     parts.append(f"verdict: {paint(verdict, colour)}" + decided + _advice(result))
     return "\n\n".join(parts)

@@ -22,7 +22,7 @@ DEFAULT_DEST = ".claude/skills"
 @dataclass(frozen=True)
 class Installed:
     path: str
-    action: str  # created | updated | unchanged
+    action: str  # created | updated | unchanged; with dry_run: would create | would update
     sha256: str
 
 
@@ -30,7 +30,8 @@ def text() -> str:
     return (resources.files("freshbin") / "data" / "skill.md").read_text(encoding="utf-8")
 
 
-def install(dest: Path, *, force: bool = False) -> Installed:
+def install(dest: Path, *, force: bool = False, dry_run: bool = False) -> Installed:
+    """Write the skill to DEST/NAME/SKILL.md; `dry_run` (invoke's -R) says what it would do and writes nothing."""
     body = text()
     target = Path(dest) / NAME / "SKILL.md"
     digest = hashlib.sha256(body.encode()).hexdigest()
@@ -49,6 +50,8 @@ def install(dest: Path, *, force: bool = False) -> Installed:
         action = "updated"
     else:
         action = "created"
+    if dry_run:
+        return Installed(str(target), f"would {action[:-1]}", digest)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(".SKILL.md.tmp")

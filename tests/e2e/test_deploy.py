@@ -8,6 +8,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -75,6 +77,52 @@ def test_no_cache_strategy_follows_detect_and_dry_run_changes_nothing(engine, ex
     assert third["no_cache"] is False and third["binary"]["sha256"] == second["binary"]["sha256"]
     assert "judged stale" in third["reason"] and run_image(f"{image}:{third['tag']}") == "dummy"
     assert [r["commit"] for r in ledger_lines(example_repo)] == [first["commit"], second["commit"], third["commit"]]
+
+
+def registry_tags(image: str) -> list[str]:
+    """The repository's tags as the registry lists them; [] when it never heard of the repository."""
+    host, _, name = image.partition("/")
+    try:
+        with urllib.request.urlopen(f"http://{host}/v2/{name}/tags/list", timeout=30) as answer:
+            return json.load(answer).get("tags") or []
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 404, exc
+        return []
+
+
+def test_dry_core_option_pushes_nothing(engine, example_repo):
+    """`freshbin -R deploy` (invoke's core -R/--dry) is a dry run, not a deploy."""
+    image = unique_image("wt30-dry")
+    dry = ok_json(freshbin_deploy(example_repo, image, cli=(*FRESHBIN, "-R")))
+    assert dry["dry_run"] and dry["digest"] is None and dry["commands"][0].startswith("docker buildx build")
+    assert registry_tags(image) == [], "freshbin -R deploy pushed"
+    assert not (example_repo / ".freshbin" / "deploys.jsonl").exists()
+
+
+def test_a_deploy_says_what_it_does_summarises_itself_and_history_names_the_commit(engine, example_repo, tmp_path,
+                                                                                   monkeypatch):
+    """freshbin's own progress lines on stderr, the job summary, and the subject in the record."""
+    image = unique_image("wt30-progress")
+    set_revision(example_repo, "worker", f"w-{uuid.uuid4().hex[:6]}")
+    commit_all(example_repo, "worker: greet | in v2")
+    job = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(job))
+    proc = freshbin_deploy(example_repo, image)
+    result = ok_json(proc)
+    ref = f"{image}:{result['tag']}"
+    ours = [line for line in proc.stderr.splitlines() if line.startswith("freshbin deploy: ")]
+    assert [line.split(": ", 1)[1].split(" ", 1)[0] for line in ours] == \
+        ["building", "pushing", "built", "judged", "recording"], ours
+    assert ours[0].startswith(f"freshbin deploy: building stage worker of Dockerfile for {ref}")
+    assert ours[2].startswith(f"freshbin deploy: built and pushed {ref} in ")
+    assert ours[3].startswith("freshbin deploy: judged the shipped binary: no previous deploy")
+    text = job.read_text()
+    assert text.startswith("### freshbin deploy: first deploy") and f"| image | `{ref}` |" in text
+    assert ledger_lines(example_repo)[-1]["subject"] == "worker: greet | in v2"
+    elsewhere = subprocess.run([*FRESHBIN, "history", "--image", image], cwd=tmp_path, capture_output=True, text=True,
+                               env={**os.environ, "COLUMNS": "200"})
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert "worker: greet | in v2" in " ".join(elsewhere.stdout.split()), elsewhere.stdout  # from the registry
 
 
 def test_hazardous_no_cache_deploys_are_flagged_stale_and_guard_ships_the_change(engine, example_repo):

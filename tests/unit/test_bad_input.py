@@ -185,7 +185,8 @@ CASES = [
     Case("config: unknown key", ["detect"], "unknown freshbin config key", setup=config_file("freshbin:\n  x: 1\n")),
     Case("config: unknown FRESHBIN_ variable", ["detect"], "FRESHBIN_IMGAE",
          setup=lambda ws: {"FRESHBIN_IMGAE": "x"}),
-    Case("verify: quick without an image", ["verify", "--quick"], "no image given"),
+    Case("verify: quick without an image", ["verify", "--quick"], "no image given; pass --image REGISTRY/NAME, or set "
+         "`image:` in the `freshbin:` section of freshbin.yaml"),
     Case("verify: unknown target", ["verify", "--target", "nope"], "no stage 'nope'"),
     Case("doctor: Dockerfile without a Rust build is clean, with a note", ["doctor", "--dockerfile", "Plain"], "",
          code=0, setup=file_as("Plain", b"FROM scratch\nCOPY a /a\n")),

@@ -102,3 +102,14 @@ def test_a_clone_owned_by_another_user_is_refused_in_git_s_words(upstream, tmp_p
         assert proc.stderr.startswith("freshbin: error: git cannot read the repository at ")
         assert "dubious ownership" in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
 
+
+
+def test_subjects_of_the_commits_this_clone_has(example_repo):
+    from freshbin import history
+
+    head = git(example_repo, "rev-parse", "HEAD").strip()
+    unknown = "f" * 40
+    assert checkout.subjects(example_repo, [head, unknown, "not-a-commit"]) == {head: "initial"}
+    records = [{"commit": head}, {"commit": unknown}, {"commit": head, "subject": "as recorded"}]
+    assert [r["subject"] for r in history.with_subjects(records, example_repo)] == ["initial", "", "as recorded"]
+    assert [r["subject"] for r in history.with_subjects(records, None)] == ["", "", "as recorded"]

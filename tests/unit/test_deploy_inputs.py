@@ -103,7 +103,11 @@ def test_deploy_refuses_bad_input_before_touching_the_engine(example_repo):
     with pytest.raises(UsageError, match="not a valid tag"):
         deploy(_request(example_repo, tag="bad tag"))
     write(example_repo / "bin/worker/src/main.rs", "fn main() {}\n")
-    with pytest.raises(GitError, match="--allow-dirty"):
+    with pytest.raises(GitError, match=r"uncommitted changes \(bin/worker/src/main.rs\), .*--allow-dirty"):
+        deploy(_request(example_repo))
+    for name in ("a.txt", "b.txt", "c.txt", "d\nnewline.txt"):
+        write(example_repo / name, "new\n")
+    with pytest.raises(GitError, match=r"uncommitted changes \((\S+, ){2}\S+ and 2 more\)"):
         deploy(_request(example_repo))
 
 

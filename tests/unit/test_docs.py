@@ -1,5 +1,6 @@
 """The docs name only commands, flags, config keys and tests that exist."""
 
+import copy
 import re
 from pathlib import Path
 
@@ -14,7 +15,8 @@ COMMAND = re.compile(r"`(?:invoke|freshbin) ((?:[a-z][\w-]*\.)?[a-z][\w-]*)((?: 
 
 
 def _task_flags(name: str) -> set[str]:
-    task = ns[name]
+    task = copy.copy(ns[name])
+    task.help = dict(task.help)  # invoke's get_arguments() pops the help texts it uses
     return {"--" + arg.replace("_", "-") for arg in task.get_arguments() for arg in [arg.name]} | {"--help"}
 
 
@@ -61,3 +63,11 @@ def test_cited_tests_exist():
     assert cited
     for path, name in cited:
         assert re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M), f"{path}::{name} does not exist"
+
+
+def test_the_demos_duration_is_one_number_everywhere():
+    """`freshbin --help` (the demo's docstring), the README and getting started state one duration."""
+    stated = {where: re.findall(r"about (\d+) s", text) for where, text in (
+        ("--help", ns["demo"].__doc__ or ""), ("README.md", (ROOT / "README.md").read_text().split("freshbin demo", 1)[1][:80]),
+        ("getting-started.md", (ROOT / "docs" / "getting-started.md").read_text().split("run `freshbin demo`", 1)[1][:40]))}
+    assert all(stated.values()) and len({found[0] for found in stated.values()}) == 1, stated

@@ -94,6 +94,24 @@ def test_example_dockerfiles(ws):
     assert check(ws / "Dockerfile.fixed", ws, ws) == []
 
 
+def test_a_clean_report_says_what_it_checked(ws):
+    from freshbin.doctor import diagnose
+
+    report = diagnose(ws / "Dockerfile.fixed", ws, ws, target="api")
+    assert report.findings == ()
+    stages, calls, binary = report.checked
+    assert stages == "3 stage(s): builder (line 6), api (line 22), worker (line 26); ships api"
+    assert diagnose(ws / "Dockerfile.fixed", ws, ws).checked[0].endswith("; ships worker, the last")
+    assert calls.startswith("2 cargo call(s): line 13 cargo build (dependency pre-build over dummy sources); "
+                            "line 20 cargo build (build of the copied sources")
+    assert binary.startswith("shipped binary: /usr/local/bin/api (Dockerfile.fixed:")
+    proc = subprocess.run([*FRESHBIN, "doctor", "--dockerfile", "Dockerfile.fixed"], cwd=ws, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("no findings\nchecked Dockerfile.fixed:\n  - 3 stage(s):")
+    assert "shipped binary: /usr/local/bin/worker" in proc.stdout  # a named file: its last stage ships
+
+
 COPY_ALL = HEAD + "COPY . .\nRUN find crates bin -name '*.rs' -exec touch {} + && cargo build --release\n" + FINAL
 
 
@@ -216,3 +234,14 @@ def test_sarif_validates_against_the_sarif_2_1_0_schema(ws):
     broken = json.loads(out.stdout)
     del broken["runs"][0]["results"][0]["message"]
     assert list(validator.iter_errors(broken))
+
+
+def test_an_unnamed_last_stage_copying_to_the_root_workdir(ws):
+    """The shape of a real service (rust-std-web-server): `FROM runtime` unnamed, `COPY … .` at WORKDIR /."""
+    from freshbin.doctor import diagnose
+
+    write(ws / "Dockerfile.root", "FROM rust AS builder\nCOPY . .\nRUN cargo build --release\n"
+          "FROM debian\nCOPY --from=builder /target/release/worker .\nCMD [\"./worker\"]\n")
+    stages, _, binary = diagnose(ws / "Dockerfile.root", ws, ws).checked
+    assert stages == "2 stage(s): builder (line 1), stage 2 (unnamed) (line 4); ships stage 2 (unnamed), the last"
+    assert binary.startswith("shipped binary: /worker (")

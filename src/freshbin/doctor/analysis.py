@@ -90,6 +90,7 @@ class Analysis:
     hazards: list[Hazard] = field(default_factory=list)
     real_builds: list[RealBuild] = field(default_factory=list)
     calls: list[CargoCall] = field(default_factory=list)
+    prebuilds: list[CargoCall] = field(default_factory=list)  # calls that compiled dummy sources
 
 
 def analyse(project: Project) -> Analysis:
@@ -292,6 +293,8 @@ def _compile(project: Project, state: _State, stage: Stage, call: CargoCall, res
             dummy.reported, dummy.package = True, unit_names(project, state, dummy).package
         prebuild = next((d.prebuild for d in stale if d.prebuild), call)
         result.hazards.append(Hazard(call, stage, prebuild, tuple(stale), tuple(state.attempts), tuple(state.misses)))
+    if any(not dummy.overwritten for dummy in state.dummies.values()):
+        result.prebuilds.append(call)
     for dummy in state.dummies.values():
         if not dummy.overwritten:
             dummy.compiled.add(call.key)

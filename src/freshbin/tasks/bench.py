@@ -8,6 +8,7 @@ from pathlib import Path
 from invoke import Collection, Context, Exit, task
 
 from .. import runner
+from .common import no_dry_run
 
 
 def _script(name: str, *args: str) -> None:
@@ -29,24 +30,28 @@ def _common(runs: int, smoke: bool) -> list[str]:
                            "workload": "deps (default) or big (an HTTP service, 159 crates; needs env.big-image)"})
 def deploy_bench(c: Context, runs: int = 0, smoke: bool = False, workload: str = "") -> None:
     """Deploy strategies side by side after a one-line change (needs `freshbin env.deps-image`)."""
+    no_dry_run(c, "bench.deploy", "it builds and pushes images")
     _script("deploy_strategies.py", *_common(runs, smoke), *(["--workload", workload] if workload else []))
 
 
 @task(name="verify", help={"runs": "measured runs per row (default 3)", "smoke": "small example, one run"})
 def verify_bench(c: Context, runs: int = 0, smoke: bool = False) -> None:
     """verify, verify --quick and the how-to's two-build verification."""
+    no_dry_run(c, "bench.verify", "it builds and pushes images")
     _script("verify_cost.py", *_common(runs, smoke))
 
 
 @task(name="detect", help={"runs": "runs per command (default 5)", "smoke": "tiny repository, one run"})
 def detect_bench(c: Context, runs: int = 0, smoke: bool = False) -> None:
     """detect vs git diff --name-only on 20k files / 5k commits."""
+    no_dry_run(c, "bench.detect", "it writes a results file")
     _script("detect_scale.py", *_common(runs, smoke))
 
 
 @task(name="report")
 def report_bench(c: Context) -> None:
     """Render docs/benchmarks.md and the chart from benchmarks/results/*.json."""
+    no_dry_run(c, "bench.report", "it rewrites docs/benchmarks.md and its chart")
     _script("report.py")
 
 

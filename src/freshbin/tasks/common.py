@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Callable, ParamSpec, TypeVar
 
 from invoke import Context, Exit
 
-from .. import config, refs, report, runner
-from ..errors import EXIT_INTERRUPTED, FreshbinError, Terminated, signal_of
+from .. import config, events, refs, report, runner
+from ..errors import EXIT_INTERRUPTED, FreshbinError, Terminated, UsageError, signal_of
 
 if TYPE_CHECKING:  # the deploy machinery (git, engine) loads when a task runs, not for --help
     from ..deploy import DeployRequest
@@ -21,15 +21,15 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 BUILD_HELP = {
-    "platform": "buildx --platform (default linux/amd64); several, comma-separated, deploy an image index "
-                "(engines that build them at once: the containerd image store)",
-    "dockerfile": "Dockerfile, relative to the workspace (default Dockerfile)",
-    "context": "build context, relative to the workspace (default .)",
-    "builder": "buildx builder (default: the current one)",
-    "docker_context": "Docker context whose engine builds and pushes (config freshbin.docker_context); the image "
-                      "is then read through the registry",
+    "platform": config.flag_help("platform", "buildx --platform; several, comma-separated, deploy an image index "
+                                 "(engines that build them at once: the containerd image store)"),
+    "dockerfile": config.flag_help("dockerfile", "Dockerfile, relative to the workspace"),
+    "context": config.flag_help("context", "build context, relative to the workspace"),
+    "builder": config.flag_help("builder", "buildx builder"),
+    "docker_context": config.flag_help("docker_context", "Docker context whose engine builds and pushes; the image "
+                                       "is then read through the registry"),
     "build_arg": "NAME=value, repeatable; added to freshbin.build_args",
-    "workspace": "Cargo workspace root (default .)",
+    "workspace": config.flag_help("workspace", "Cargo workspace root"),
 }
 
 
@@ -74,14 +74,17 @@ def cli_errors(body: Callable[P, R]) -> Callable[P, R]:
     """Turn FreshbinError into `Exit(message, code)`, Ctrl-C into exit 130 and SIGTERM/SIGHUP into
     128 + the signal: no tracebacks.
 
-    The task edge also installs the renderer of streamed progress (a build's log on stderr).
+    The task edge also installs the renderers of streamed progress (a build's log) and of the
+    core's own events (which build runs, pushing, judging), both on stderr.
     Set FRESHBIN_DEBUG=1 to see the traceback of a FreshbinError.
     """
+
+    task_name = body.__name__
 
     @functools.wraps(body)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            with runner.progress_to(report.progress):
+            with runner.progress_to(report.progress), events.rendered_by(report.event_line(task_name)):
                 return body(*args, **kwargs)
         except FreshbinError as exc:
             if os.environ.get("FRESHBIN_DEBUG"):
@@ -95,6 +98,39 @@ def cli_errors(body: Callable[P, R]) -> Callable[P, R]:
             raise Exit(*signalled(exc)) from None
 
     return wrapper
+
+
+FORMATS = ("table", "json", "markdown")
+FORMAT_HELP = "table, json or markdown (a summary for a pull request or CI job) (default table)"
+
+
+def output_format(format: str, json: bool, formats: tuple[str, ...] = FORMATS) -> str:
+    """The report's format from --format and --json (the older spelling of --format json)."""
+    if format not in formats:
+        raise UsageError(f"--format {format!r} is unknown; use one of {', '.join(formats)}")
+    if json and format not in ("table", "json"):
+        raise UsageError(f"--json and --format {format} ask for two formats; pass one of them")
+    return "json" if json else format
+
+
+def summarise(markdown: str, format: str) -> None:
+    """The Markdown summary: printed for --format markdown, appended to $GITHUB_STEP_SUMMARY when set."""
+    if format == "markdown":
+        print(markdown, end="")
+    report.step_summary(markdown)
+
+
+def dry(c: Context) -> bool:
+    """invoke's core option -R/--dry (config `run.dry`): the tasks that change something honour it
+    as their dry run, or refuse it with `no_dry_run`; docs/configuration.md#core-options lists which."""
+    run = c.config.get("run") or {}
+    return bool(run.get("dry"))
+
+
+def no_dry_run(c: Context, task: str, why: str, remedy: str = "drop -R") -> None:
+    """Refuse -R/--dry for a task that has no dry run: it would otherwise change something."""
+    if dry(c):
+        raise Exit(f"freshbin: error: {task} has no dry run ({why}); {remedy}", code=2)
 
 
 def pick(value: Any, c: Context, key: str) -> Any:

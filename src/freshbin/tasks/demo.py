@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from invoke import Context, task
 
-from .. import refs, report
-from .common import cli_errors
+from .. import events, refs, report
+from .common import cli_errors, no_dry_run
 
 if TYPE_CHECKING:  # the demo (engine, git) loads when the task runs, not for --help
     from ..demo import Step
@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # the demo (engine, git) loads when the task runs, not for --
 @cli_errors
 def demo(c: Context, registry: str = "127.0.0.1:5000", build_arg: list[str] | None = None, keep: bool = False,
          json: bool = False) -> dict[str, Any] | None:
-    """Show the whole story in about a minute: how-to deploy, verify stale, doctor, fix, fresh."""
+    """Show the whole story in about 20 s: how-to deploy, verify stale, doctor, fix, fresh."""
+    no_dry_run(c, "demo", "it builds and pushes a throwaway image")
     from ..demo import DEFAULT_BUILD_ARGS, run_demo, story  # imported when run: keeps every CLI start light
     refs.validate_repository(f"{registry}/freshbin-demo/worker")
     build_args = dict(DEFAULT_BUILD_ARGS)
@@ -40,7 +41,8 @@ def demo(c: Context, registry: str = "127.0.0.1:5000", build_arg: list[str] | No
         if step.rows:
             print(report.table(step.rows, ("", ""), wrap=(28, 68)))
 
-    steps = run_demo(registry, build_args, show, keep=keep)
+    with events.rendered_by(None):  # the demo's deploys and verifies are quiet: its steps tell the story
+        steps = run_demo(registry, build_args, show, keep=keep)
     summary = story(steps)
     if json:
         report.print_json(summary)

@@ -9,9 +9,9 @@ from invoke import Context, Exit, task
 
 from typing import TYPE_CHECKING
 
-from .. import report
+from .. import config, report
 from ..errors import EXIT_CHECK_FAILED, UsageError
-from .common import cli_errors, pick, workspace_dir
+from .common import cli_errors, dry, pick, summarise, workspace_dir
 
 if TYPE_CHECKING:  # the rules load when the task runs, not for --help
     from ..doctor import Report
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the rules load when the task runs, not for --help
 
 SEVERITIES = ("error", "warning", "info")  # doctor.rule.SEVERITIES; a test keeps them equal
 
-FORMATS = ("table", "json", "sarif")
+FORMATS = ("table", "json", "sarif", "markdown")
 THRESHOLDS = (*SEVERITIES, "none")
 
 
@@ -27,12 +27,15 @@ THRESHOLDS = (*SEVERITIES, "none")
     auto_shortflags=False,
     iterable=["dockerfile"],
     help={
-        "dockerfile": "Dockerfile to check, repeatable (default Dockerfile); `doctor A B` checks files A and B",
-        "context": "build context holding .dockerignore (default: the workspace, or the Dockerfile's project)",
-        "workspace": "Cargo workspace root (default .)",
-        "format": "table (default), json or sarif (SARIF 2.1.0)",
-        "failure_threshold": "exit 1 when a finding at or above this remains: error, warning (default), info, none",
-        "fix": "rewrite the refresh before each hazardous build to cover its dummies, print the diff (idempotent)",
+        "dockerfile": config.flag_help("dockerfile", "Dockerfile to check, repeatable; `doctor A B` checks files A "
+                                       "and B"),
+        "context": config.flag_help("context", "build context holding .dockerignore, relative to the workspace; "
+                                    "named Dockerfiles: their own project"),
+        "workspace": config.flag_help("workspace", "Cargo workspace root"),
+        "format": "table, json, sarif (SARIF 2.1.0) or markdown (a summary for a pull request or CI job) (default table)",
+        "failure_threshold": "exit 1 when a finding at or above this remains: error, warning, info, none "
+                             "(default warning)",
+        "fix": "rewrite the refresh before each hazardous build to cover its dummies, print the diff (idempotent; with `freshbin -R` the diff only)",
     },
 )
 @cli_errors
@@ -43,7 +46,9 @@ def doctor(c: Context, dockerfile: list[str] | None = None, context: str = "", w
         raise UsageError(f"--format {format!r} is unknown; use one of {', '.join(FORMATS)}")
     if failure_threshold not in THRESHOLDS:
         raise UsageError(f"--failure-threshold {failure_threshold!r} is unknown; use one of {', '.join(THRESHOLDS)}")
-    reports = [_one(path, ctx, ws, fix) for path, ctx, ws in _targets(c, dockerfile, context, workspace)]
+    write = not dry(c)
+    target = "" if dockerfile else pick(None, c, "target")  # named files: their last stage
+    reports = [_one(path, ctx, ws, fix, write, target) for path, ctx, ws in _targets(c, dockerfile, context, workspace)]
     findings = [f for r in reports for f in r.findings]
     if format == "json":
         report.print_json([asdict(f) for f in findings])
@@ -51,8 +56,10 @@ def doctor(c: Context, dockerfile: list[str] | None = None, context: str = "", w
         from ..doctor.sarif import to_sarif
 
         report.print_json(to_sarif(findings))
-    else:
+    elif format == "table":
         _print_table(reports)
+    from .. import summary
+    summarise(summary.doctor(reports), format)
     if failure_threshold != "none":
         limit = SEVERITIES.index(failure_threshold)
         if any(SEVERITIES.index(f.severity) <= limit for f in findings):
@@ -78,15 +85,18 @@ def _near(path: Path, workspace: Path | None) -> Path:
     return path
 
 
-def _one(path: Path, context: Path | None, workspace: Path | None, fix: bool) -> Report:
+def _one(path: Path, context: Path | None, workspace: Path | None, fix: bool, write: bool = True,
+         target: str = "") -> Report:
     from ..doctor import diagnose, fix as apply_fix
 
     if fix:
         new, diff = apply_fix(path, context, workspace)
-        if diff:
+        if diff and write:
             path.write_text(new)
         report.log(diff or f"{path.name}: nothing to fix")
-    return diagnose(path, context, workspace)
+        if diff and not write:
+            report.log(f"dry run (-R): {path.name} not written")
+    return diagnose(path, context, workspace, target)
 
 
 def _print_table(reports: list[Report]) -> None:
@@ -95,6 +105,8 @@ def _print_table(reports: list[Report]) -> None:
         print(report.table(rows, ("where", "rule", "severity", "message", "fix"), wrap=(16, 5, 8, 38, 22)))
     else:
         print("no findings")
+    for r in reports:
+        print(report.checked(Path(r.file).name, r.checked))
     for r in reports:
         for note in r.notes:
             report.log(f"note: {note}")

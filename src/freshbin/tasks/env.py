@@ -12,6 +12,7 @@ from importlib import resources
 from invoke import Collection, Context, Exit, task
 
 from .. import runner
+from .common import no_dry_run
 
 ENGINE_HELP = {
     "engine": "also run a second engine: 26 (Debian 13's docker.io) beside the default one",
@@ -33,6 +34,8 @@ def _script(action: str, engine: str = "", containerd_store: bool = False) -> in
 @task(help=ENGINE_HELP)
 def up(c: Context, engine: str = "", containerd_store: bool = False) -> None:
     """Install and start Docker, buildx, a registry on 127.0.0.1:5000 and the builder images."""
+    no_dry_run(c, "env.up", "it installs packages and starts dockerd and a registry",
+               "drop -R; `freshbin env.status` shows what is there")
     code = _script("up", engine, containerd_store)
     if code:
         raise Exit(code=code)
@@ -41,6 +44,8 @@ def up(c: Context, engine: str = "", containerd_store: bool = False) -> None:
 @task(help=ENGINE_HELP)
 def down(c: Context, engine: str = "", containerd_store: bool = False) -> None:
     """Stop what env.up started: the registry and dockerd, or only the --engine 26 daemon."""
+    no_dry_run(c, "env.down", "it stops the registry and dockerd",
+               "drop -R; `freshbin env.status` shows what runs")
     code = _script("down", engine, containerd_store)
     if code:
         raise Exit(code=code)
@@ -56,6 +61,8 @@ def status(c: Context) -> None:
 def prune(c: Context, engine: str = "", containerd_store: bool = False) -> None:
     """Give back the disk test runs took: the engine's build cache and every image but localhost/rust-*;
     without --engine also the loopback registry's blobs (only if env.up started the registry)."""
+    no_dry_run(c, "env.prune", "it deletes build cache, images and registry blobs",
+               "drop -R; `freshbin env.status` shows what is there")
     code = _script("prune", engine, containerd_store)
     if code:
         raise Exit(code=code)
@@ -64,6 +71,7 @@ def prune(c: Context, engine: str = "", containerd_store: bool = False) -> None:
 @task(name="deps-image")
 def deps_image(c: Context) -> None:
     """Build localhost/rust-builder-deps:bookworm (crate sources from Debian) for the benchmarks."""
+    no_dry_run(c, "env.deps-image", "it builds an image")
     code = _script("deps-image")
     if code:
         raise Exit(code=code)
@@ -73,6 +81,7 @@ def deps_image(c: Context) -> None:
 def cross_image(c: Context, engine: str = "", containerd_store: bool = False) -> None:
     """Build localhost/rust-builder-cross:bookworm (cargo for aarch64); with --engine 26 --containerd-store
     also the linux/arm64 and two-platform runtimes in that daemon (multi-platform deploys)."""
+    no_dry_run(c, "env.cross-image", "it builds images")
     code = _script("cross-image", engine, containerd_store)
     if code:
         raise Exit(code=code)
@@ -81,6 +90,7 @@ def cross_image(c: Context, engine: str = "", containerd_store: bool = False) ->
 @task(name="big-image")
 def big_image(c: Context) -> None:
     """Build localhost/rust-builder-big:bookworm (an HTTP service's crates from Debian) for bench.deploy --workload big."""
+    no_dry_run(c, "env.big-image", "it builds an image")
     code = _script("big-image")
     if code:
         raise Exit(code=code)

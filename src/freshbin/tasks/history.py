@@ -6,18 +6,18 @@ from typing import Any
 
 from invoke import Context, task
 
-from .. import report
+from .. import config, report
 from .common import cli_errors, ledger_path, pick, workspace_dir
 
 
 @task(
     auto_shortflags=False,
     help={
-        "image": "image repository (config freshbin.image)",
+        "image": config.flag_help("image", "image repository"),
         "target": "only deploys of this Dockerfile stage (default: every target)",
         "limit": "show at most this many deploys (default: all)",
         "offline": "read the local ledger only, not the registry",
-        "workspace": "Cargo workspace root (default .), where the ledger is",
+        "workspace": config.flag_help("workspace", "Cargo workspace root, where the ledger is"),
         "json": "print the full records as one JSON list instead of a table",
     },
 )
@@ -28,10 +28,17 @@ def history(c: Context, image: str = "", target: str = "", limit: int = 0, offli
     from ..refs import validate_repository
 
     image = validate_repository(pick(image, c, "image"))
-    from ..history import load  # loaded when the task runs
+    from ..history import load, with_subjects  # loaded when the task runs
+    from ..checkout import open_checkout
+    from ..errors import GitError
 
-    past = load(image, ledger_path(c, workspace_dir(c, workspace)), full=json, registry=not offline)
-    records = past.for_target(target or None)[: int(limit) or None]
+    ws = workspace_dir(c, workspace)
+    past = load(image, ledger_path(c, ws), full=json, registry=not offline)
+    try:
+        root = open_checkout(ws).root
+    except GitError:  # history needs no clone; subjects then come from the records alone
+        root = None
+    records = with_subjects(past.for_target(target or None)[: int(limit) or None], root)
     for note in past.notes:
         report.log(f"note: {note}")
     if json:

@@ -9,7 +9,7 @@ from invoke import Collection, Context, task
 
 from .. import report, skill
 from ..skill import Installed
-from .common import cli_errors
+from .common import cli_errors, dry
 
 
 @task(
@@ -23,7 +23,7 @@ from .common import cli_errors
 @cli_errors
 def install(c: Context, dest: str = skill.DEFAULT_DEST, force: bool = False, json: bool = False) -> Installed:
     """Install the skill document for coding agents (refuses to overwrite a changed copy)."""
-    result = skill.install(Path(dest or skill.DEFAULT_DEST), force=force)
+    result = skill.install(Path(dest or skill.DEFAULT_DEST), force=force, dry_run=dry(c))
     if json:
         report.print_json(asdict(result))
     else:
