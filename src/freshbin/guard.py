@@ -8,9 +8,11 @@ Dockerfile and without invalidating the dependency layers:
   members, a root package's `src/`) and under the watched paths gets an mtime in the future (unique per build, because BuildKit re-sends
   only context files whose size or mtime changed), so it is newer than any artefact a
   dependency pre-build or a cache mount can hold;
-* a layer that copies sources could come from the cache of an earlier (stale) build: a nonce
-  file in every such directory changes the content of every such COPY, so those layers and
-  everything after them re-run, while the manifest-only layers before them stay cached.
+* a layer that copies sources could come from the cache of an earlier (stale) build: the compile
+  step itself carries a nonce and removes every local package's fingerprints (compile_proof.py),
+  so it always runs and compiles the sources it is given, while the layers before it stay cached;
+  where no compile step can be found, a nonce file in every package directory changes the content
+  of every COPY of sources instead (those files then ship in images that copy such a directory).
   (`--no-cache-filter` would do the same only when the dependency pre-build lives in its own
   stage; with the common single-stage pattern it rebuilds every dependency, ~14x slower.)
 * BuildKit v0.8 keys `COPY --from=builder …/release/app` by the *content* of the copied binary,
@@ -22,6 +24,7 @@ Dockerfile and without invalidating the dependency layers:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import shutil
@@ -42,7 +45,7 @@ from .workspace import load_workspace
 NONCE_NAME = ".freshbin-guard"
 SKIPPED_DIRS = {"target", ".git"}
 FUTURE_SECONDS = 365 * 24 * 3600
-MECHANISM = "future mtimes + content nonce"
+MECHANISM = "future mtimes + compile-step nonce"
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class GuardedContext:
 
 @contextmanager
 def guarded_context(root: Path, commit: str, workspace: Path, context: Path, watch: list[str],
-                    *, from_worktree: bool = False) -> Iterator[GuardedContext]:
+                    *, from_worktree: bool = False, nonces: bool = True) -> Iterator[GuardedContext]:
     """Yield a GuardedContext for `commit` (or the work tree) of the checkout at `root`; the temp
     dir is always removed."""
     tmp = Path(tempfile.mkdtemp(prefix="freshbin-guard-"))
@@ -71,7 +74,7 @@ def guarded_context(root: Path, commit: str, workspace: Path, context: Path, wat
             _export_commit(root, commit, export)
         ws = export / workspace.resolve().relative_to(root)
         ctx = export / context.resolve().relative_to(root)
-        refreshed, dirs, stamp = refresh(ws, source_dirs(ws, watch))
+        refreshed, dirs, stamp = refresh(ws, source_dirs(ws, watch), nonces=nonces)
         yield GuardedContext(ctx, ws, export, refreshed, dirs, stamp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -120,11 +123,13 @@ def _outermost(dirs: list[str]) -> list[str]:
     return kept
 
 
-def refresh(workspace: Path, dirs: list[str]) -> tuple[int, int, float]:
-    """Future-date every file under `dirs` and drop a nonce in every directory below them.
+def refresh(workspace: Path, dirs: list[str], *, nonces: bool = True) -> tuple[int, int, float]:
+    """Future-date every file under `dirs` and (with `nonces`) drop a nonce in every directory below them.
 
     Build output (`target/`) and VCS directories are skipped: they are not sources, and a
-    context that ships them gains nothing from new dates.
+    context that ships them gains nothing from new dates.  The nonce files are the fallback for a
+    Dockerfile whose compile step cannot be instrumented (compile_proof.py): they end up in every
+    image that copies a package directory, so guard drops them when the step carries its own nonce.
     """
     stamp = time.time() + FUTURE_SECONDS + secrets.randbelow(10**6) / 10**6
     nonce = secrets.token_hex(16)
@@ -135,14 +140,21 @@ def refresh(workspace: Path, dirs: list[str]) -> tuple[int, int, float]:
             continue
         for dirpath, dirnames, filenames in os.walk(top):
             dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
-            (Path(dirpath) / NONCE_NAME).write_text(nonce + "\n")
-            count += 1
-            for name in filenames + [NONCE_NAME]:
+            if nonces:
+                (Path(dirpath) / NONCE_NAME).write_text(nonce + "\n")
+                count += 1
+            for name in filenames + ([NONCE_NAME] if nonces else []):
                 path = Path(dirpath) / name
                 if not path.is_symlink():
                     os.utime(path, (stamp, stamp))
                     files += 1
     return files, count, stamp
+
+
+def add_nonces(guarded: GuardedContext, watch: list[str]) -> GuardedContext:
+    """The fallback: nonce files (dated like the sources) in every package directory of the export."""
+    files, dirs, stamp = refresh(guarded.workspace, source_dirs(guarded.workspace, watch))
+    return dataclasses.replace(guarded, files_refreshed=files, nonce_dirs=dirs, mtime=stamp)
 
 
 def artefact_stages(dockerfile: Path, target: str) -> tuple[str, ...]:

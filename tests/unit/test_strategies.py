@@ -12,7 +12,7 @@ from freshbin.detect import detect
 from freshbin.errors import UsageError
 from freshbin.pipeline import BuildRequest, prepare
 
-from ..conftest import REPO_ROOT, write
+from ..conftest import REPO_ROOT, commit_all, write
 
 WITH_FILTER = Engine("0.13", "default", "docker", "v0.8", no_cache_filter=True)
 WITHOUT_FILTER = Engine("0.9", "default", "docker", "v0.8", no_cache_filter=False)
@@ -58,7 +58,9 @@ def test_guard_builds_an_export_and_rebuilds_only_the_artefact_stage(example_rep
     assert (plan.no_cache, plan.no_cache_filter) == (False, ("worker",)) and "future mtimes" in plan.note
     with ExitStack() as stack:
         ctx = strategies.get("guard").context(s, stack, dry_run=False)
-        assert ctx.path != example_repo and (ctx.path / "bin" / "worker" / ".freshbin-guard").is_file()
+        # the compile step carries guard's nonce (compile_proof.py): no marker file ships in the image
+        assert ctx.path != example_repo and not (ctx.path / "bin" / "worker" / ".freshbin-guard").exists()
+        assert "freshbin-guard" in ctx.dockerfile.read_text() and ctx.proof
     assert not ctx.path.exists()  # the export is gone with the stack
     assert strategies.get("guard").cache_plan(situation(example_repo, WITHOUT_FILTER)).no_cache is True
 
@@ -133,3 +135,16 @@ def test_no_target_builds_the_last_stage_even_unnamed(example_repo):
 def test_only_the_no_cache_rule_waits_for_detect_before_building():
     """The others build at once, with the history read and detect beside the build (deploy.py)."""
     assert {s.name for s in strategies.ALL.values() if s.needs_detection} == {"no-cache"}
+
+
+def test_guard_falls_back_to_nonce_files_where_no_compile_step_can_carry_its_nonce(example_repo):
+    # A Dockerfile that copies a prebuilt binary: nothing to instrument, so the COPYs of sources
+    # must change instead (the marker files are the price, said in the note).
+    write(example_repo / "Dockerfile.prebuilt", "FROM scratch AS worker\nCOPY bin/worker /worker\n")
+    commit_all(example_repo, "prebuilt")
+    req = BuildRequest(workspace=example_repo, image="", dockerfile="Dockerfile.prebuilt", target="worker")
+    s = strategies.Situation(req, prepare(req, image_required=False), WITH_FILTER)
+    with ExitStack() as stack:
+        ctx = strategies.get("guard").context(s, stack, dry_run=False)
+        assert (ctx.path / "bin" / "worker" / ".freshbin-guard").is_file() and not ctx.proof
+        assert "nonce files in" in (ctx.note or "") and "not instrumented" in (ctx.note or "")

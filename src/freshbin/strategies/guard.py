@@ -11,7 +11,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ..compile_proof import instrument, local_packages
-from ..guard import MECHANISM, cache_options, guarded_context
+from ..guard import MECHANISM, add_nonces, cache_options, guarded_context
 from ..ignored_inputs import dropped_inputs, reinclude
 from .base import BuildContext, CachePlan, Situation
 
@@ -33,14 +33,17 @@ class Guard:
         if dry_run:
             return BuildContext(Path("<guarded-export>"), p.dockerfile, whole=True)
         guard = stack.enter_context(guarded_context(p.checkout.root, p.commit, p.workspace, p.workspace / req.context,
-                                                    list(req.watch), from_worktree=p.dirty))
+                                                    list(req.watch), from_worktree=p.dirty, nonces=False))
         dockerfile = guard.workspace / req.dockerfile
         ignore_path, dropped = dropped_inputs(dockerfile, guard.path, exported_files(guard.path))
         if ignore_path is not None and dropped:
             reinclude(ignore_path, dropped)
         proof = instrument(dockerfile, p.stage, local_packages(guard.workspace, guard.root), dict(req.build_args),
                            name_shipped_stage=p.stage.isdigit())
-        note = f"{guard.mechanism} ({guard.files_refreshed} files, {guard.nonce_dirs} dirs); {proof.note}"
+        if not proof.steps:  # no compile step carries a nonce: the COPYs of sources must
+            guard = add_nonces(guard, list(req.watch))
+        note = f"future mtimes ({guard.files_refreshed} files"
+        note += f", nonce files in {guard.nonce_dirs} dirs); {proof.note}" if guard.nonce_dirs else f"); {proof.note}"
         if dropped:
             note += f"; re-included {len(dropped)} cargo input(s) the ignore file drops"
         return BuildContext(guard.path, dockerfile, note, bool(proof.steps), True, ignore_path, tuple(dropped))
