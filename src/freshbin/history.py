@@ -180,7 +180,7 @@ def with_subjects(records: list[dict[str, Any]], root: Path | None) -> list[dict
 
 def publish(image: str, record: dict[str, Any], *, source: str = "") -> Published:
     """Attach `record` to the pushed image; a registry that refuses it leaves a note, not an error."""
-    verdict = {True: "fresh", False: "STALE", None: "no previous deploy to compare with"}.get(record.get("fresh"), "?")
+    verdict = {True: "fresh", False: "STALE", None: "INCONCLUSIVE"}.get(record.get("fresh"), "?")
     events.emit("judge", f"judged the shipped binary: {verdict} ({record.get('reason', '')})")
     events.emit("record", f"recording the deploy beside {image}@{str(record.get('digest', ''))[:19]}… in the registry")
     payload = json.dumps(registry_record(record, source), sort_keys=True, separators=(",", ":")).encode()

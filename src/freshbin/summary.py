@@ -47,7 +47,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def deploy(result: DeployResult) -> str:
     verdict = ("dry run" if result.dry_run else
-               {True: "fresh", False: "**STALE**", None: "first deploy (nothing to compare)"}[result.fresh])
+               {True: "fresh", False: "**STALE**", None: "inconclusive (freshbin cannot vouch for it)"}[result.fresh])
     binary = result.binary or {}
     previous = result.previous or {}
     rows = [

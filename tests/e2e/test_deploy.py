@@ -115,9 +115,9 @@ def test_a_deploy_says_what_it_does_summarises_itself_and_history_names_the_comm
         ["building", "pushing", "built", "judged", "recording"], ours
     assert ours[0].startswith(f"freshbin deploy: building stage worker of Dockerfile for {ref}")
     assert ours[2].startswith(f"freshbin deploy: built and pushed {ref} in ")
-    assert ours[3].startswith("freshbin deploy: judged the shipped binary: no previous deploy")
+    assert ours[3].startswith("freshbin deploy: judged the shipped binary: fresh (the compile step ran")
     text = job.read_text()
-    assert text.startswith("### freshbin deploy: first deploy") and f"| image | `{ref}` |" in text
+    assert text.startswith("### freshbin deploy: fresh") and f"| image | `{ref}` |" in text
     assert ledger_lines(example_repo)[-1]["subject"] == "worker: greet | in v2"
     elsewhere = subprocess.run([*FRESHBIN, "history", "--image", image], cwd=tmp_path, capture_output=True, text=True,
                                env={**os.environ, "COLUMNS": "200"})
