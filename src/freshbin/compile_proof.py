@@ -27,14 +27,16 @@ import json
 import re
 import secrets
 import shlex
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from .dockerfile_cargo import cargo_calls, shipped_binaries
 from .dockerfile_model import Dockerfile, Instruction, parse_text, unresolved
+from .errors import WorkspaceError
+from .path_packages import PathGraph, manifest_of, path_graph
+from .workspace import load_workspace
 
 PROOF_PREFIX = "freshbin-compiled:"
 SHIPPED_STAGE = "freshbin-shipped"
@@ -77,48 +79,34 @@ def local_packages(workspace: Path, top: Path) -> list[str]:
     live in the repository (`../libs/common`), `exclude`d members reached by path, `[patch]` paths.
 
     `top` bounds the walk (the export's root): nothing outside the repository can be in the build."""
-    return sorted(local_graph(workspace, top))
+    return sorted(set(local_graph(workspace, top).names.values()))
 
 
 def compiled_into(workspace: Path, top: Path, packages: set[str]) -> set[str]:
     """`packages` and every path package they depend on (dev-dependencies aside), wherever it lives."""
-    graph = local_graph(workspace, top)
-    closure: set[str] = set()
-    todo = list(packages)
-    while todo:
-        name = todo.pop()
-        if name not in closure:
-            closure.add(name)
-            todo += sorted(graph.get(name, ()))
-    return closure
+    return local_graph(workspace, top).closure(packages)
 
 
-def local_graph(workspace: Path, top: Path) -> dict[str, set[str]]:
-    """{package: the path packages it depends on (not dev)} over every local package (local_packages)."""
-    root = _read(workspace / "Cargo.toml") or {}
-    ws = _table(root, "workspace")
-    ws_deps = _table(ws, "dependencies")
-    todo = [workspace] + [workspace / m for m in _member_dirs(workspace, ws.get("members") or [])]
-    todo += [workspace / p for p in _patch_paths(root)]
-    todo += [workspace / spec["path"] for spec in ws_deps.values() if isinstance(spec, dict)
-             and isinstance(spec.get("path"), str)]
+def local_graph(workspace: Path, top: Path) -> PathGraph:
+    """The path packages of the workspace on disk (path_packages.py), read no further than `top`."""
     top = top.resolve()
-    names: dict[Path, str] = {}
-    edges: dict[Path, list[Path]] = {}
-    while todo:
-        directory = todo.pop().resolve()
-        if directory in names or directory in edges or not directory.is_relative_to(top):
-            continue
-        manifest = _read(directory / "Cargo.toml")
-        if manifest is None:
-            continue
-        package = _table(manifest, "package")
-        name = package.get("name")
-        edges[directory] = [(directory / d).resolve() for d in _path_dependencies(manifest, ws_deps, workspace, dev=False)]
-        if isinstance(name, str) and _SAFE_NAME.match(name):
-            names[directory] = name
-        todo += [directory / d for d in _path_dependencies(manifest, ws_deps, workspace, dev=True)]
-    return {name: {names[d] for d in edges[directory] if d in names} for directory, name in names.items()}
+
+    def read(directory: str) -> dict[str, Any] | None:
+        where = (workspace / directory).resolve()
+        return manifest_of(_bytes(where / "Cargo.toml")) if where.is_relative_to(top) else None
+
+    try:
+        members = [p.dir for p in load_workspace(workspace).packages if p.dir != "."]
+    except WorkspaceError:
+        members = []  # a workspace cargo cannot read: its root and what it names by path
+    return path_graph(read, members)
+
+
+def _bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def instrument(dockerfile: Path, target: str, packages: list[str], build_args: dict[str, str] | None = None,
@@ -225,52 +213,3 @@ def _name_stage(lines: list[str], df: Dockerfile, target: str) -> str | None:
         return None  # a FROM continued on the next line: left as it is
     lines[row] = f"{stripped} AS {SHIPPED_STAGE}{line[len(stripped):]}"
     return SHIPPED_STAGE
-
-
-def _read(path: Path) -> dict[str, Any] | None:
-    try:
-        return tomllib.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
-
-
-def _member_dirs(workspace: Path, members: list[object]) -> list[str]:
-    out: list[str] = []
-    for pattern in members:
-        if isinstance(pattern, str):
-            out += [str(p.relative_to(workspace)) for p in workspace.glob(pattern) if p.is_dir()]
-    return out
-
-
-def _patch_paths(root: dict[str, Any]) -> list[str]:
-    patches = _table(root, "patch")
-    return [spec["path"] for table in patches.values() if isinstance(table, dict)
-            for spec in table.values() if isinstance(spec, dict) and isinstance(spec.get("path"), str)]
-
-
-def _path_dependencies(manifest: dict[str, Any], ws_deps: dict[str, Any], workspace: Path, *, dev: bool) -> list[str]:
-    """Directories of the path dependencies of every table (`dep.workspace = true` through
-    [workspace.dependencies]); dev-dependencies only with `dev`."""
-    tables = [manifest] + [t for t in (manifest.get("target") or {}).values() if isinstance(t, dict)]
-    sections = ("dependencies", "build-dependencies", "build_dependencies") + (
-        ("dev-dependencies", "dev_dependencies") if dev else ())
-    out = []
-    for table in tables:
-        for section in sections:
-            deps = table.get(section)
-            if not isinstance(deps, dict):
-                continue
-            for key, spec in deps.items():
-                if isinstance(spec, dict) and spec.get("workspace") is True and isinstance(ws_deps.get(key), dict):
-                    inherited = ws_deps[key].get("path")
-                    if isinstance(inherited, str):
-                        out.append(str((workspace / inherited).resolve()))
-                elif isinstance(spec, dict) and isinstance(spec.get("path"), str):
-                    out.append(str(PurePosixPath(spec["path"])))
-    return out
-
-
-def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
-    """`data[key]` when it is a TOML table, else an empty one (a malformed manifest reaches nothing)."""
-    value = data.get(key)
-    return value if isinstance(value, dict) else {}

@@ -18,7 +18,7 @@ from . import gitio, graph_cache, history
 from .errors import GitError, WorkspaceError
 from .gitio import ChangeStatus
 from .git_tree import GitTree
-from .outside_packages import OutsidePackage, outside_packages, owner
+from .path_packages import OutsidePackage, outside_packages, owner
 from .trees import DiskTree
 from .workspace import Package, Workspace, load_tree
 
@@ -315,7 +315,7 @@ def detect(
 
 def credit_outside(changes: list[Change], packages: list[OutsidePackage]) -> list[Change]:
     """Files of path packages outside the workspace directory: a source or manifest of such a
-    package reaches the binaries of the members that depend on it (outside_packages.py)."""
+    package reaches the binaries of the members that depend on it (path_packages.py)."""
     out = []
     for change in changes:
         found = owner(packages, change.path) if change.package is None else None

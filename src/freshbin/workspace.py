@@ -126,7 +126,7 @@ def load_tree(tree: Tree, root: Path | None = None) -> Workspace:
                 raise WorkspaceError(f"{join(d, 'Cargo.toml')} does not exist in {tree.label}; check the workspace members")
             continue
         raw[d] = manifest
-        for target in _path_targets(d, manifest, ws_deps, dev=True):
+        for target in path_targets(d, manifest, ws_deps, dev=True):
             if target not in raw and _inside(target) and not _is_excluded(target, excluded):
                 todo.append(target)
     dirs = sorted(raw, key=lambda d: (d != ".", d))
@@ -135,7 +135,7 @@ def load_tree(tree: Tree, root: Path | None = None) -> Workspace:
         Package(
             name=names_by_dir[d],
             dir=d,
-            deps=frozenset(names_by_dir[t] for t in _path_targets(d, raw[d], ws_deps, dev=False) if t in names_by_dir),
+            deps=frozenset(names_by_dir[t] for t in path_targets(d, raw[d], ws_deps, dev=False) if t in names_by_dir),
             binaries=tuple(_binaries(tree, d, raw[d], names_by_dir[d])),
         )
         for d in dirs
@@ -199,7 +199,7 @@ def _dependency_specs(manifest: dict[str, Any], dev: bool) -> Iterator[tuple[str
                 yield from deps.items()
 
 
-def _path_targets(rel: str, manifest: dict[str, Any], ws_deps: dict[str, Any], *, dev: bool) -> set[str]:
+def path_targets(rel: str, manifest: dict[str, Any], ws_deps: dict[str, Any], *, dev: bool) -> set[str]:
     """Workspace-relative directories of the path dependencies of the package at `rel`."""
     targets = set()
     for key, spec in _dependency_specs(manifest, dev):

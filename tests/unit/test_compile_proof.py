@@ -109,7 +109,8 @@ def repository(tmp_path: Path) -> Path:
 def test_local_packages_wherever_they_live(tmp_path):
     ws = repository(tmp_path)
     assert local_packages(ws, tmp_path) == ["app", "common", "helper", "testing"]
-    assert local_graph(ws, tmp_path)["app"] == {"common", "helper"}  # dev-dependencies never ship
+    graph = local_graph(ws, tmp_path)
+    assert graph.depends["app"] == {"../libs/common", "tools/helper"}  # dev-dependencies never ship
     assert compiled_into(ws, tmp_path, {"app"}) == {"app", "common", "helper"}
     assert local_packages(ws, ws) == ["app", "helper", "testing"]  # nothing outside the export
 

@@ -1,4 +1,4 @@
-"""detect credits changes to path packages outside the workspace directory (outside_packages.py).
+"""detect credits changes to path packages outside the workspace directory (path_packages.py).
 
 A service workspace in `svc/`, its binary's library in `libs/common` (and that library's own path
 dependency `libs/base`), in a real clone: a change to either library reaches the binary; a file
@@ -73,7 +73,7 @@ def test_which_packages_reach_the_binary_is_cargos_own_view(tmp_path):
             reach.add(node)
             todo += resolve[node]["dependencies"]
     outside = {by_id[i]["name"] for i in reach if not Path(by_id[i]["manifest_path"]).is_relative_to(repo / "svc")}
-    from freshbin.outside_packages import outside_packages
+    from freshbin.path_packages import outside_packages
     from freshbin.trees import DiskTree
     from freshbin.workspace import load_workspace
     found = outside_packages(DiskTree(repo), "svc", load_workspace(repo / "svc"))
