@@ -107,12 +107,27 @@ def _config_ignored(marker: str, salt: str) -> dict[str, str]:
     }
 
 
+def _shared_cache_mount(marker: str, salt: str) -> dict[str, str]:
+    """One cache mount `id` for two projects (a copy-pasted Dockerfile): the same package name in
+    the same WORKDIR, so the other project's artefacts carry the very fingerprints cargo looks for."""
+    return {
+        "Cargo.toml": '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n',
+        "src/main.rs": _main(f'"{marker}"', "shared"),
+        "Dockerfile": HEAD + "FROM ${BUILDER} AS build\nWORKDIR /app\nCOPY . .\n"
+                      f"RUN --mount=type=cache,target=/app/target,id=fb-shared-{salt} cargo build --release "
+                      "&& cp target/release/app /app-bin\n"
+                      "FROM ${RUNTIME} AS run\nCOPY --from=build /app-bin /usr/local/bin/app\n"
+                      'ENTRYPOINT ["/usr/local/bin/app"]\n',
+    }
+
+
 SHAPES = {
     "single-file-copy": Shape("single-file-copy", _single_file_copy),
     "only-rs-ignored": Shape("only-rs-ignored", _only_rs_ignored),
     "outside-library": Shape("outside-library", _outside_library, workspace="svc", context=".."),
     "quiet-and-tested": Shape("quiet-and-tested", _quiet_and_tested),
     "config-ignored": Shape("config-ignored", _config_ignored, expected=lambda m: f"flagged-{m}"),
+    "shared-cache-mount": Shape("shared-cache-mount", _shared_cache_mount),
 }
 
 
@@ -120,15 +135,15 @@ class Repo:
     """A clone of a shape's repository; each `commit(marker)` rewrites the tree in the seed,
     commits and pulls, as a developer's push and a CI checkout would."""
 
-    def __init__(self, shape: Shape, tmp: Path) -> None:
-        self.shape, self.salt = shape, uuid.uuid4().hex[:10]
+    def __init__(self, shape: Shape, tmp: Path, salt: str = "", marker: str = "m0") -> None:
+        self.shape, self.salt = shape, salt or uuid.uuid4().hex[:10]
         self.seed = tmp / "seed"
-        self.seed.mkdir()
+        self.seed.mkdir(parents=True)
         git(self.seed, "init", "-q", "-b", "main")
-        self._write("m0")
-        commit_all(self.seed, "m0")
+        self._write(marker)
+        commit_all(self.seed, marker)
         self.clone = clone(self.seed, tmp / "clone")
-        self.markers = {git(self.clone, "rev-parse", "HEAD").strip(): "m0"}
+        self.markers = {git(self.clone, "rev-parse", "HEAD").strip(): marker}
 
     @property
     def workspace(self) -> Path:

@@ -103,3 +103,18 @@ def test_an_ignore_file_that_drops_cargo_config(engine, tmp_path):
     code, result = repo.deploy(image, "guard")
     assert prints(f"{image}:{result['tag']}") == repo.expected() and result["fresh"] is True, result["reason"]
     assert not lies, "\n".join(lies)
+
+
+def test_two_projects_sharing_one_cache_mount_id(engine, tmp_path):
+    """Project X deploys first; project Y (same package name, same WORKDIR, same mount id, older
+    sources in guard's export) must ship its own code, and nothing may call X's binary Y's."""
+    shape = SHAPES["shared-cache-mount"]
+    x = Repo(shape, tmp_path / "x", marker="x1")
+    y = Repo(shape, tmp_path / "y", salt=x.salt, marker="y1")
+    lies = judged(x, unique_image("shared-x"), "guard", verify=False)
+    image = unique_image("shared-y")
+    lies += judged(y, image, "guard", verify=False)
+    code, result = y.deploy(image, "guard")
+    assert prints(f"{image}:{result['tag']}") == "y1" and result["fresh"] is True, result["reason"]
+    lies += judged(x, unique_image("shared-x"), "cached", verify=False)
+    assert not lies, "\n".join(lies)
