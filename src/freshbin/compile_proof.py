@@ -42,7 +42,6 @@ PROOF_PREFIX = "freshbin-compiled:"
 SHIPPED_STAGE = "freshbin-shipped"
 _PROOF = re.compile(r"^" + re.escape(PROOF_PREFIX) + r"(?P<units>.*)$")
 _UNIT = re.compile(r"^(?P<name>[A-Za-z0-9_-]+?)-[0-9a-f]{16}$")
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 @dataclass(frozen=True)
@@ -204,7 +203,7 @@ def _name_stage(lines: list[str], df: Dockerfile, target: str) -> str | None:
     stage = df.stage(target) if target else (df.stages[-1] if df.stages else None)
     if stage is None or stage.name != str(stage.index) or any(s.name == SHIPPED_STAGE for s in df.stages):
         return None
-    if not any(i.cmd in ("COPY", "ADD") and i.flag("from") for i in stage.instructions):
+    if not stage.copies_from_stages:
         return None
     row = stage.line - 1
     line = lines[row]

@@ -68,6 +68,11 @@ class Stage:
     def refers_to(self, ref: str | None) -> bool:
         return ref is not None and ref in (self.name, str(self.index))
 
+    @property
+    def copies_from_stages(self) -> bool:
+        """Does the stage COPY/ADD --from another stage (or image)?"""
+        return any(i.cmd in ("COPY", "ADD") and i.flag("from") for i in self.instructions)
+
 
 @dataclass(frozen=True)
 class Copy:

@@ -8,6 +8,8 @@ decides without any history.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,10 +45,11 @@ def decide(proof: BuildEvidence, previous: dict[str, Any] | None, detection: Det
     fresh, reason = judge_freshness(previous, detection, binary)
     if fresh is False:
         return fresh, reason
-    fresh, reason = same_binary_as_other_revision(ws, image, target, watch, earlier, commit, binary, (None, ""))
+    since = _since(ws, watch, commit)  # one detect per earlier commit, shared by both history rules
+    fresh, reason = same_binary_as_other_revision(image, target, earlier, commit, binary, (None, ""), since)
     if fresh is False:
         return fresh, reason
-    twin = _same_sources_twin(ws, watch, earlier, commit, binary)
+    twin = _same_sources_twin(earlier, commit, binary, since)
     why = proof.note or "the build's record does not show the compile"
     if twin is not None and twin.get("stale"):
         return False, (f"STALE: the binary is byte-identical to the one deployed from {str(twin['commit'])[:12]}, which "
@@ -58,21 +61,28 @@ def decide(proof: BuildEvidence, previous: dict[str, Any] | None, detection: Det
                   "(its compile step always runs and proves what it compiled)")
 
 
-def _same_sources_twin(ws: Path, watch: list[str], earlier: list[dict[str, Any]], commit: str,
-                       binary: BinaryFacts) -> dict[str, Any] | None:
+def _since(ws: Path, watch: list[str], commit: str) -> Callable[[str], Detection | None]:
+    """detect from an earlier commit to `commit`, memoised; None when that commit is gone."""
+    from .detect import detect
+
+    @functools.cache
+    def since(base: str) -> Detection | None:
+        try:
+            return detect(ws, base=base, head=commit, watch=watch)
+        except GitError:
+            return None  # the earlier commit is gone (rewritten history): nothing to prove
+    return since
+
+
+def _same_sources_twin(earlier: list[dict[str, Any]], commit: str, binary: BinaryFacts,
+                       since: Callable[[str], Detection | None]) -> dict[str, Any] | None:
     """The newest earlier deploy of this very binary from a commit whose sources compiled into it
     are the same as `commit`'s (a judged one first: stale or vouched)."""
-    from .detect import detect
     name = binary.name or Path(binary.path).name
     same = [r for r in reversed(earlier) if (r.get("binary") or {}).get("sha256") == binary.sha256]
     for record in sorted(same, key=lambda r: not (r.get("stale") or r.get("vouched"))):
-        if record.get("commit") == commit:
-            return dict(record)
-        try:
-            since = detect(ws, base=str(record["commit"]), head=commit, watch=watch)
-        except GitError:
-            continue
-        if not any(name in c.binaries for c in since.changed):
+        changes = None if record.get("commit") == commit else since(str(record["commit"]))
+        if record.get("commit") == commit or (changes is not None and not any(name in c.binaries for c in changes.changed)):
             return dict(record)
     return None
 
@@ -84,24 +94,21 @@ def previous_json(previous: dict[str, Any] | None) -> dict[str, Any] | None:
             "binary_sha256": (previous.get("binary") or {}).get("sha256"), "origin": previous.get("origin")}
 
 
-def same_binary_as_other_revision(ws: Path, image: str, target: str, watch: list[str], records: list[dict[str, Any]],
-                                  commit: str, binary: BinaryFacts,
-                                  verdict: tuple[bool | None, str]) -> tuple[bool | None, str]:
+def same_binary_as_other_revision(image: str, target: str, records: list[dict[str, Any]], commit: str,
+                                  binary: BinaryFacts, verdict: tuple[bool | None, str],
+                                  since: Callable[[str], Detection | None]) -> tuple[bool | None, str]:
     """STALE too when this exact binary was deployed before from sources that differ for it.
 
     Catches the dummy binary of a dependency pre-build coming back after a fresh deploy — from
-    any machine: `records` (oldest first) is the deploy history, registry and ledger merged.
+    any machine: `records` (oldest first) is the deploy history, registry and ledger merged;
+    `since(commit)` is detect from that commit (_since).
     """
     twin = next((r for r in reversed(records) if r.get("image") == image and r.get("target") == target
                  and (r.get("binary") or {}).get("sha256") == binary.sha256 and r.get("commit") != commit), None)
-    if twin is None:
+    changes = since(str(twin["commit"])) if twin is not None else None
+    if twin is None or changes is None:
         return verdict
-    from .detect import detect
-    try:
-        since = detect(ws, base=twin["commit"], head=commit, watch=watch)
-    except GitError:
-        return verdict  # the twin's commit is gone (rewritten history): nothing to prove
-    fresh, reason = judge_freshness(twin, since, binary)
+    fresh, reason = judge_freshness(twin, changes, binary)
     return (fresh, reason) if fresh is False else verdict
 
 

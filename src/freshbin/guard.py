@@ -174,7 +174,7 @@ def artefact_stages(dockerfile: Path, target: str) -> tuple[str, ...]:
         todo += _stage_inputs(stages[name], stages)
     bases = _bases_of_cargo_stages(stages)
     return tuple(n for n in needed if not n.isdigit() and not _runs_cargo(stages[n]) and n not in bases
-                 and any(i.cmd in ("COPY", "ADD") and i.flag("from") for i in stages[n].instructions))
+                 and stages[n].copies_from_stages)
 
 
 def _bases_of_cargo_stages(stages: dict[str, Stage]) -> set[str]:
@@ -207,7 +207,8 @@ def cache_options(no_cache_filter_supported: bool, dockerfile: Path, target: str
     An unnamed shipped stage that copies artefacts is named in the guarded Dockerfile
     (compile_proof.SHIPPED_STAGE), so its COPY --from is rebuilt like any artefact stage."""
     stages = artefact_stages(dockerfile, target)
-    if target.isdigit() and copies_artefacts(dockerfile, target):
+    shipped = parse(dockerfile).stage(target) if target.isdigit() else None
+    if shipped is not None and shipped.copies_from_stages:
         stages += (SHIPPED_STAGE,)
     if not stages:
         return (), False, "no artefact-only stage to rebuild"
@@ -216,8 +217,3 @@ def cache_options(no_cache_filter_supported: bool, dockerfile: Path, target: str
     return (), True, ("this buildx has no --no-cache-filter, so the guarded build runs --no-cache "
                       "(correct but slow; upgrade buildx)")
 
-
-def copies_artefacts(dockerfile: Path, target: str) -> bool:
-    """Does stage `target` (a name or an index) COPY --from another stage?"""
-    stage = parse(dockerfile).stage(target)
-    return stage is not None and any(i.cmd in ("COPY", "ADD") and i.flag("from") for i in stage.instructions)

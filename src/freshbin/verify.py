@@ -58,8 +58,11 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
                                 for platform in targets})
     p = prepare(req, image_required=quick or push)
     notes: list[str] = []
-    if not req.build_args and req.image and not quick:
-        recorded, names = _recorded_build_args(req, p)
+    # The deploy's own build args are needed before any build, so its history is read here (once:
+    # the deployed image's probe below reuses it); otherwise that probe reads it beside the builds.
+    known = _deployed_history(req, p) if not req.build_args and req.image and not quick else None
+    if known is not None:
+        recorded, names = _recorded_build_args(known)
         if recorded:
             req = replace(req, build_args=recorded)
             notes.append(f"built with the deploy record's build args ({', '.join(sorted(recorded))}); "
@@ -78,7 +81,7 @@ def verify(req: BuildRequest, *, quick: bool = False, push: bool = False, no_cac
     # the start: beside the engine probes, and beside the cached build when that build runs first
     # (--push, --no-cache-build, nothing deployed; verify_builds.builds says the order).
     with ThreadPoolExecutor(1) as pool, ExitStack() as cleanup:
-        deployed_probe = pool.submit(_deployed, req, p, locator, through_registry, quick)
+        deployed_probe = pool.submit(_deployed, req, p, locator, through_registry, quick, known)
         if quick:
             sides, checks, _ = deployed_probe.result()
             if not sides:
@@ -121,11 +124,11 @@ def _cross_check(named: NamedCause, sides: dict[str, Side], notes: list[str]) ->
 
 # --- the deployed image ---------------------------------------------------------------------
 
-def _deployed(req: BuildRequest, p: Prepared, locator: Locator, through_registry: bool, quick: bool
-              ) -> tuple[dict[str, Side], list[Check], dict[str, Any] | None]:
+def _deployed(req: BuildRequest, p: Prepared, locator: Locator, through_registry: bool, quick: bool,
+              history: list[dict[str, Any]] | None = None) -> tuple[dict[str, Side], list[Check], dict[str, Any] | None]:
     """The deployed image's side (none when nothing is deployed), its checks, and the evidence its
-    deploy recorded (the build's record, for naming a cause)."""
-    history = _deployed_history(req, p)
+    deploy recorded (the build's record, for naming a cause); `history`: already read."""
+    history = _deployed_history(req, p) if history is None else history
     tag = req.tag or (history[-1].get("tag") if history else "")
     if not (req.image and tag):
         return {}, [], None
@@ -147,10 +150,9 @@ def _deployed_history(req: BuildRequest, p: Prepared) -> list[dict[str, Any]]:
     return history
 
 
-def _recorded_build_args(req: BuildRequest, p: Prepared) -> tuple[dict[str, str], list[str]]:
+def _recorded_build_args(history: list[dict[str, Any]]) -> tuple[dict[str, str], list[str]]:
     """The build args the deploy to verify was built with (the ledger's values), else the names the
     registry's record keeps (records of older freshbins have neither)."""
-    history = _deployed_history(req, p)
     record = history[-1] if history else {}
     values = record.get("build_args")
     if isinstance(values, dict) and values:

@@ -38,19 +38,25 @@ def _main(marker_expr: str, salt: str) -> str:
     return (f'fn main() {{ if std::env::var_os("FB_{salt}").is_some() {{ return; }} println!("{{}}", {marker_expr}); }}\n')
 
 
+APP_MANIFEST = '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n'
+SHIP_APP = ('COPY --from=build /app/target/release/app /usr/local/bin/app\n'
+            'ENTRYPOINT ["/usr/local/bin/app"]\n')
+
+
+def _dummy_prebuild(salt: str, copy: str, compile_: str, *, quiet: str = "", runtime: str = "FROM ${RUNTIME}"
+                    ) -> str:
+    """The hazardous pattern: manifest, a dummy `main.rs` pre-built, then `copy` and `compile_`."""
+    return (HEAD + "FROM ${BUILDER} AS build\nWORKDIR /app\nCOPY Cargo.toml ./\n"
+            f"RUN mkdir src && echo 'fn main() {{ println!(\"dummy-{salt}\"); }}' > src/main.rs "
+            f"&& cargo build --release{quiet}\n{copy}\n{compile_}\n{runtime}\n{SHIP_APP}")
+
+
 def _single_file_copy(marker: str, salt: str) -> dict[str, str]:
     """Dummy pre-build, then `COPY src/main.rs src/main.rs`: no directory COPY carries a nonce;
     the shipped stage has no name."""
-    return {
-        "Cargo.toml": '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n',
-        "src/main.rs": _main(f'"{marker}"', salt),
-        "Dockerfile": HEAD + "FROM ${BUILDER} AS build\nWORKDIR /app\nCOPY Cargo.toml ./\n"
-                      f"RUN mkdir src && echo 'fn main() {{ println!(\"dummy-{salt}\"); }}' > src/main.rs "
-                      "&& cargo build --release\n"
-                      "COPY src/main.rs src/main.rs\nRUN cargo build --release\n"
-                      f"{RUNTIME_FROM}\nCOPY --from=build /app/target/release/app /usr/local/bin/app\n"
-                      'ENTRYPOINT ["/usr/local/bin/app"]\n',
-    }
+    return {"Cargo.toml": APP_MANIFEST, "src/main.rs": _main(f'"{marker}"', salt),
+            "Dockerfile": _dummy_prebuild(salt, "COPY src/main.rs src/main.rs", "RUN cargo build --release",
+                                          runtime=RUNTIME_FROM)}
 
 
 def _only_rs_ignored(marker: str, salt: str) -> dict[str, str]:
@@ -80,23 +86,16 @@ def _outside_library(marker: str, salt: str) -> dict[str, str]:
 
 
 def _quiet_and_tested(marker: str, salt: str) -> dict[str, str]:
-    """A safe Dockerfile (sources refreshed) whose cargo is quiet, then `cargo test` in the same RUN."""
-    return {
-        "Cargo.toml": '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n',
-        "src/main.rs": _main(f'"{marker}"', salt),
-        "Dockerfile": HEAD + "FROM ${BUILDER} AS build\nWORKDIR /app\nCOPY Cargo.toml ./\n"
-                      f"RUN mkdir src && echo 'fn main() {{ println!(\"dummy-{salt}\"); }}' > src/main.rs "
-                      "&& cargo build --release -q\n"
-                      "COPY src src\nRUN cargo build --release -q && cargo test --release\n"
-                      "FROM ${RUNTIME} AS run\nCOPY --from=build /app/target/release/app /usr/local/bin/app\n"
-                      'ENTRYPOINT ["/usr/local/bin/app"]\n',
-    }
+    """Dummy pre-build whose cargo is quiet, then the real build (quiet) and `cargo test` in one RUN."""
+    return {"Cargo.toml": APP_MANIFEST, "src/main.rs": _main(f'"{marker}"', salt),
+            "Dockerfile": _dummy_prebuild(salt, "COPY src src", "RUN cargo build --release -q && cargo test --release",
+                                          quiet=" -q", runtime="FROM ${RUNTIME} AS run")}
 
 
 def _config_ignored(marker: str, salt: str) -> dict[str, str]:
     """`.*` in the ignore file drops `.cargo/config.toml`, whose rustflags decide what the binary prints."""
     return {
-        "Cargo.toml": '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n',
+        "Cargo.toml": APP_MANIFEST,
         "src/main.rs": (f'fn main() {{ if std::env::var_os("FB_{salt}").is_some() {{ return; }} '
                         f'if cfg!(fb_flag) {{ println!("flagged-{marker}"); }} else {{ println!("{marker}"); }} }}\n'),
         ".cargo/config.toml": '[build]\nrustflags = ["--cfg", "fb_flag"]\n',
@@ -111,7 +110,7 @@ def _shared_cache_mount(marker: str, salt: str) -> dict[str, str]:
     """One cache mount `id` for two projects (a copy-pasted Dockerfile): the same package name in
     the same WORKDIR, so the other project's artefacts carry the very fingerprints cargo looks for."""
     return {
-        "Cargo.toml": '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n',
+        "Cargo.toml": APP_MANIFEST,
         "src/main.rs": _main(f'"{marker}"', "shared"),
         "Dockerfile": HEAD + "FROM ${BUILDER} AS build\nWORKDIR /app\nCOPY . .\n"
                       f"RUN --mount=type=cache,target=/app/target,id=fb-shared-{salt} cargo build --release "
