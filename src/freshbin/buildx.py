@@ -261,14 +261,19 @@ def own_ignore_file(dockerfile: Path) -> bool:
     return dockerfile.with_name(dockerfile.name + ".dockerignore").is_file()
 
 
+# An HTTP status as the registry clients word it: "http status: 500", "…: 500 Internal Server Error",
+# containerd's "unexpected status from PUT request to URL: 500 …" (never a run of digits in a digest).
+_SERVER_ERROR = re.compile(r"(?:http status: |: )5(?:00|02|03|04)\b")
+# A racing upload of the same blob, as a registry answers it: the manifest names a blob whose upload
+# another push dropped (distribution 2.8, eight concurrent pushes), or the upload session vanished.
+_RACED_BLOB = ("blob unknown to registry", "blob upload unknown", "blob_upload_unknown", "manifest_blob_unknown")
+
+
 def _transient(stderr: str) -> bool:
-    """A registry's transient answer to racing writes, as buildx's push or imagetools words it: a 5xx
-    ("http status: 500", "…: 500 Internal Server Error"), or (distribution 2.8, eight concurrent
-    pushes) a manifest naming a blob whose racing upload it then dropped."""
+    """A registry's transient answer to racing writes, as buildx's push, the containerd image store's
+    pusher or imagetools word it: a 5xx, or a blob a racing push dropped."""
     text = stderr.lower()
-    phrases = ("500 internal server error", "502 bad gateway", "503 service unavailable", "504 gateway timeout",
-               "blob unknown to registry", *(f"http status: {code}" for code in ("500", "502", "503", "504")))
-    return any(p in text for p in phrases)
+    return bool(_SERVER_ERROR.search(text)) or any(p in text for p in _RACED_BLOB)
 
 
 DEFAULT_HINT = "see the build log above"
@@ -285,7 +290,7 @@ def _hint(stderr: str) -> str:
         return "the registry refused the credentials; run `docker login REGISTRY`"
     if "target stage" in text and "could not find" in text:
         return "check --target against the Dockerfile's stage names"
-    if "500" in text or "internal server error" in text:
+    if _SERVER_ERROR.search(text) or "internal server error" in text:
         return "the registry answered 500 (internal error); check the registry's log and retry"
     return DEFAULT_HINT
 

@@ -128,3 +128,11 @@ def test_registry_answers_that_are_retried():
     assert _transient("manifest blob unknown: blob unknown to registry")
     assert not _transient("error: could not compile `worker` due to previous error; 500 warnings")
     assert not _transient("401 Unauthorized")
+    assert _transient('failed commit on ref "layer-sha256:ab": unexpected status from PUT request to '
+                      'http://127.0.0.1:5000/v2/x/blobs/uploads/u: 404 Not Found: {"errors":[{"code":"BLOB_UPLOAD_UNKNOWN"}]}')
+    # a digest with "500" in it is not a registry's 500, in the retry rule or the hint
+    digest_only = 'failed commit on ref "manifest-sha256:d77a5001": unexpected status: 400 Bad Request'
+    assert not _transient(digest_only)
+    from freshbin.buildx import _hint
+    assert "500" not in _hint(digest_only)
+    assert "500" in _hint("ERROR: failed to push: http status: 500")
