@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import buildx_facts, events, runner
+from . import build_cache, buildx_facts, events, runner
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import CommandFailed, EnvironmentProblem, last_line
 
@@ -52,6 +52,7 @@ class BuildSpec:
     source_date_epoch: int | None = None  # image created time, and what rewrite-timestamp clamps to
     rewrite_timestamp: bool = False  # clamp layer mtimes to SOURCE_DATE_EPOCH (probe: engines.py)
     docker_context: str = ""  # build on this Docker context's engine (`docker --context NAME buildx build`)
+    cache: build_cache.CacheOptions = build_cache.CacheOptions()  # --cache-from / --cache-to (build_cache.py)
 
 
 def build_argv(spec: BuildSpec, *, dockerfile_on_stdin: bool = False) -> list[str]:
@@ -75,6 +76,7 @@ def build_argv(spec: BuildSpec, *, dockerfile_on_stdin: bool = False) -> list[st
         argv.append("--no-cache")
     for stage in spec.no_cache_filter:
         argv += ["--no-cache-filter", stage]
+    argv += build_cache.argv(spec.cache)
     if spec.output:
         rewrite = spec.rewrite_timestamp and "rewrite-timestamp" not in spec.output
         argv += ["--output", spec.output + (",rewrite-timestamp=true" if rewrite else "")]
@@ -223,7 +225,8 @@ def describe(spec: BuildSpec) -> str:
     stage = f"stage {spec.target}" if spec.target else "the last stage"
     cache = " (--no-cache)" if spec.no_cache else (
         f" (--no-cache-filter {','.join(spec.no_cache_filter)})" if spec.no_cache_filter else "")
-    return f"{stage} of {spec.dockerfile.name} for {spec.tags[0]}{cache}"
+    imported = build_cache.describe(spec.cache)
+    return f"{stage} of {spec.dockerfile.name} for {spec.tags[0]}{cache}" + (f" ({imported})" if imported else "")
 
 
 PUSHING = re.compile(r"#\d+ pushing ")  # BuildKit's plain progress: "#20 pushing layers", "#20 pushing REF with docker"
@@ -288,6 +291,9 @@ def _hint(stderr: str) -> str:
     if any(word in text for word in ("401", "unauthorized", "authentication required", "no basic auth credentials",
                                       "authorization failed", "pull access denied")):
         return "the registry refused the credentials; run `docker login REGISTRY`"
+    if "cache export" in text and "not supported" in text:
+        return ("this builder cannot export a build cache (the docker driver of a classic image store); use the "
+                "containerd image store or another builder (--builder: docker-container, remote), or drop --cache-to")
     if "target stage" in text and "could not find" in text:
         return "check --target against the Dockerfile's stage names"
     if _SERVER_ERROR.search(text) or "internal server error" in text:

@@ -26,6 +26,7 @@ class Key:
     type: type
     help: str
     shown: str = ""  # how an empty default reads in --help and the docs ("the last stage")
+    whole: bool = False  # a list whose FRESHBIN_ value is one item unless JSON (its items hold commas)
 
     @property
     def default_text(self) -> str:
@@ -48,6 +49,12 @@ SCHEMA: tuple[Key, ...] = (
         "build`); the image is then read through the registry (default: DOCKER_HOST / the current context)",
         "DOCKER_HOST / the current context"),
     Key("build_args", {}, dict, "build arguments, NAME: value"),
+    Key("cache", "", str, "build cache short form: registry (IMAGE:buildcache, read and written, mode=max) or gha",
+        "none"),
+    Key("cache_from", [], list, "buildx --cache-from specs the deploy (and verify's cached build) import, "
+        "e.g. type=registry,ref=REGISTRY/IMAGE:buildcache", whole=True),
+    Key("cache_to", [], list, "buildx --cache-to specs the deploy exports, e.g. "
+        "type=registry,ref=REGISTRY/IMAGE:buildcache,mode=max", whole=True),
     Key("strategy", "guard", str, "deploy strategy: guard, no-cache, cached or no-cache-filter"),
     Key("ledger", ".freshbin/deploys.jsonl", str, "deploy ledger (JSON Lines), relative to the workspace"),
     Key("binary_path", "", str, "path of the shipped binary inside the image (default: entrypoint/cmd)"),
@@ -102,7 +109,8 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         if key is None:
             valid = ", ".join(ENV_PREFIX + k.upper() for k in sorted(KEYS))
             raise UsageError(f"unknown environment variable {name}; valid: {valid}")
-        values[key.name] = _parse_env(name, raw, key.type)
+        values[key.name] = [raw.strip()] if key.whole and not raw.strip().startswith("[") and raw.strip() \
+            else _parse_env(name, raw, key.type)
     return values
 
 

@@ -97,6 +97,7 @@ def deploy(req: DeployRequest) -> DeployResult:
                 metadata_file=meta_dir / "metadata.json", builder=req.builder, build_args=dict(req.build_args),
                 labels={**revision_labels(p.commit), **history.labels(source, req.strategy)},
                 no_cache=plan.no_cache, no_cache_filter=plan.no_cache_filter, docker_context=req.docker_context,
+                cache=req.cache,
             )
             command = shlex.join(buildx.build_argv(spec))
             if req.dry_run:

@@ -13,8 +13,12 @@ relies on is probed with a tiny build (`FROM scratch`, one copied file, no base 
                 the `docker` driver refuses it unless the image store is containerd's
                 (measured: Docker 26.1 containerd store yes; 26.1 classic and 20.10 no)
 
-The answer is cached per engine (socket or context, server version, builder) for a day, in
-$XDG_CACHE_HOME/freshbin/engines.json, because a probe costs two builds (about 2 s).
+The answer is cached for a day, in $XDG_CACHE_HOME/freshbin/engines.json (a probe costs two
+builds, about 2 s), keyed on the engine (socket or context, server version, image store) and on
+the builder the build really runs on — its name as buildx resolves it (`--builder`, else
+BUILDX_BUILDER, else the Docker config's current builder), its driver and its BuildKit version —
+because each of those picks the builder, and one builder's answer is not another's (a remote
+BuildKit pins timestamps where Docker 20.10's docker driver cannot export OCI at all).
 """
 
 from __future__ import annotations
@@ -28,10 +32,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from . import engine_api, fact_cache, runner
+from . import buildx, engine_api, fact_cache, runner
 
 CACHE_SECONDS = fact_cache.MAX_AGE_S
-PROBES = "oci_rewrite,multi_platform"  # in the cache key: a new probe is never answered by an old entry
+PROBES = "oci_rewrite,multi_platform,builder-named"  # in the cache key: a new probe is never answered by an old entry
 # SOURCE_DATE_EPOCH for pinned builds: earlier than any layer a cache can hold (see verify_builds.builds).
 PINNED_EPOCH = 1
 
@@ -56,26 +60,39 @@ class Behaviour:
 
 
 def behaviour(builder: str = "", docker_context: str = "") -> Behaviour:
-    """The probed behaviour of the engine `docker_context`, else DOCKER_HOST/the current context,
-    reaches (cached)."""
+    """The probed behaviour of the builder buildx picks for `builder` on the engine `docker_context`,
+    else DOCKER_HOST/the current context, reaches (cached)."""
     server, status = _server_and_storage(docker_context)
     store = ImageStore.CONTAINERD if "io.containerd.snapshotter" in status else ImageStore.CLASSIC
+    used = buildx.preflight(builder, docker_context)  # the builder really used (cached for docker drivers)
     key = fact_cache.key_of([os.environ.get("DOCKER_HOST", ""), os.environ.get("DOCKER_CONTEXT", ""),
-                             server, store, builder, docker_context, PROBES])
+                             server, store, docker_context, used.builder, used.driver, used.buildkit, PROBES])
     cached = _cache_read(key)
     if cached is not None:
         return cached
     with ThreadPoolExecutor(2) as pool:
-        rewrite_probe = pool.submit(probe_oci_rewrite, builder, docker_context)
-        multi = probe_multi_platform(builder, docker_context)
+        rewrite_probe = pool.submit(probe_oci_rewrite, used.builder, docker_context)
+        multi = probe_multi_platform(used.builder, docker_context)
         rewrite = rewrite_probe.result()
-    note = (f"Docker {server}, {store} image store: the OCI exporter pins timestamps (rewrite-timestamp), so two "
-            "builds of one commit have one digest" if rewrite else
-            f"Docker {server}, {store} image store: two builds of one commit get different digests "
-            "(no working rewrite-timestamp), so files and binaries are compared instead")
-    found = Behaviour(server, store, rewrite, note, multi)
+    found = Behaviour(server, store, rewrite, note_of(used, server, store, rewrite), multi)
     _cache_write(key, found)
     return found
+
+
+def who(engine: buildx.Engine, server: str, store: ImageStore) -> str:
+    """The builder that showed a behaviour, in words: its name, driver and BuildKit version, and
+    for the docker driver the daemon and image store it builds in."""
+    kit = f", BuildKit {engine.buildkit}" if engine.buildkit else ""
+    where = f" in Docker {server}, {store} image store" if engine.driver == "docker" else ""
+    return f"builder {engine.builder} ({engine.driver or 'unknown'} driver{kit}){where}"
+
+
+def note_of(engine: buildx.Engine, server: str, store: ImageStore, rewrite: bool) -> str:
+    if rewrite:
+        return (f"{who(engine, server, store)}: the OCI exporter pins timestamps (rewrite-timestamp), so two builds "
+                "of one commit have one digest")
+    return (f"{who(engine, server, store)}: two builds of one commit get different digests (no working "
+            "rewrite-timestamp), so files and binaries are compared instead")
 
 
 def _server_and_storage(docker_context: str) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import checkout, platforms, refs, shipped
+from . import build_cache, checkout, platforms, refs, shipped
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import GitError, UsageError, WorkspaceError
 from .workspace import load_workspace
@@ -40,6 +40,7 @@ class BuildRequest:
     quiet: bool = False  # do not stream build progress to stderr (the demo)
     tracked_tag: str = ""  # whose image is "the previous deploy" (history.tracked)
     moving_tags: tuple[str, ...] = ("latest",)  # tags expected to move between commits
+    cache: build_cache.CacheOptions = build_cache.CacheOptions()  # imported/exported build caches
 
 
 @dataclass(frozen=True)

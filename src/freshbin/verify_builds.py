@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import buildx, cause, engine_api, engines, ignored_inputs, image, layer_reader, runner, strategies
+from . import build_cache, buildx, cause, engine_api, engines, ignored_inputs, image, layer_reader, runner, strategies
 from .dockerfile_model import parse as parse_dockerfile
 from .errors import EnvironmentProblem
 from .layers import FileEntry, differing, image_files, oci_image
@@ -78,7 +78,7 @@ def builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, al
             no_cache=no_cache, no_cache_filter=no_cache_filter, push=push, load=not push,
             output=f"type=oci,dest={meta / (name + '.tar')}" if reproducible else "",
             source_date_epoch=engines.PINNED_EPOCH if reproducible else None, rewrite_timestamp=reproducible,
-            docker_context=req.docker_context)
+            docker_context=req.docker_context, cache=build_cache.CacheOptions() if no_cache else req.cache.importing())
 
     def how_to_build(name: str, no_cache: bool) -> tuple[Callable[[], Side], str]:
         spec = spec_of(name, f"{repository}:{tag}-{name}", p.workspace / req.context, p.dockerfile,
@@ -162,12 +162,19 @@ def built_side(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: Build
     return read(), log
 
 
+def _destination(spec: buildx.BuildSpec) -> str:
+    """Where a verify build goes, in words: pushed, loaded into the engine's store, or an archive."""
+    if spec.output.startswith("type=oci,dest="):
+        return f"writing an OCI archive of {spec.tags[0]}"
+    return f"{'pushing' if spec.push else 'loading'} {spec.tags[0]}"
+
+
 def build_then_read(name: str, spec: buildx.BuildSpec, cleanup: ExitStack, req: BuildRequest,
                     locator: Locator) -> tuple[Callable[[], Side], str]:
     """Build; return how to read the built image as a Side (it may run beside the next build)
     and the build's progress log."""
     if not req.quiet:
-        runner.progress(f"freshbin verify: {name} build ({'pushing' if spec.push else 'loading'} {spec.tags[0]})")
+        runner.progress(f"freshbin verify: {name} build ({_destination(spec)})")
     metadata, log = buildx.build_logged(spec, stream=not req.quiet)
     digest = metadata["containerimage.digest"]
     ref = spec.tags[0]

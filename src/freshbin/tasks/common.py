@@ -29,6 +29,10 @@ BUILD_HELP = {
     "docker_context": config.flag_help("docker_context", "Docker context whose engine builds and pushes; the image "
                                        "is then read through the registry"),
     "build_arg": "NAME=value, repeatable; added to freshbin.build_args",
+    "cache": config.flag_help("cache", "build cache short form: registry (a cache at IMAGE:buildcache, read and "
+                              "written, mode=max) or gha"),
+    "cache_from": config.flag_help("cache_from", "buildx --cache-from spec, repeatable (replaces the config's)"),
+    "cache_to": config.flag_help("cache_to", "buildx --cache-to spec, repeatable (replaces the config's)"),
     "workspace": config.flag_help("workspace", "Cargo workspace root"),
 }
 
@@ -150,16 +154,22 @@ def ledger_path(c: Context, ws: Path) -> Path:
 
 
 def build_request(c: Context, *, workspace: str, build_arg: list[str] | None, strategy: str = "", dry_run: bool = False,
-                  allow_dirty: bool = False, force: bool = False, **flags: str) -> DeployRequest:
+                  allow_dirty: bool = False, force: bool = False, cache: str = "", cache_from: list[str] | None = None,
+                  cache_to: list[str] | None = None, **flags: str) -> DeployRequest:
     """What to build, from flags over config (shared by deploy and verify)."""
     ws = workspace_dir(c, workspace)
     build_args = dict(pick(None, c, "build_args"))
     build_args.update(refs.validate_build_arg(a) for a in (build_arg or []))
+    from .. import build_cache
     from ..deploy import DeployRequest
+
+    caches = build_cache.resolve(pick(cache, c, "cache"), pick(cache_from, c, "cache_from"),
+                                 pick(cache_to, c, "cache_to"), pick(flags.get("image", ""), c, "image"))
 
     return DeployRequest(
         workspace=ws, build_args=build_args, strategy=pick(strategy, c, "strategy"), dry_run=dry_run,
         allow_dirty=allow_dirty, watch=tuple(pick(None, c, "watch")), ledger_path=ledger_path(c, ws),
         binary_path=pick(None, c, "binary_path"), force=force,
-        moving_tags=tuple(pick(None, c, "moving_tags")), tracked_tag=pick(None, c, "tracked_tag"), **{key: pick(value, c, key) for key, value in flags.items()},
+        moving_tags=tuple(pick(None, c, "moving_tags")), tracked_tag=pick(None, c, "tracked_tag"), cache=caches,
+        **{key: pick(value, c, key) for key, value in flags.items()},
     )

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # loaded when the task runs, not for --help
 
 @task(
     auto_shortflags=False,
-    iterable=["build_arg"],
+    iterable=["build_arg", "cache_from", "cache_to"],
     help={
         **BUILD_HELP,
         "image": config.flag_help("image", "image repository, e.g. 127.0.0.1:5000/acme/api"),
@@ -33,7 +33,8 @@ if TYPE_CHECKING:  # loaded when the task runs, not for --help
 )
 @cli_errors
 def deploy(c: Context, image: str = "", tag: str = "", platform: str = "", target: str = "", dockerfile: str = "",
-           context: str = "", builder: str = "", docker_context: str = "", build_arg: list[str] | None = None, strategy: str = "",
+           context: str = "", builder: str = "", docker_context: str = "", build_arg: list[str] | None = None, cache: str = "",
+           cache_from: list[str] | None = None, cache_to: list[str] | None = None, strategy: str = "",
            dry_run: bool = False, allow_dirty: bool = False, force: bool = False, workspace: str = "",
            json: bool = False, format: str = "table") -> DeployResult:
     """Build and push TARGET with buildx, record it in the ledger, fail (exit 1) if the binary is stale."""
@@ -43,7 +44,8 @@ def deploy(c: Context, image: str = "", tag: str = "", platform: str = "", targe
 
     result = run_deploy(build_request(
         c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
-        context=context, builder=builder, docker_context=docker_context, build_arg=build_arg, strategy=strategy, dry_run=dry_run or dry(c),
+        context=context, builder=builder, docker_context=docker_context, build_arg=build_arg, cache=cache, cache_from=cache_from, cache_to=cache_to,
+        strategy=strategy, dry_run=dry_run or dry(c),
         allow_dirty=allow_dirty, force=force))
     for source in (result.history or {}, result.evidence or {}):
         if source.get("note"):

@@ -18,9 +18,11 @@ LAST_DEPLOY = "the tag of the last deploy of --image and --target"
 
 @task(
     auto_shortflags=False,
-    iterable=["build_arg"],
+    iterable=["build_arg", "cache_from"],
     help={
-        **BUILD_HELP,
+        **{k: v for k, v in BUILD_HELP.items() if k != "cache_to"},
+        "cache": config.flag_help("cache", "build cache short form (registry, gha): its import is read by the cached "
+                                  "build; verify never exports"),
         "image": config.flag_help("image", "image repository the deploys went to; none: local builds only"),
         "tag": config.flag_help("tag", "deployed tag to check", default=LAST_DEPLOY),
         "target": config.flag_help("target", "Dockerfile stage to verify"),
@@ -35,7 +37,8 @@ LAST_DEPLOY = "the tag of the last deploy of --image and --target"
 )
 @cli_errors
 def verify(c: Context, image: str = "", tag: str = "", platform: str = "", target: str = "", dockerfile: str = "",
-           context: str = "", builder: str = "", docker_context: str = "", build_arg: list[str] | None = None, quick: bool = False,
+           context: str = "", builder: str = "", docker_context: str = "", build_arg: list[str] | None = None, cache: str = "",
+           cache_from: list[str] | None = None, quick: bool = False,
            push: bool = False, no_cache_build: bool = False, allow_dirty: bool = False, workspace: str = "",
            json: bool = False, format: str = "table") -> VerifyResult:
     """Does the deployed image run this commit's binary? A reference build decides: exit 0 fresh, 1 stale, 2 inconclusive."""
@@ -47,7 +50,8 @@ def verify(c: Context, image: str = "", tag: str = "", platform: str = "", targe
     from .. import summary
     request = build_request(
         c, workspace=workspace, image=image, tag=tag, platform=platform, target=target, dockerfile=dockerfile,
-        context=context, builder=builder, docker_context=docker_context, build_arg=build_arg, allow_dirty=allow_dirty)
+        context=context, builder=builder, docker_context=docker_context, build_arg=build_arg, cache=cache,
+        cache_from=cache_from, allow_dirty=allow_dirty)
     result = run_verify(request, quick=quick, push=push, no_cache_build=no_cache_build)
     for note in result.notes:
         report.log(f"note: {note}")
