@@ -8,6 +8,7 @@ benchmarks/never_lies.py (a larger randomised run).
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
@@ -92,6 +93,13 @@ def _quiet_and_tested(marker: str, salt: str) -> dict[str, str]:
                                           quiet=" -q", runtime="FROM ${RUNTIME} AS run")}
 
 
+def _how_to(marker: str, salt: str) -> dict[str, str]:
+    """The how-to's recipe itself: manifest, dummy pre-build, `COPY src src`, the real build."""
+    return {"Cargo.toml": APP_MANIFEST, "src/main.rs": _main(f'"{marker}"', salt),
+            "Dockerfile": _dummy_prebuild(salt, "COPY src src", "RUN cargo build --release",
+                                          runtime="FROM ${RUNTIME} AS run")}
+
+
 def _config_ignored(marker: str, salt: str) -> dict[str, str]:
     """`.*` in the ignore file drops `.cargo/config.toml`, whose rustflags decide what the binary prints."""
     return {
@@ -125,6 +133,7 @@ SHAPES = {
     "only-rs-ignored": Shape("only-rs-ignored", _only_rs_ignored),
     "outside-library": Shape("outside-library", _outside_library, workspace="svc", context=".."),
     "quiet-and-tested": Shape("quiet-and-tested", _quiet_and_tested),
+    "how-to": Shape("how-to", _how_to),
     "config-ignored": Shape("config-ignored", _config_ignored, expected=lambda m: f"flagged-{m}"),
     "shared-cache-mount": Shape("shared-cache-mount", _shared_cache_mount),
 }
@@ -152,13 +161,29 @@ class Repo:
         for path, text in self.shape.files(marker, self.salt).items():
             write(self.seed / path, text)
 
-    def commit(self, marker: str) -> str:
+    def commit(self, marker: str, also: dict[str, str] | None = None) -> str:
+        """Commit the shape's tree for `marker`, with `also` ({path: text}) written over it."""
         self._write(marker)
+        for path, text in (also or {}).items():
+            write(self.seed / path, text)
         commit_all(self.seed, marker)
         git(self.clone, "pull", "-q", "--ff-only")
         head = git(self.clone, "rev-parse", "HEAD").strip()
         self.markers[head] = marker
         return head
+
+    def fresh_clone(self, dest: Path) -> None:
+        """A CI runner's checkout: a new clone of the seed (no ledger, no target, new mtimes)."""
+        self.clone = clone(self.seed, dest)
+
+    def another_clone(self, dest: Path) -> Repo:
+        """A second checkout of the same repository (another runner, or another branch's job)."""
+        twin = copy.copy(self)
+        twin.fresh_clone(dest)
+        return twin
+
+    def build_arg_flags(self) -> list[str]:
+        return [flag for key, value in BUILD_ARGS.items() for flag in ("--build-arg", f"{key}={value}")]
 
     def checkout(self, commit: str) -> None:
         git(self.clone, "checkout", "-q", commit)
@@ -167,6 +192,10 @@ class Repo:
         return self.shape.expected(self.markers[git(self.clone, "rev-parse", "HEAD").strip()])
 
     def deploy(self, image: str, strategy: str, *extra: str) -> tuple[int, dict]:
+        return self.deploy_logged(image, strategy, *extra)[:2]
+
+    def deploy_logged(self, image: str, strategy: str, *extra: str) -> tuple[int, dict, str]:
+        """Exit code, the JSON result, and stderr (the build's plain progress)."""
         argv = [*FRESHBIN, "deploy", "--image", image, "--strategy", strategy, "--json", "--context",
                 self.shape.context, "--force", *extra]
         if self.shape.target:
@@ -175,7 +204,7 @@ class Repo:
             argv += ["--build-arg", f"{key}={value}"]
         proc = subprocess.run(argv, cwd=self.workspace, capture_output=True, text=True, timeout=900)
         assert proc.returncode in (0, 1), proc.stderr[-3000:]
-        return proc.returncode, json.loads(proc.stdout)
+        return proc.returncode, json.loads(proc.stdout), proc.stderr
 
     def verify(self, image: str, *extra: str) -> dict:
         argv = [*FRESHBIN, "verify", "--image", image, "--json", "--context", self.shape.context, *extra]

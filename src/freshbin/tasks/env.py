@@ -2,7 +2,10 @@
 
 `--engine 26` adds a second daemon (Debian 13's docker.io 26) beside the default one, with its
 own socket under /var/lib/freshbin-env; `--containerd-store` gives it the containerd image store.
-The default engine stays the default: tests reach the second one with FRESHBIN_TEST_ENGINE.
+`--engine buildkit` starts the standalone BuildKit (../shared/buildkit/, v0.26.3) as buildx's
+`remote` builder `freshbin-buildkit` — the shape of a CI runner's builder — and pushes the base
+images it needs to the loopback registry; `env.prune --engine buildkit` empties it (a fresh runner).
+The default engine stays the default: tests reach the others with FRESHBIN_TEST_ENGINE.
 """
 
 from __future__ import annotations
@@ -14,13 +17,20 @@ from invoke import Collection, Context, Exit, task
 from .. import runner
 from .common import no_dry_run
 
+ENGINES = ("", "26", "buildkit")
 ENGINE_HELP = {
-    "engine": "also run a second engine: 26 (Debian 13's docker.io) beside the default one",
+    "engine": "also run a second engine: 26 (Debian 13's docker.io) beside the default one, or buildkit "
+              "(the standalone BuildKit as buildx's remote builder freshbin-buildkit, a CI runner's shape)",
     "containerd_store": "with --engine 26: the containerd image store instead of the classic one",
 }
 
 
 def _script(action: str, engine: str = "", containerd_store: bool = False) -> int:
+    if str(engine) not in ENGINES:
+        raise Exit(f"freshbin: error: --engine {engine!r} is unknown; use 26 or buildkit, or none for the default engine",
+                   code=2)
+    if containerd_store and str(engine) != "26":
+        raise Exit("freshbin: error: --containerd-store is an option of --engine 26; add --engine 26", code=2)
     args = [action]
     if engine:
         args += ["--engine", str(engine)]
@@ -43,7 +53,7 @@ def up(c: Context, engine: str = "", containerd_store: bool = False) -> None:
 
 @task(help=ENGINE_HELP)
 def down(c: Context, engine: str = "", containerd_store: bool = False) -> None:
-    """Stop what env.up started: the registry and dockerd, or only the --engine 26 daemon."""
+    """Stop what env.up started: the registry and dockerd, or only the --engine 26 daemon or buildkit."""
     no_dry_run(c, "env.down", "it stops the registry and dockerd",
                "drop -R; `freshbin env.status` shows what runs")
     code = _script("down", engine, containerd_store)
