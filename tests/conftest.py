@@ -145,17 +145,6 @@ def pytest_configure(config):
         os.environ["DOCKER_HOST"] = f"unix://{ENV_DIR / (_CHOSEN[0] + '.sock')}"
 
 
-def pytest_collection_modifyitems(config, items):
-    """On the remote builder only the tests marked `remote_builder` run; the others need the local
-    image store (the rest of the suite on that builder is issue #26's)."""
-    if engine_name() != "buildkit":
-        return
-    skip = pytest.mark.skip(reason="not yet run on the remote builder: only `remote_builder` tests are")
-    for item in items:
-        if "e2e" in item.keywords and "remote_builder" not in item.keywords:
-            item.add_marker(skip)
-
-
 def pytest_report_header(config):
     return f"engine: {engine_name()} (DOCKER_HOST={os.environ.get('DOCKER_HOST', 'unset')})"
 

@@ -21,7 +21,7 @@ from ..conftest import FRESHBIN, REMOTE_BUILDER, engine_name
 from .adversarial import SHAPES, Repo, prints
 from .conftest import unique_image
 
-pytestmark = [pytest.mark.e2e, pytest.mark.remote_builder]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture

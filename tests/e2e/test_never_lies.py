@@ -15,7 +15,7 @@ import pytest
 from .adversarial import SHAPES, Repo, prints
 from .conftest import unique_image
 
-pytestmark = [pytest.mark.e2e, pytest.mark.remote_builder]
+pytestmark = pytest.mark.e2e
 
 
 def judged(repo: Repo, image: str, strategy: str, *, verify: bool = True) -> list[str]:
