@@ -114,9 +114,9 @@ def _command(tokens: list[str], state: dict[str, Any], *, piped: bool) -> list[C
             if sep:
                 state["env"][key] = value
         return []
-    if name in ("sh", "bash", "dash", "ash") and "-c" in words[1:-1]:
-        script = words[words.index("-c") + 1]
-        return commands(script, state["cwd"], env)
+    flag = next((i for i, w in enumerate(words[1:-1], 1) if re.fullmatch(r"-[a-z]*c[a-z]*", w)), None)
+    if posixpath.basename(name) in ("sh", "bash", "dash", "ash", "zsh") and flag is not None:
+        return commands(words[flag + 1], state["cwd"], env)  # `sh -c`, `/bin/bash -euxc '…'`
     return [Command(tuple(words), state["cwd"], env, tuple(writes), piped)]
 
 

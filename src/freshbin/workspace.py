@@ -136,7 +136,7 @@ def load_tree(tree: Tree, root: Path | None = None) -> Workspace:
             name=names_by_dir[d],
             dir=d,
             deps=frozenset(names_by_dir[t] for t in path_targets(d, raw[d], ws_deps, dev=False) if t in names_by_dir),
-            binaries=tuple(_binaries(tree, d, raw[d], names_by_dir[d])),
+            binaries=tuple(binary_targets(tree, d, raw[d], names_by_dir[d])),
         )
         for d in dirs
     )
@@ -216,7 +216,7 @@ def path_targets(rel: str, manifest: dict[str, Any], ws_deps: dict[str, Any], *,
     return targets
 
 
-def _binaries(tree: Tree, rel: str, manifest: dict[str, Any], name: str) -> list[str]:
+def binary_targets(tree: Tree, rel: str, manifest: dict[str, Any], name: str) -> list[str]:
     """Binary target names as cargo infers them: [[bin]] entries, src/main.rs, src/bin/*."""
     pkg = manifest.get("package") or {}
     declared = [b for b in manifest.get("bin", []) or [] if isinstance(b, dict) and "name" in b]

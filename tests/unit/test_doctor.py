@@ -61,7 +61,10 @@ VARIANTS = {
     "wrong binary name": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/release/apii /a\n", {"FB007"}),
     "musl target, release dir": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release --target x86_64-unknown-linux-musl\nFROM x AS api\nCOPY --from=builder /app/target/release/api /a\n", {"FB007"}),
     # no --target: the builder image's cargo config may set one (ekidd/rust-musl-builder does; corpus 11)
-    "triple dir without --target": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/x86_64-unknown-linux-gnu/release/api /a\n", set()),
+    # no --target, no CARGO_BUILD_TARGET, no [build] target, a plain rust image: cargo writes target/release/ (#27)
+    "triple dir without --target": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/x86_64-unknown-linux-gnu/release/api /a\n", {"FB007"}),
+    "triple dir, CARGO_BUILD_TARGET": (HEAD + COPY_SRC + "ENV CARGO_BUILD_TARGET=x86_64-unknown-linux-gnu\nRUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/x86_64-unknown-linux-gnu/release/api /a\n", set()),
+    "triple dir, musl builder image sets the target": (HEAD.replace("rust:1-bookworm", "ekidd/rust-musl-builder:1.57.0") + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/x86_64-unknown-linux-musl/release/api /a\n", set()),
     "debug dir for a release build": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release\nFROM x AS api\nCOPY --from=builder /app/target/debug/api /a\n", {"FB007"}),
     # the cross pattern: TARGETARCH mapped to a triple in the build; each platform copies its own
     "computed --target, triple dirs": (HEAD + COPY_SRC + "RUN find . -exec touch {} + && cargo build --release --target \"$(cat /rust-target)\"\nFROM x AS api-arm64\nCOPY --from=builder /app/target/aarch64-unknown-linux-gnu/release/api /a\n", set()),

@@ -20,10 +20,11 @@ import re
 from dataclasses import dataclass, field
 
 from ..dockerfile_cargo import CargoCall, cargo_calls, compiling_tool
-from ..dockerfile_model import Copy, Instruction, Stage, copy_of, mounts
+from ..dockerfile_model import Copy, Instruction, Stage, copy_of, mounts, storage_of
 from ..dockerfile_shell import Command
 from .names import artefact_miss, new_unit, removes, shell_match, unit_names
 from .project import Project
+from .selection import compiles, package_of
 
 _VAR = re.compile(r"\$\{?\w+\}?")
 
@@ -122,7 +123,7 @@ def _copy(project: Project, state: _State, ins: Instruction, finals: dict[int, _
         if copy.heredoc or _stand_in(src, copy):
             target = copy.target_of(src, False)
             if target.endswith(".rs"):  # a placeholder source file; other heredocs are not sources
-                state.dummies[target] = Dummy(target, ins, _package_dir(target))
+                state.dummies[target] = Dummy(target, ins, package_of(target))
             continue
         rel = posixpath.normpath(src.lstrip("/") or ".")  # context paths: `/src` is the context's src
         is_dir = project.is_dir(rel)
@@ -193,7 +194,7 @@ def _run(project: Project, state: _State, stage: Stage, ins: Instruction, result
         elif name == "find" and _find_touches(command, ins):
             _find(state, command)
         elif name == "rm" or (name == "cargo" and command.words[1:2] == ("clean",)):
-            _remove(project, state, command)
+            _remove(project, state, command, ins)
         elif name == "cargo" and command.words[1:2] in (("new",), ("init",)):
             _cargo_new(state, ins, command)
         if _is_compile(command):
@@ -219,7 +220,7 @@ def _touch_or_create(state: _State, ins: Instruction, path: str) -> None:
         if hits:
             state.attempts.append(f"touch {path}")
     elif path.endswith(".rs") and path not in state.dummies:
-        state.dummies[path] = Dummy(path, ins, _package_dir(path))
+        state.dummies[path] = Dummy(path, ins, package_of(path))
 
 
 def _find_touches(command: Command, ins: Instruction) -> bool:
@@ -245,7 +246,9 @@ def _find(state: _State, command: Command) -> None:
         state.attempts.append("find " + " ".join(roots))
 
 
-def _remove(project: Project, state: _State, command: Command) -> None:
+def _remove(project: Project, state: _State, command: Command, ins: Instruction) -> None:
+    """`rm` of artefacts or `cargo clean`: it acts only on the storage this RUN sees — an `rm` without
+    the cache mount that holds the dummy's artefacts removes a directory of the layer, not them."""
     whole = command.words[1:2] == ("clean",)
     packages = set(command.words[command.words.index("-p") + 1:][:1]) if "-p" in command.words else set()
     patterns = [] if whole else [_glob(command.path(w)) for w in command.words[1:] if not w.startswith("-")]
@@ -256,6 +259,8 @@ def _remove(project: Project, state: _State, command: Command) -> None:
         units = unit_names(project, state, dummy)
         for key in list(dummy.compiled):
             out_dir = posixpath.join(key[0], *([key[2]] if key[2] else []), key[3])
+            if storage_of(ins, key[0]) != key[1]:
+                continue
             if whole and (not packages or units.package in packages) or any(removes(p, out_dir, units) for p in patterns):
                 dummy.compiled.discard(key)
                 acted = True
@@ -275,11 +280,6 @@ def _cargo_new(state: _State, ins: Instruction, command: Command) -> None:
         state.dummies[path] = Dummy(path, ins, root)
 
 
-def _package_dir(path: str) -> str:
-    head, sep, _ = path.rpartition("/src/")
-    return head if sep else posixpath.dirname(path)
-
-
 def _compile(project: Project, state: _State, stage: Stage, call: CargoCall, result: Analysis) -> None:
     result.calls.append(call)
     if call.chef:
@@ -296,7 +296,7 @@ def _compile(project: Project, state: _State, stage: Stage, call: CargoCall, res
     if any(not dummy.overwritten for dummy in state.dummies.values()):
         result.prebuilds.append(call)
     for dummy in state.dummies.values():
-        if not dummy.overwritten:
+        if not dummy.overwritten and compiles(project, state, dummy, call):
             dummy.compiled.add(call.key)
             dummy.prebuild = call
         elif dummy.refreshed or call.key not in dummy.compiled:

@@ -17,6 +17,7 @@ from ..dockerfile_cargo import CargoConfig, read_cargo_config
 from ..dockerfile_model import Dockerfile, parse
 from ..errors import WorkspaceError
 from ..workspace import Workspace, load_workspace
+from .targets import artefacts
 
 CARGO_CONFIGS = (".cargo/config.toml", ".cargo/config")
 
@@ -60,19 +61,14 @@ class Project:
         return self._manifests[rel]
 
     def binary_names(self) -> set[str]:
-        """Every binary a manifest under the context can build (workspace ones, nested ones)."""
+        """Every file name cargo can write into a profile directory for a manifest under the
+        context: binary targets as cargo infers them and library artefacts (`lib<name>.so` of a
+        cdylib).  A package name counts only when it is a binary target's name."""
         names: set[str] = set(self.workspace.all_binaries()) if self.workspace else set()
         for path in sorted(self.context.glob("**/Cargo.toml"))[:500]:
-            data = self.manifest(path.relative_to(self.context).as_posix()) or {}
-            package = data.get("package") if isinstance(data.get("package"), dict) else None
-            if package and isinstance(package.get("name"), str):
-                names.add(package["name"])
-            names |= {b["name"] for b in data.get("bin", []) or [] if isinstance(b, dict) and isinstance(b.get("name"), str)}
-            bin_dir = path.parent / "src" / "bin"
-            if bin_dir.is_dir():
-                names |= {p.stem for p in bin_dir.iterdir()}
+            rel = path.relative_to(self.context).as_posix()
+            names |= artefacts(posixpath.dirname(rel), self.manifest(rel) or {}, self.context)
         return names
-
 
 def _toml(path: Path) -> dict[str, Any]:
     try:

@@ -7,13 +7,13 @@ import tomllib
 from pathlib import Path
 
 from ...dockerfile_model import copy_of
+from ...workspace import Workspace
 from ..analysis import Analysis
+from ..inputs import is_input
 from ..ignore import Pattern, excluded_by, ignore_file, load
 from ..project import Project
 from ..rule import Finding, Rule, Severity
 
-INPUT_NAMES = {"Cargo.toml", "Cargo.lock", "build.rs", "rust-toolchain", "rust-toolchain.toml", "config.toml", "config"}
-NOT_SHIPPED = {"tests", "benches", "examples", "target", ".git"}
 MAX_FILES = 5000
 _PINNED_BASE = re.compile(r"(^|/)rust(lang/rust)?:(\d+\.\d+|nightly-\d{4})")
 _PINNING = re.compile(r"\brustup\s+(default|toolchain\s+install|override\s+set)\b|RUSTUP_TOOLCHAIN")
@@ -28,34 +28,31 @@ def copied_inputs(project: Project) -> list[str]:
             if copy is None or copy.from_stage is not None or copy.heredoc:
                 continue
             for src in copy.sources:
-                found |= _inputs_under(project.context, src.lstrip("/"))
+                found |= _inputs_under(project, src.lstrip("/"))
     return sorted(found)
 
 
-def _inputs_under(context: Path, src: str) -> set[str]:
+def _inputs_under(project: Project, src: str) -> set[str]:
+    context = project.context
     if "$" in src or src.startswith(".."):
         return set()
     roots = sorted(context.glob(src))[:100] if any(ch in src for ch in "*?[") else [context / src]
     out: set[str] = set()
-    if roots == [context / src] and not roots[0].exists() and _is_input(src.rstrip("/")):
+    if roots == [context / src] and not roots[0].exists() and is_input(src.rstrip("/"), None):
         out.add(src.rstrip("/"))  # named by the Dockerfile: an input even when not in this checkout
     for root in roots:
         paths = [root] if root.is_file() else sorted(root.rglob("*"))[:MAX_FILES] if root.is_dir() else []
         for path in paths:
             rel = path.relative_to(context).as_posix()
-            if path.is_file() and _is_input(rel):
+            if path.is_file() and is_input(rel, _context_workspace(project), project.manifest):
                 out.add(rel)
     return out
 
 
-def _is_input(rel: str) -> bool:
-    parts = rel.split("/")
-    if set(parts[:-1]) & NOT_SHIPPED:
-        return False
-    name = parts[-1]
-    if name in ("config.toml", "config"):
-        return len(parts) >= 2 and parts[-2] == ".cargo"
-    return name.endswith(".rs") or name in INPUT_NAMES
+def _context_workspace(project: Project) -> Workspace | None:
+    """The workspace when it is rooted at the context (paths here are context-relative)."""
+    ws = project.workspace
+    return ws if ws is not None and Path(ws.root).resolve() == project.context.resolve() else None
 
 
 def changes_linux_build(project: Project, rel: str) -> bool:

@@ -8,6 +8,8 @@ from ..analysis import Analysis
 from ..project import Project
 from ..rule import Finding, Rule, Severity
 
+_TARGET_SETTING_IMAGES = ("musl", "cross", "zig", "xx", "osxcross", "android")
+
 
 def problems(project: Project, analysis: Analysis, shipped: ShippedBinary, names: set[str]) -> list[str]:
     """Why cargo does not write `shipped.source` (empty when it does, or when doctor cannot tell).
@@ -27,15 +29,26 @@ def problems(project: Project, analysis: Analysis, shipped: ShippedBinary, names
     if same_dir and not produced:
         triples = {c.triple for c in same_dir}
         profiles = {c.profile for c in same_dir}
-        # no --target: the image's config may set one; a computed one (`--target "$(cat /triple)"`,
-        # read as `*`: TARGETARCH mapped in the build) may be any
-        if shipped.triple not in triples and None not in triples and not any("*" in t for t in triples if t):
+        # a computed triple (`--target "$(cat /triple)"`, read as `*`: TARGETARCH mapped in the build) may be any
+        if shipped.triple not in triples and not any("*" in t for t in triples if t) and (
+                None not in triples or _no_triple_anywhere(project, shipped, triples)):
             built = ", ".join(sorted(f"--target {t}" if t else "no --target" for t in triples))
             found.append(f"the build runs with {built}, so cargo writes "
                          f"{' or '.join(sorted(f'target/{t}/' if t else 'target/<profile>/' for t in triples))}")
         if shipped.profile not in profiles:
             found.append(f"the build profile is {', '.join(sorted(profiles))}, not {shipped.profile}")
     return found
+
+
+def _no_triple_anywhere(project: Project, shipped: ShippedBinary, triples: set[str | None]) -> bool:
+    """A triple directory is copied, yet no call, `CARGO_BUILD_TARGET` nor `[build] target` sets
+    one, and the build image is no cross/musl builder (those set a default target in their own
+    cargo config or environment, as `ekidd/rust-musl-builder` does): cargo writes
+    `target/<profile>/`, so the COPY fails."""
+    if triples != {None} or shipped.triple is None or unresolved(shipped.triple):
+        return False
+    bases = [s.base.lower() for s in project.dockerfile.chain(shipped.from_stage)]
+    return not any(unresolved(b) or any(word in b for word in _TARGET_SETTING_IMAGES) for b in bases)
 
 
 def check(project: Project, analysis: Analysis) -> list[Finding]:
