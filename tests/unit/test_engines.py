@@ -89,3 +89,14 @@ def test_probe_cache_round_trip_and_expiry(tmp_path, monkeypatch):
     assert engines._cache_read("k") is None
     (tmp_path / "freshbin" / "engines.json").write_text("not json")
     assert engines._cache_read("k") is None
+
+
+def test_notes_name_the_builder_that_showed_the_behaviour():
+    from freshbin import buildx
+    remote = buildx.Engine("0.13.1", "freshbin-buildkit", "remote", "v0.26.3", True)
+    note = engines.note_of(remote, "20.10.24", engines.ImageStore.CLASSIC, True)
+    assert note.startswith("builder freshbin-buildkit (remote driver, BuildKit v0.26.3): the OCI exporter pins")
+    assert "Docker" not in note  # the daemon beside a remote builder showed nothing
+    local = buildx.Engine("0.13.1", "default", "docker", "v0.8+unknown", True)
+    assert engines.note_of(local, "20.10.24", engines.ImageStore.CLASSIC, False).startswith(
+        "builder default (docker driver, BuildKit v0.8+unknown) in Docker 20.10.24, classic image store: two builds")

@@ -48,6 +48,14 @@ def detect_bench(c: Context, runs: int = 0, smoke: bool = False) -> None:
     _script("detect_scale.py", *_common(runs, smoke))
 
 
+@task(name="fresh-runner", help={"runs": "measured runs per row (default 3)", "smoke": "small example, one run"})
+def fresh_runner_bench(c: Context, runs: int = 0, smoke: bool = False) -> None:
+    """A fresh CI runner with a registry cache vs a warm builder vs --no-cache, on the remote builder
+    (needs `freshbin env.up --engine buildkit` and, without --smoke, `freshbin env.deps-image`)."""
+    no_dry_run(c, "bench.fresh-runner", "it empties the remote builder, builds and pushes images")
+    _script("fresh_runner.py", *_common(runs, smoke))
+
+
 @task(name="report")
 def report_bench(c: Context) -> None:
     """Render docs/benchmarks.md and the chart from benchmarks/results/*.json."""
@@ -55,4 +63,4 @@ def report_bench(c: Context) -> None:
     _script("report.py")
 
 
-ns = Collection("bench", deploy_bench, verify_bench, detect_bench, report_bench)
+ns = Collection("bench", deploy_bench, verify_bench, detect_bench, fresh_runner_bench, report_bench)
