@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import toml_read
 from .trees import Tree, join
 from .workspace import Workspace, path_targets
 
@@ -131,7 +132,7 @@ def manifest_of(raw: bytes | None) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
-        return tomllib.loads(raw.decode())
+        return toml_read.loads(raw.decode())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
         return None
 

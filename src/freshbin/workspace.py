@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
+from . import toml_read
 from .errors import WorkspaceError
 from .trees import DiskTree, Tree, glob_dirs, join
 
@@ -171,7 +172,7 @@ def _read_toml(tree: Tree, rel: str) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
-        return tomllib.loads(raw.decode())
+        return toml_read.loads(raw.decode())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise WorkspaceError(f"{rel} in {tree.label} is not valid TOML ({exc}); fix it so cargo can read it") from exc
 

@@ -193,3 +193,24 @@ def _lists(node):
         yield node
         for value in node:
             yield from _lists(value)
+
+
+TOML_11 = {  # TOML 1.1, which cargo 1.95 reads: an inline table over several lines (gitui's manifest)
+    "Cargo.toml": '[workspace]\nmembers = ["app"]\n',
+    "app/Cargo.toml": package("app", 'core = {\n  path = "../core", # the engine\n  features = [\n    "x",\n  ],\n}\n')
+    + '[features]\nx = ["core/x"]\n',
+    "app/src/main.rs": "fn main() {}\n",
+    "core/Cargo.toml": package("core") + "[features]\nx = []\n",
+    "core/src/lib.rs": "",
+}
+
+
+def test_a_toml_11_manifest_is_read_as_cargo_reads_it(tmp_path):
+    repo = repo_with(tmp_path, TOML_11)
+    changed, _result = change(repo, "core/src/lib.rs")
+    assert (changed.kind, changed.package, changed.binaries) == ("source", "core", ("app",))
+
+
+@needs_cargo
+def test_cargo_reads_that_toml_11_manifest(tmp_path):
+    assert cargo_members(repo_with(tmp_path, TOML_11)) == {"app": "app", "core": "core"}
