@@ -295,7 +295,7 @@ def detect(
         notes.append("with --worktree the range ends at the work tree of HEAD")
     notes += [graph_note] if graph_note else []
     changes = map_changes(files, head_ws, base_ws, ws_prefix)
-    if ws_prefix and any(c.package is None and _workspace_relative(c.path, ws_prefix) is None for c in changes):
+    if any(c.package is None and _maybe_path_package(c.path, head_ws, ws_prefix) for c in changes):
         whole = DiskTree(gitio.work_tree(repo)) if worktree else GitTree(repo, head_commit.hexsha)
         changes = credit_outside(changes, outside_packages(whole, "/".join(ws_prefix), head_ws))
     no_cache, hazard, reason = verdict(changes, list(watch or []), ws_prefix)
@@ -313,9 +313,18 @@ def detect(
     )
 
 
+def _maybe_path_package(repo_path: str, ws: Workspace, ws_prefix: tuple[str, ...]) -> bool:
+    """Whether a file no member owns may belong to a path package that is no member: it lies
+    outside the workspace directory, or under a directory with a manifest of its own."""
+    ws_path = _workspace_relative(repo_path, ws_prefix)
+    return ws_path is None or any(ws_path.startswith(d + "/") for d in ws.nested)
+
+
 def credit_outside(changes: list[Change], packages: list[OutsidePackage]) -> list[Change]:
-    """Files of path packages outside the workspace directory: a source or manifest of such a
-    package reaches the binaries of the members that depend on it (path_packages.py)."""
+    """Files of path packages that are no member (outside the workspace directory, `exclude`d,
+    or a lone package's path dependencies): a source or manifest of such a package reaches the
+    binaries of the members that depend on it (path_packages.py); any other nested package's
+    files reach nothing."""
     out = []
     for change in changes:
         found = owner(packages, change.path) if change.package is None else None

@@ -128,6 +128,12 @@ class GitTree:
     def children(self, rel: str) -> list[str]:
         return sorted(self.dirs.get(rel, ()))
 
+    def manifest_dirs(self) -> list[str]:
+        """From the listing; graph_key covers every Cargo.toml path, so a cached graph's
+        `nested` stays right for every commit sharing its key."""
+        return [rel[: -len("/Cargo.toml")] if "/" in rel else "." for rel in self.files
+                if rel == "Cargo.toml" or rel.endswith("/Cargo.toml")]
+
 
 def _why(exc: Exception) -> str:
     return last_line(str(getattr(exc, "stderr", "") or exc).strip("'")) or exc.__class__.__name__

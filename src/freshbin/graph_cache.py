@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from .workspace import Package, Workspace
 
-VERSION = 1  # bump when the graph's rules change: older entries are then never read
+VERSION = 2  # bump when the graph's rules change: older entries are then never read
 _MEMORY: dict[str, Workspace] = {}
 _ALIASES: dict[str, str] = {}  # tree alias file name -> graph key, for this process
 
@@ -77,7 +77,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _with_root(ws: Workspace, root: Path) -> Workspace:
-    return Workspace(root=root, packages=ws.packages, is_workspace=ws.is_workspace)
+    return Workspace(root=root, packages=ws.packages, is_workspace=ws.is_workspace, nested=ws.nested)
 
 
 def _read(path: Path) -> Workspace | None:
@@ -85,13 +85,14 @@ def _read(path: Path) -> Workspace | None:
         data: dict[str, Any] = json.loads(path.read_text())
         packages = tuple(Package(p["name"], p["dir"], frozenset(p["deps"]), tuple(p["binaries"]))
                          for p in data["packages"])
-        return Workspace(root=Path("."), packages=packages, is_workspace=bool(data["is_workspace"]))
+        return Workspace(root=Path("."), packages=packages, is_workspace=bool(data["is_workspace"]),
+                         nested=tuple(data["nested"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def _write(path: Path, ws: Workspace) -> None:
-    data = {"is_workspace": ws.is_workspace,
+    data = {"is_workspace": ws.is_workspace, "nested": list(ws.nested),
             "packages": [{"name": p.name, "dir": p.dir, "deps": sorted(p.deps), "binaries": list(p.binaries)}
                          for p in ws.packages]}
     try:

@@ -8,7 +8,8 @@ sees them.  Two questions need them:
 * guard's compile step removes the fingerprints of every local package (compile_proof.py), and
   the verdict needs every package a binary is built from;
 * detect credits a changed file under such a directory to the binaries of the members that
-  depend on it (only for the changed files outside the workspace directory).
+  depend on it (only for the changed files no member owns: outside the workspace directory,
+  or under a nested directory with a manifest of its own).
 
 One walk serves both (`path_graph`): from the members, the root manifest's `[patch]` and
 `[workspace.dependencies]` paths, following every path dependency (`x.workspace = true`
@@ -24,7 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .trees import Tree
+from . import toml_read
+from .trees import Tree, join
 from .workspace import Workspace, path_targets
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -96,18 +98,19 @@ class OutsidePackage:
 
 
 def outside_packages(tree: Tree, ws_prefix: str, ws: Workspace) -> list[OutsidePackage]:
-    """Path packages outside `ws_prefix` (repository-relative) that the workspace `ws` compiles.
+    """Path packages outside the members of the workspace `ws` (at `ws_prefix`, repository-relative)
+    that it compiles: outside the workspace directory, `exclude`d, or a lone package's.
 
     `tree` is the whole repository at the commit (repository-relative paths)."""
     def read(directory: str) -> dict[str, Any] | None:
         repo_dir = posixpath.normpath(posixpath.join(ws_prefix, directory))
-        return None if repo_dir.startswith("..") else manifest_of(tree.read(posixpath.join(repo_dir, "Cargo.toml")))
+        return None if repo_dir.startswith("..") else manifest_of(tree.read(join(repo_dir, "Cargo.toml")))
 
     members = {p.dir: p.name for p in ws.packages}
     graph = path_graph(read, [d for d in members if d != "."])
     outside = []
     for directory, name in sorted(graph.names.items()):
-        if not directory.startswith("../"):
+        if directory in members:
             continue
         reached = {members[d] for d in graph.dependents(directory) if d in members}
         outside.append(OutsidePackage(name, posixpath.normpath(posixpath.join(ws_prefix, directory)),
@@ -129,7 +132,7 @@ def manifest_of(raw: bytes | None) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
-        return tomllib.loads(raw.decode())
+        return toml_read.loads(raw.decode())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
         return None
 

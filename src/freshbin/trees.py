@@ -26,6 +26,8 @@ class Tree(Protocol):
 
     def children(self, rel: str) -> list[str]: ...  # names directly inside directory `rel`
 
+    def manifest_dirs(self) -> list[str]: ...  # every directory holding a Cargo.toml ("." included)
+
     @property
     def label(self) -> str: ...  # where the files come from, for messages
 
@@ -67,6 +69,16 @@ class DiskTree:
         except (FileNotFoundError, NotADirectoryError):
             return []
 
+    def manifest_dirs(self) -> list[str]:
+        """A walk of the directory; `.git` and `target` are skipped (no package lives in them,
+        and a target directory can hold a million files)."""
+        found = []
+        for here, subdirs, names in os.walk(self.root):
+            subdirs[:] = [d for d in subdirs if d not in (".git", "target")]
+            if "Cargo.toml" in names:
+                found.append(Path(here).relative_to(self.root).as_posix())
+        return found
+
 
 class EmptyTree:
     """The tree before the first commit: no workspace at all."""
@@ -83,6 +95,9 @@ class EmptyTree:
         return rel == "."
 
     def children(self, rel: str) -> list[str]:
+        return []
+
+    def manifest_dirs(self) -> list[str]:
         return []
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
+from . import toml_read
 from .errors import WorkspaceError
 from .trees import DiskTree, Tree, glob_dirs, join
 
@@ -32,12 +33,16 @@ class Workspace:
     root: Path
     packages: tuple[Package, ...]
     is_workspace: bool = False  # the root manifest has a [workspace] table
+    nested: tuple[str, ...] = ()  # directories holding a Cargo.toml that are not members
 
     def package_named(self, name: str) -> Package:
         return next(p for p in self.packages if p.name == name)
 
     def owner_of(self, rel_path: str) -> Package | None:
-        """The package whose directory is the nearest ancestor of `rel_path` (workspace-relative)."""
+        """The package whose directory is the nearest ancestor of `rel_path` (workspace-relative);
+        None when that nearest directory holding a Cargo.toml is no member's: cargo's package
+        listing (`PathSource`) skips a subdirectory with a manifest of its own, so a member never
+        compiles the files of a nested package, a fuzz crate or a nested workspace."""
         by_dir = self._by_dir()
         key = rel_path
         while True:  # string walk up the parents: this runs once per changed file
@@ -47,10 +52,11 @@ class Workspace:
                 return by_dir.get(".")
             key = key.rsplit("/", 1)[0]
 
-    def _by_dir(self) -> dict[str, Package]:
+    def _by_dir(self) -> dict[str, Package | None]:
         cached = self.__dict__.get("_dir_index")
         if cached is None:
-            cached = {p.dir: p for p in self.packages}
+            cached = {d: None for d in self.nested}
+            cached.update({p.dir: p for p in self.packages})
             object.__setattr__(self, "_dir_index", cached)  # frozen dataclass: a private memo
         return cached
 
@@ -71,7 +77,7 @@ class Workspace:
         key = frozenset(names)
         if key not in memo:
             affected = self.dependents_closure(set(names))
-            memo[key] = sorted(b for p in self.packages if p.name in affected for b in p.binaries)
+            memo[key] = sorted({b for p in self.packages if p.name in affected for b in p.binaries})
         return list(memo[key])
 
     def compiled_into(self, binary: str) -> set[str]:
@@ -87,19 +93,24 @@ class Workspace:
         return closure
 
     def all_binaries(self) -> list[str]:
-        return sorted(b for p in self.packages for b in p.binaries)
+        """Each binary name once: two packages may both ship a `cli` (cargo builds both, one
+        overwrites the other in target/)."""
+        return sorted({b for p in self.packages for b in p.binaries})
 
 
 def load_workspace(root: Path) -> Workspace:
-    """The workspace at `root` on disk (doctor, guard and `detect --worktree`)."""
-    return load_tree(DiskTree(Path(root)), Path(root))
+    """The workspace at `root` on disk (doctor, guard, deploy): its members only, no `nested`
+    (that needs a walk of the whole directory, and only detect asks which package owns a file)."""
+    return load_tree(DiskTree(Path(root)), Path(root), nested=False)
 
 
-def load_tree(tree: Tree, root: Path | None = None) -> Workspace:
+def load_tree(tree: Tree, root: Path | None = None, *, nested: bool = True) -> Workspace:
     """Read the root manifest and every member's, the way cargo finds members.
 
     Members: `members` globs minus `exclude`, the root package, and — as cargo does — every
-    path dependency inside the workspace directory, transitively, listed or not.
+    path dependency inside the workspace directory of a member or of the root package of a
+    `[workspace]`, transitively, listed or not.  With `nested`, also the directories holding a
+    manifest that no member is (their files belong to no member).
     """
     data = _read_toml(tree, "Cargo.toml")
     if data is None:
@@ -114,21 +125,8 @@ def load_tree(tree: Tree, root: Path | None = None) -> Workspace:
     ws_deps = ws.get("dependencies", {}) or {}
     excluded = {_normalise(e) for e in ws.get("exclude", []) or []}
     member_dirs = (["."] if "package" in data else []) + _member_dirs(tree, ws.get("members", []) or [], excluded)
-    raw = {".": data} if "package" in data else {}
-    todo = [d for d in member_dirs if d != "."]
-    while todo:  # listed members, then the path dependencies they pull in (implicit members)
-        d = todo.pop(0)
-        if d in raw:
-            continue
-        manifest = _read_toml(tree, join(d, "Cargo.toml"))
-        if manifest is None:
-            if d in member_dirs:
-                raise WorkspaceError(f"{join(d, 'Cargo.toml')} does not exist in {tree.label}; check the workspace members")
-            continue
-        raw[d] = manifest
-        for target in path_targets(d, manifest, ws_deps, dev=True):
-            if target not in raw and _inside(target) and not _is_excluded(target, excluded):
-                todo.append(target)
+    # A lone package (no [workspace]) is its own workspace: its path dependencies are compiled, not members.
+    raw = _with_implicit_members(tree, data, member_dirs, ws_deps, excluded) if "workspace" in data else {".": data}
     dirs = sorted(raw, key=lambda d: (d != ".", d))
     names_by_dir = {d: _package_name(tree, d, raw[d]) for d in dirs}
     packages = tuple(
@@ -140,7 +138,33 @@ def load_tree(tree: Tree, root: Path | None = None) -> Workspace:
         )
         for d in dirs
     )
-    return Workspace(root=root or Path("."), packages=packages, is_workspace="workspace" in data)
+    others = tuple(sorted(set(tree.manifest_dirs()) - set(dirs))) if nested else ()
+    return Workspace(root=root or Path("."), packages=packages, is_workspace="workspace" in data, nested=others)
+
+
+def _with_implicit_members(tree: Tree, root: dict[str, Any], member_dirs: list[str], ws_deps: dict[str, Any],
+                           excluded: set[str]) -> dict[str, dict[str, Any]]:
+    """{directory: manifest} of the listed members and of every path dependency they pull in.
+
+    cargo walks the path dependencies (dev ones too) of every member *and of the root package*
+    (cargo's `Workspace::find_members` starts `find_path_deps` from the root manifest as well),
+    so a crate reached only through the root package's own `path = …` is a member though no
+    `members` glob names it (tests/unit/test_detect_members.py)."""
+    raw: dict[str, dict[str, Any]] = {}
+    todo = list(member_dirs)
+    while todo:
+        d = todo.pop(0)
+        if d in raw or (d == "." and "package" not in root):
+            continue
+        manifest = root if d == "." else _read_toml(tree, join(d, "Cargo.toml"))
+        if manifest is None:
+            if d in member_dirs:
+                raise WorkspaceError(f"{join(d, 'Cargo.toml')} does not exist in {tree.label}; check the workspace members")
+            continue
+        raw[d] = manifest
+        todo += [t for t in sorted(path_targets(d, manifest, ws_deps, dev=True))
+                 if t not in raw and _inside(t) and not _is_excluded(t, excluded)]
+    return raw
 
 
 def _read_toml(tree: Tree, rel: str) -> dict[str, Any] | None:
@@ -148,7 +172,7 @@ def _read_toml(tree: Tree, rel: str) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
-        return tomllib.loads(raw.decode())
+        return toml_read.loads(raw.decode())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise WorkspaceError(f"{rel} in {tree.label} is not valid TOML ({exc}); fix it so cargo can read it") from exc
 

@@ -3,7 +3,7 @@
 ~150 packages in `crates/*` (libraries), `services/*` (binaries: src/main.rs, src/bin/*.rs,
 [[bin]]), `tools/extra`, implicit members (path dependencies under `vendor/` that `members` does
 not list), `[workspace.dependencies]` paths, target-specific, build and dev dependencies, an
-excluded directory — then commits that edit sources, rename a package, delete a member, change
+excluded directory, a fuzz crate nested in a member — then commits that edit sources, rename a package, delete a member, change
 a members glob and add an implicit member.  Deterministic: the same seed writes the same files.
 """
 
@@ -66,6 +66,10 @@ def generate(root: Path, seed: int = 7) -> list[str]:
     write(root / "vendor" / "unused" / "src" / "lib.rs", "")
     write(root / "crates" / "excluded" / "Cargo.toml", '[package]\nname = "excluded"\nversion = "0.1.0"\n')
     write(root / "crates" / "excluded" / "src" / "main.rs", "fn main() {}\n")
+    # a fuzz crate nested in a member, a workspace of its own: no member, so nothing it holds ships
+    write(root / "crates" / "lib001" / "fuzz" / "Cargo.toml",
+          '[package]\nname = "lib001-fuzz"\nversion = "0.1.0"\n\n[dependencies.lib001]\npath = ".."\n\n[workspace]\n')
+    write(root / "crates" / "lib001" / "fuzz" / "src" / "main.rs", "fn main() {}\n")
     for k in range(SERVICES):
         name = f"svc{k:02d}"
         deps = rng.sample(libs, 3)
@@ -106,6 +110,10 @@ def _history(root: Path, libs: list[str], rng: random.Random) -> list[str]:
     _edit(root / "vendor" / "impdeep" / "src" / "lib.rs", "// edit 1")
     write(root / "crates" / "lib010" / "tests" / "it.rs", "#[test] fn t() {}\n")
     commits.append(commit_all(root, "edits"))
+    # 1b. only the nested fuzz crate changes: the range reaches nothing
+    _edit(root / "crates" / "lib001" / "fuzz" / "src" / "main.rs", "// fuzz edit")
+    _edit(root / "crates" / "lib001" / "fuzz" / "Cargo.toml", "# fuzz edit")
+    commits.append(commit_all(root, "fuzz"))
     # 2. rename package lib020 -> lib-twenty (dependents keep the key through `package =`)
     _rename_package(root, "lib020", "lib-twenty")
     _edit(root / "crates" / "lib020" / "src" / "lib.rs", "// edit 2")
