@@ -145,6 +145,17 @@ def pytest_configure(config):
         os.environ["DOCKER_HOST"] = f"unix://{ENV_DIR / (_CHOSEN[0] + '.sock')}"
 
 
+def pytest_collection_modifyitems(config, items):
+    """`engine_independent` tests check what no engine or builder changes: they run once, on the
+    default engine, which keeps each other engine's leg to what differs between engines."""
+    if engine_name() == "default":
+        return
+    skip = pytest.mark.skip(reason=f"engine-independent: runs on the default engine, not on {engine_name()}")
+    for item in items:
+        if "engine_independent" in item.keywords:
+            item.add_marker(skip)
+
+
 def pytest_report_header(config):
     return f"engine: {engine_name()} (DOCKER_HOST={os.environ.get('DOCKER_HOST', 'unset')})"
 

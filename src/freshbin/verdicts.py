@@ -99,6 +99,8 @@ def judge(checks: list[Check], sides: dict[str, Side], quick: bool,
     """The verdict and its cause: `named` is the cause the build's record names (cause.py); without
     it the no-cache build names it, as verify.py's table says."""
     for check in checks:
+        if check.name == DIGEST_CHECK and _deployed_as_built_from_scratch(sides):
+            continue  # it speaks of verify's own cached build, not of what made the deployed image stale
         if check.decisive and check.ok is False and check.name in CAUSE_OF_CHECK:
             caught = CAUSE_OF_CHECK[check.name]
             # Pinned digests catch a cache; when the record names a cache mount, that is the cache.
@@ -116,6 +118,15 @@ def judge(checks: list[Check], sides: dict[str, Side], quick: bool,
     if sides["nocache"].binary_sha256 == reference:  # built whenever no record names the cause
         return Verdict.STALE, Cause.CACHE
     return Verdict.STALE, Cause.MTIME
+
+
+def _deployed_as_built_from_scratch(sides: dict[str, Side]) -> bool:
+    """Does a --no-cache build ship the deployed binary?  Then no cache made the deployed image what
+    it is, whatever verify's own cached build did (seen on a remote BuildKit: the cached build
+    compiled the change, the deploy and the --no-cache build shipped the dummy — the mtime hazard)."""
+    deployed, nocache = sides.get("deployed"), sides.get("nocache")
+    return bool(deployed and nocache and deployed.binary_sha256 and
+                deployed.binary_sha256 == nocache.binary_sha256)
 
 
 def merge_platforms(results: dict[str, VerifyResult]) -> VerifyResult:

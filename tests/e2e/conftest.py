@@ -18,8 +18,11 @@ from ..conftest import BUILD_ARGS, REGISTRY, engine_name, write
 
 
 # Measured (docs/engines.md): do two `--no-cache` builds of one commit get one digest when
-# verify builds them (OCI exporter, SOURCE_DATE_EPOCH, rewrite-timestamp, docker driver)?
-REPRODUCIBLE_DIGESTS = {"default": False, "docker26": False, "docker26-containerd": True}
+# verify builds them (OCI exporter, SOURCE_DATE_EPOCH, rewrite-timestamp)?  The docker driver of
+# each engine; "buildkit": the standalone BuildKit v0.26.3 as buildx's remote builder.
+REPRODUCIBLE_DIGESTS = {"default": False, "docker26": False, "docker26-containerd": True, "buildkit": True}
+# Does `--push` push an OCI index (the image plus a provenance attestation `unknown/unknown`)?
+PUSHES_INDEX = {"default": False, "docker26": False, "docker26-containerd": True, "buildkit": True}
 
 
 def reproducible_digests() -> bool:

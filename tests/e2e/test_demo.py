@@ -13,7 +13,7 @@ import pytest
 
 from ..conftest import FRESHBIN, REPO_ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.engine_independent]
 
 
 def containers() -> set[str]:

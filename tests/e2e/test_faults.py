@@ -158,6 +158,7 @@ class Proxy:
 
 # --- the tests -------------------------------------------------------------------------------------
 
+@pytest.mark.engine_independent
 def test_registry_lost_mid_push_records_nothing_and_a_retry_records_once(engine, example_repo, private_registry):
     address, _ = private_registry
     proxy = Proxy(address, limit=512 * 1024)
@@ -272,6 +273,7 @@ def fill(mount: Path, leave: int) -> None:
     (mount / f"filler-{uuid.uuid4().hex[:6]}").write_bytes(b"\0" * max(free - leave, 0))
 
 
+@pytest.mark.engine_independent
 def test_full_disk_under_the_ledger_refuses_before_pushing_and_never_corrupts(engine, example_repo, full_disk):
     write(example_repo / "freshbin.yaml", f"freshbin:\n  ledger: {full_disk / 'deploys.jsonl'}\n")
     commit_all(example_repo, "ledger on a small disk")
@@ -334,6 +336,7 @@ class _Answer(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.engine_independent
 @pytest.mark.parametrize("status, words", [(500, "500"), (401, "docker login")])
 def test_registry_answering_an_error_is_one_line_before_any_build(engine, example_repo, status, words):
     handler = type("Answer", (_Answer,), {"status": status})
@@ -370,6 +373,7 @@ def auth_registry(tmp_path):
     proc.wait()
 
 
+@pytest.mark.engine_independent
 def test_credentials_come_only_from_the_docker_store_and_never_leak(engine, example_repo, auth_registry):
     address, user, password = auth_registry
     image = f"{address}/acme/worker"

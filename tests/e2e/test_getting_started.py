@@ -10,7 +10,7 @@ import pytest
 
 from ..conftest import REPO_ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.engine_independent]
 MARKER = "# getting-started: runs in CI"
 
 

@@ -142,3 +142,16 @@ def test_pinned_digests_catch_a_cache_and_the_record_says_which_one():
     assert judge(checks, sides, False, Cause.CACHE_MOUNT) == (Verdict.STALE, Cause.CACHE_MOUNT)
     assert judge(checks, sides, False, None) == (Verdict.STALE, Cause.CACHE)
     assert judge(checks, sides, False, Cause.MTIME) == (Verdict.STALE, Cause.CACHE)
+
+
+def test_pinned_digests_do_not_blame_a_cache_when_a_no_cache_build_ships_the_deployed_binary():
+    """The deploy and the how-to's --no-cache build ship the same dummy: the mtime hazard, named by
+    the record, even though verify's own cached build differs from the no-cache one."""
+    from freshbin.verdicts import DIGEST_CHECK, Cause, Check, Side, Verdict, judge
+
+    checks = [Check(DIGEST_CHECK, "sha256:a", "sha256:b", False, True)]
+    sides = {"deployed": Side("deployed", binary_sha256="dummy"), "cached": Side("cached", binary_sha256="real"),
+             "nocache": Side("nocache", binary_sha256="dummy"), "reference": Side("reference", binary_sha256="real")}
+    assert judge(checks, sides, False, Cause.MTIME) == (Verdict.STALE, Cause.MTIME)
+    sides["nocache"] = Side("nocache", binary_sha256="real")  # the from-scratch build fixes it: a cache did it
+    assert judge(checks, sides, False, Cause.MTIME) == (Verdict.STALE, Cause.CACHE)
