@@ -29,6 +29,7 @@ UNDER_DRY = {
     "env.up": "refused", "env.down": "refused", "env.prune": "refused", "env.deps-image": "refused",
     "env.cross-image": "refused", "env.big-image": "refused",
     "bench.deploy": "refused", "bench.verify": "refused", "bench.detect": "refused", "bench.report": "refused",
+    "bench.fresh-runner": "refused",
     "detect": "reads only", "history": "reads only", "config": "reads only", "env.status": "reads only",
 }
 
