@@ -90,6 +90,10 @@ def test_fresh_runner_with_a_registry_cache_ships_each_commit_at_cached_speed(ex
     assert (code, c["fresh"], prints(f"{image}:{c['tag']}")) == (0, True, "m2"), c["reason"]
     quick = repo.verify(image, "--quick", "--tag", c["tag"])
     assert quick["verdict"] == "fresh", quick
+    empty_builder(exporting_builder)  # verify on a fresh runner too: its builds import the deploy's cache
+    repo.fresh_clone(tmp_path / "verify-runner")
+    full = repo.verify(image, "--tag", c["tag"], "--cache", "registry")
+    assert full["verdict"] == "fresh", (full["checks"], full["notes"])
 
 
 def _freshbin(repo: Repo, args: list[str], *, builder: str | None) -> subprocess.CompletedProcess:
