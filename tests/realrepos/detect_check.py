@@ -11,7 +11,7 @@ binaries cargo's graphs say the changed files reach (cargo_truth.py).  It never 
 the truth is written before detect is asked.  tests/unit/test_detect_real.py runs `check`.
 
 Xuepoo/vectomancy (31 ranges) and tokio-rs/axum (36) come from the held-out set
-tests/heldout/issue-27/detect, folded in: their ranges were sampled by that set's `pick.py`, not by
+tests/heldout/issue-27/detect (in git at 3dd5b39), folded in: their ranges were sampled by that set's `pick.py`, not by
 `pick_ranges`, and their entries here were computed with cargo_truth.py's rules (`cargo_view`,
 `diff`, `expected`) on those ranges, without detect.  They are not in REPOS: `truth` with either
 name would replace those ranges by `pick_ranges`'s.
