@@ -1,0 +1,28 @@
+"""The wrong answers of the held-out set issue-27 (corpus 102–139), one general case per class.
+
+Each test is a small project written to tmp_path, not the corpus case itself; each failed on the
+code before the change that made doctor right on its class.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from freshbin.doctor import diagnose
+
+
+def rules(tmp: Path, dockerfile: str, files: dict[str, str]) -> set[tuple[str, int]]:
+    for rel, text in {"Dockerfile": dockerfile, **files}.items():
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / rel).write_text(text)
+    return {(f.rule, f.line) for f in diagnose(tmp / "Dockerfile", tmp).findings if f.severity in ("error", "warning")}
+
+
+APP = {"Cargo.toml": '[package]\nname = "app"\nversion = "0.1.0"\n', "src/main.rs": ""}
+HEAD = "FROM rust:1.80 AS build\nWORKDIR /app\nCOPY Cargo.toml ./\n"
+
+
+def test_a_target_mount_with_uid_and_no_refresh_is_fb005_alone(tmp_path):
+    text = HEAD + ("COPY src src\nRUN --mount=type=cache,target=/app/target,uid=1000,gid=1000 cargo build --release"
+                   " && cp target/release/app /app.bin\n")
+    assert rules(tmp_path, text, APP) == {("FB005", 5)}
