@@ -72,14 +72,29 @@ def cargo_calls(ins: Instruction, config: CargoConfig = CargoConfig()) -> list[C
     return calls
 
 
+_CARGO_NAMES = ("cargo", "xx-cargo")  # xx-cargo: tonistiigi/xx's wrapper, cargo with the TARGETPLATFORM triple
+_GLOBAL_VALUE_OPTIONS = frozenset({"-Z", "--config", "-C", "--color"})
+
+
+def cargo_words(words: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The words of a cargo invocation from its subcommand on, past `+toolchain` and global
+    options (`cargo +nightly -Z sparse-registry build`); None when `words` run no cargo."""
+    if not words or posixpath.basename(words[0]) not in _CARGO_NAMES:
+        return None
+    i = 1
+    while i < len(words) and words[i].startswith(("+", "-")):
+        i += 2 if words[i] in _GLOBAL_VALUE_OPTIONS else 1
+    return words[i:]
+
+
 def compiling_tool(words: tuple[str, ...]) -> str | None:
     if not words:
         return None
     name = posixpath.basename(words[0])
-    rest = [w for w in words[1:] if not w.startswith("+")]  # `cargo +nightly build`
+    rest = list(cargo_words(words) or [w for w in words[1:] if not w.startswith("+")])
     if name == "cross" and rest[:1] == ["build"]:
         return "build"
-    if name not in ("cargo", "cargo-chef", "cargo-zigbuild") or not rest:
+    if name not in (*_CARGO_NAMES, "cargo-chef", "cargo-zigbuild") or not rest:
         return None
     sub = rest[0]
     if sub == "chef" and rest[1:2] == ["cook"] or name == "cargo-chef" and sub == "cook":
@@ -103,6 +118,8 @@ def _call(ins: Instruction, position: int, command: Command, tool: str, config: 
     if target_dir == absolute("target", command.cwd):
         target_dir = absolute("target", root)
     triple = option(words, "--target") or env.get("CARGO_BUILD_TARGET") or config.target
+    if posixpath.basename(words[0]) == "xx-cargo" and not option(words, "--target"):
+        triple = "*"  # xx-cargo adds `--target $(xx-cargo --print-target-triple)`: computed, like `$(…)`
     if triple and not unresolved(triple):
         triple = re.sub(r"\.\d+(\.\d+)*$", "", triple)  # zigbuild's glibc suffix: x86_64-unknown-linux-gnu.2.17
     return CargoCall(ins, position, command, tool, command.cwd, target_dir, triple or None, _profile(words, tool),

@@ -26,3 +26,25 @@ def test_a_target_mount_with_uid_and_no_refresh_is_fb005_alone(tmp_path):
     text = HEAD + ("COPY src src\nRUN --mount=type=cache,target=/app/target,uid=1000,gid=1000 cargo build --release"
                    " && cp target/release/app /app.bin\n")
     assert rules(tmp_path, text, APP) == {("FB005", 5)}
+
+
+DUMMY = "RUN mkdir src && echo 'fn main() {}' > src/main.rs\n"
+
+
+def test_cargo_with_a_toolchain_and_z_flags_and_a_glob_copy_of_the_sources(tmp_path):
+    """`cargo +nightly -Z sparse-registry build` is cargo; `COPY src/* ./src` brings the real main.rs."""
+    text = HEAD + DUMMY + ("RUN cargo +nightly -Z sparse-registry build --release\nCOPY src/* ./src\n"
+                           "RUN cargo +nightly -Z sparse-registry install --path .\n")
+    assert ("FB002", 7) in rules(tmp_path, text, APP)
+
+
+def test_a_glob_copy_of_the_sources_is_the_real_sources(tmp_path):
+    text = HEAD + DUMMY + "RUN cargo build --release\nCOPY src/* ./src/\nRUN REFRESH cargo build --release\n"
+    assert ("FB002", 7) in rules(tmp_path, text.replace("REFRESH", ""), APP)
+    assert not rules(tmp_path, text.replace("REFRESH", "touch src/main.rs &&"), APP)
+
+
+def test_xx_cargo_is_cargo(tmp_path):
+    text = HEAD + ("COPY src src\nRUN --mount=type=cache,target=/app/target xx-cargo build --release --target-dir ./target"
+                   " && cp target/$(xx-cargo --print-target-triple)/release/app /app.bin\n")
+    assert rules(tmp_path, text, APP) == {("FB003", 5)}

@@ -19,7 +19,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from . import steps
-from ..dockerfile_cargo import CargoCall, cargo_calls, compiling_tool
+from ..dockerfile_cargo import CargoCall, cargo_calls, cargo_words, compiling_tool
 from ..dockerfile_model import Copy, Instruction, Stage, copy_of, mounts
 from ..dockerfile_shell import Command
 from .names import new_unit, unit_names
@@ -87,8 +87,28 @@ def _copy(project: Project, state: State, ins: Instruction, finals: dict[int, St
                 state.dummies[target] = Dummy(target, ins, package_of(target))
             continue
         rel = posixpath.normpath(src.lstrip("/") or ".")  # context paths: `/src` is the context's src
+        for match, target, is_dir in _sources(project, state, copy, rel):
+            _bring(project, state, copy, match, target, is_dir)
+
+
+def _sources(project: Project, state: State, copy: Copy, rel: str) -> list[tuple[str, str, bool]]:
+    """(context path, image path, is dir) of each thing a COPY source brings.  A glob (`src/*`) is
+    expanded against the context, as BuildKit does: a matched directory's contents go into the
+    destination, a matched file into it when several match, the destination ends with `/`, or it
+    is a directory already (a dummy lives under it) — else the file becomes the destination."""
+    matches = project.glob(rel)
+    if not matches:
         is_dir = project.is_dir(rel)
-        _bring(project, state, copy, rel, copy.target_of(src, is_dir), is_dir)
+        return [(rel, copy.target_of(rel, is_dir), is_dir)]
+    dest = copy.dest.rstrip("/") or "/"
+    into = (copy.dest.endswith("/") or len(matches) > 1 or len(copy.sources) > 1
+            or any(path.startswith(dest.rstrip("/") + "/") for path in state.dummies))
+    out = []
+    for match in matches:
+        is_dir = project.is_dir(match)
+        target = dest if is_dir or not into else posixpath.join(dest, posixpath.basename(match))
+        out.append((match, target, is_dir))
+    return out
 
 
 def _bring(project: Project, state: State, copy: Copy, src: str, target: str, is_dir: bool) -> None:
@@ -154,9 +174,9 @@ def _run(project: Project, state: State, stage: Stage, ins: Instruction, result:
                     steps.touch_or_create(state, ins, steps.glob(command.path(word)))
         elif name == "find" and steps.find_touches(command, ins):
             steps.find(state, command)
-        elif name == "rm" or (name == "cargo" and command.words[1:2] == ("clean",)):
+        elif name == "rm" or (cargo_words(command.words) or ())[:1] == ("clean",):
             steps.remove(project, state, command, ins)
-        elif name == "cargo" and command.words[1:2] in (("new",), ("init",)):
+        elif (cargo_words(command.words) or ())[:1] in (("new",), ("init",)):
             steps.cargo_new(state, ins, command)
         if _is_compile(command):
             call = next(calls, None)

@@ -50,6 +50,12 @@ class Project:
             return False
         return "." not in posixpath.basename(rel) and "*" not in rel
 
+    def glob(self, rel: str) -> list[str]:
+        """The context paths a COPY wildcard source matches (none for a plain path or an unresolved ARG)."""
+        if not any(ch in rel for ch in "*?[") or "$" in rel or rel.startswith(".."):
+            return []
+        return sorted(p.relative_to(self.context).as_posix() for p in self.context.glob(rel))
+
     def manifest(self, rel: str) -> dict[str, Any] | None:
         """The parsed context-relative Cargo.toml `rel`, None if absent; WorkspaceError if unparsable."""
         if rel not in self._manifests:

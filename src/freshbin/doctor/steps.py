@@ -11,6 +11,7 @@ import fnmatch
 import posixpath
 import re
 
+from ..dockerfile_cargo import cargo_words
 from ..dockerfile_model import Instruction, storage_of
 from ..dockerfile_shell import Command
 from .names import artefact_miss, removes, shell_match, unit_names
@@ -63,7 +64,7 @@ def find(state: State, command: Command) -> None:
 def remove(project: Project, state: State, command: Command, ins: Instruction) -> None:
     """`rm` of artefacts or `cargo clean`: it acts only on the storage this RUN sees — an `rm` without
     the cache mount that holds the dummy's artefacts removes a directory of the layer, not them."""
-    whole = command.words[1:2] == ("clean",)
+    whole = (cargo_words(command.words) or ())[:1] == ("clean",)
     packages = set(command.words[command.words.index("-p") + 1:][:1]) if "-p" in command.words else set()
     patterns = [] if whole else [glob(command.path(w)) for w in command.words[1:] if not w.startswith("-")]
     acted = False
@@ -87,7 +88,8 @@ def remove(project: Project, state: State, command: Command, ins: Instruction) -
 
 def cargo_new(state: State, ins: Instruction, command: Command) -> None:
     kinds = {"--name", "--vcs", "--edition", "--registry"}
-    words = [w for i, w in enumerate(command.words[2:]) if not w.startswith("-") and command.words[1 + i] not in kinds]
+    args = (cargo_words(command.words) or ("new",))[1:]  # past `+toolchain` and global options
+    words = [w for i, w in enumerate(args) if not w.startswith("-") and (i == 0 or args[i - 1] not in kinds)]
     root = command.path(words[0] if words else ".")
     path = posixpath.join(root, "src", "lib.rs" if "--lib" in command.words else "main.rs")
     if not state.is_real(path):
