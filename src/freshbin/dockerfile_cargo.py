@@ -66,9 +66,9 @@ def cargo_calls(ins: Instruction, config: CargoConfig = CargoConfig()) -> list[C
     """The compiling cargo invocations of a RUN (build, install --path, rustc, chef cook, …)."""
     calls: list[CargoCall] = []
     for command in ins.commands():
-        tool = compiling_tool(command.words)
-        if tool:
-            calls.append(_call(ins, len(calls), command, tool, config))
+        call = cargo_call(ins, len(calls), command, config)
+        if call is not None:
+            calls.append(call)
     return calls
 
 
@@ -108,7 +108,12 @@ def compiling_tool(words: tuple[str, ...]) -> str | None:
     return None
 
 
-def _call(ins: Instruction, position: int, command: Command, tool: str, config: CargoConfig) -> CargoCall:
+def cargo_call(ins: Instruction, position: int, command: Command, config: CargoConfig = CargoConfig()) -> CargoCall | None:
+    """`command` as the `position`-th compiling call of its RUN (None when it compiles nothing),
+    with the cargo config in effect where it runs."""
+    tool = compiling_tool(command.words)
+    if tool is None:
+        return None
     words, env = command.words, command.env
     manifest = option(words, "--manifest-path")
     root = posixpath.dirname(command.path(manifest)) if manifest else command.cwd

@@ -48,3 +48,12 @@ def test_xx_cargo_is_cargo(tmp_path):
     text = HEAD + ("COPY src src\nRUN --mount=type=cache,target=/app/target xx-cargo build --release --target-dir ./target"
                    " && cp target/$(xx-cargo --print-target-triple)/release/app /app.bin\n")
     assert rules(tmp_path, text, APP) == {("FB003", 5)}
+
+
+def test_a_cargo_config_the_dockerfile_blanks_sets_no_target(tmp_path):
+    """The context's config asks for musl; the Dockerfile empties it before building: target/release."""
+    files = {**APP, ".cargo/config.toml": '[build]\ntarget = "x86_64-unknown-linux-musl"\n'}
+    text = ("FROM rust:1.80 AS build\nWORKDIR /app\nCOPY . .\nRUN BLANK cargo build --release\n"
+            "FROM debian\nCOPY --from=build /app/target/release/app /app\n")
+    assert not rules(tmp_path, text.replace("BLANK", "echo '' > .cargo/config.toml &&"), files)
+    assert rules(tmp_path, text.replace("BLANK", ""), files) == {("FB007", 6)}

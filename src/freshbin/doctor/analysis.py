@@ -18,10 +18,9 @@ import fnmatch
 import posixpath
 from dataclasses import dataclass, field
 
-from . import steps
-from ..dockerfile_cargo import CargoCall, cargo_calls, cargo_words, compiling_tool
+from . import configs, steps
+from ..dockerfile_cargo import CargoCall, cargo_call, cargo_words
 from ..dockerfile_model import Copy, Instruction, Stage, copy_of, mounts
-from ..dockerfile_shell import Command
 from .names import new_unit, unit_names
 from .project import Project
 from .selection import compiles, package_of
@@ -114,6 +113,7 @@ def _sources(project: Project, state: State, copy: Copy, rel: str) -> list[tuple
 def _bring(project: Project, state: State, copy: Copy, src: str, target: str, is_dir: bool) -> None:
     """Real sources from the context arrive at `target` (a COPY, or a bind mount for one RUN)."""
     state.real.append((target, posixpath.normpath(src), is_dir))
+    configs.bring(project, state, posixpath.normpath(src), target, is_dir)
     overwrote = [d for d in state.dummies.values() if _overwrites(project, d.path, src, target, is_dir)]
     for dummy in overwrote:
         dummy.overwritten, dummy.copied_to = copy, target if is_dir else ""
@@ -158,7 +158,7 @@ def _import_artefacts(state: State, source: State, copy: Copy) -> None:
 
 
 def _run(project: Project, state: State, stage: Stage, ins: Instruction, result: Analysis) -> None:
-    calls = iter(cargo_calls(ins, project.cargo_config))
+    position = 0
     for mount in mounts(ins):
         source = mount.options.get("source") or mount.options.get("src") or "."
         if mount.type == "bind" and "from" not in mount.options:
@@ -166,6 +166,7 @@ def _run(project: Project, state: State, stage: Stage, ins: Instruction, result:
             _bring(project, state, copy, source, mount.target, project.is_dir(source))
     for command in ins.commands():
         name = posixpath.basename(command.name)
+        configs.write(state, command)
         for path in command.writes:
             steps.touch_or_create(state, ins, steps.glob(path))
         if name == "touch":
@@ -178,14 +179,10 @@ def _run(project: Project, state: State, stage: Stage, ins: Instruction, result:
             steps.remove(project, state, command, ins)
         elif (cargo_words(command.words) or ())[:1] in (("new",), ("init",)):
             steps.cargo_new(state, ins, command)
-        if _is_compile(command):
-            call = next(calls, None)
-            if call is not None:
-                _compile(project, state, stage, call, result)
-
-
-def _is_compile(command: Command) -> bool:
-    return compiling_tool(command.words) is not None
+        call = cargo_call(ins, position, command, configs.in_effect(state, command))
+        if call is not None:
+            position += 1
+            _compile(project, state, stage, call, result)
 
 
 def _compile(project: Project, state: State, stage: Stage, call: CargoCall, result: Analysis) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from ..dockerfile_cargo import CargoCall
+from ..dockerfile_cargo import CargoCall, CargoConfig
 from ..dockerfile_model import Copy, Instruction
 
 
@@ -34,10 +34,11 @@ class State:
     misses: list[str] = field(default_factory=list)
     copied_sources: bool = False
     touched_sources: bool = False  # a touch/find refreshed copied sources (dummies or not) since the last COPY
+    configs: dict[str, CargoConfig] = field(default_factory=dict)  # image path of a cargo config -> its [build]
 
     def clone(self) -> "State":
         copy = State({k: Dummy(**vars(d)) for k, d in self.dummies.items()}, list(self.real))
-        copy.copied_sources = self.copied_sources
+        copy.copied_sources, copy.configs = self.copied_sources, dict(self.configs)
         return copy
 
     def context_path(self, image_path: str) -> str | None:
