@@ -57,3 +57,19 @@ def test_a_cargo_config_the_dockerfile_blanks_sets_no_target(tmp_path):
             "FROM debian\nCOPY --from=build /app/target/release/app /app\n")
     assert not rules(tmp_path, text.replace("BLANK", "echo '' > .cargo/config.toml &&"), files)
     assert rules(tmp_path, text.replace("BLANK", ""), files) == {("FB007", 6)}
+
+
+def test_a_members_dummy_bin_never_reaches_the_shipped_binary(tmp_path):
+    """`app` depends on member `tool`'s library; `tool`'s own binary is not in `app`: its unrefreshed
+    dummy main.rs is no hazard once the dummies of app's bin and tool's lib are removed."""
+    files = {"Cargo.toml": '[workspace]\nmembers = [".", "tool"]\n[package]\nname = "app"\nversion = "0.1.0"\n'
+                           '[dependencies]\ntool = { path = "tool" }\n',
+             "src/main.rs": "", "tool/Cargo.toml": '[package]\nname = "tool"\nversion = "0.1.0"\n',
+             "tool/src/main.rs": "", "tool/src/lib.rs": ""}
+    text = ("FROM rust:1.80 AS build\nWORKDIR /app\nCOPY Cargo.toml ./\nCOPY tool/Cargo.toml tool/\n"
+            "RUN mkdir -p src tool/src && echo 'fn main() {}' > src/main.rs && echo 'fn main() {}' > tool/src/main.rs"
+            " && touch tool/src/lib.rs && cargo build --release\nCOPY . .\n"
+            "RUN rm -f target/release/deps/app* RMLIB && cargo build --release\n"
+            "FROM debian\nCOPY --from=build /app/target/release/app /app\n")
+    assert not rules(tmp_path, text.replace("RMLIB", "target/release/deps/libtool*"), files)
+    assert ("FB001", 7) in rules(tmp_path, text.replace("RMLIB", ""), files)  # tool's dummy lib is in app

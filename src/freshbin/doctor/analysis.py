@@ -195,7 +195,8 @@ def _compile(project: Project, state: State, stage: Stage, call: CargoCall, resu
         result.real_builds.append(RealBuild(call, stage, bool(state.attempts) or state.touched_sources))
     if stale:
         for dummy in stale:
-            dummy.reported, dummy.package = True, unit_names(project, state, dummy).package
+            units = unit_names(project, state, dummy)
+            dummy.reported, dummy.package, dummy.kind, dummy.crate = True, units.package, units.kind, units.crate
         prebuild = next((d.prebuild for d in stale if d.prebuild), call)
         result.hazards.append(Hazard(call, stage, prebuild, tuple(stale), tuple(state.attempts), tuple(state.misses)))
     if any(not dummy.overwritten for dummy in state.dummies.values()):

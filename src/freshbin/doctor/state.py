@@ -22,6 +22,8 @@ class Dummy:
     overwritten: Copy | None = None
     copied_to: str = ""  # where that COPY put the source covering this dummy
     package: str = ""  # cargo package name (known once a hazard is reported)
+    kind: str = ""  # its unit: "bin", "lib" or "build" (known once a hazard is reported)
+    crate: str = ""  # the unit's target name with underscores (known once a hazard is reported)
     refreshed: bool = False
     reported: bool = False
 
