@@ -73,3 +73,11 @@ def test_a_members_dummy_bin_never_reaches_the_shipped_binary(tmp_path):
             "FROM debian\nCOPY --from=build /app/target/release/app /app\n")
     assert not rules(tmp_path, text.replace("RMLIB", "target/release/deps/libtool*"), files)
     assert ("FB001", 7) in rules(tmp_path, text.replace("RMLIB", ""), files)  # tool's dummy lib is in app
+
+
+def test_a_cache_mount_whose_output_never_ships_is_no_fb003(tmp_path):
+    """The image runs `cargo run` at start-up; what the build left in the (relative) mount stays there."""
+    text = ("FROM rust:1.80\nWORKDIR /app\nCOPY . .\nRUN --mount=type=cache,target=target cargo build --release"
+            "COPY_OUT\nCMD [\"cargo\", \"run\", \"--release\"]\n")
+    assert not rules(tmp_path, text.replace("COPY_OUT", ""), APP)
+    assert rules(tmp_path, text.replace("COPY_OUT", " && cp target/release/app /usr/local/bin/"), APP) == {("FB003", 4)}
