@@ -66,20 +66,35 @@ def cargo_calls(ins: Instruction, config: CargoConfig = CargoConfig()) -> list[C
     """The compiling cargo invocations of a RUN (build, install --path, rustc, chef cook, …)."""
     calls: list[CargoCall] = []
     for command in ins.commands():
-        tool = compiling_tool(command.words)
-        if tool:
-            calls.append(_call(ins, len(calls), command, tool, config))
+        call = cargo_call(ins, len(calls), command, config)
+        if call is not None:
+            calls.append(call)
     return calls
+
+
+_CARGO_NAMES = ("cargo", "xx-cargo")  # xx-cargo: tonistiigi/xx's wrapper, cargo with the TARGETPLATFORM triple
+_GLOBAL_VALUE_OPTIONS = frozenset({"-Z", "--config", "-C", "--color"})
+
+
+def cargo_words(words: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The words of a cargo invocation from its subcommand on, past `+toolchain` and global
+    options (`cargo +nightly -Z sparse-registry build`); None when `words` run no cargo."""
+    if not words or posixpath.basename(words[0]) not in _CARGO_NAMES:
+        return None
+    i = 1
+    while i < len(words) and words[i].startswith(("+", "-")):
+        i += 2 if words[i] in _GLOBAL_VALUE_OPTIONS else 1
+    return words[i:]
 
 
 def compiling_tool(words: tuple[str, ...]) -> str | None:
     if not words:
         return None
     name = posixpath.basename(words[0])
-    rest = [w for w in words[1:] if not w.startswith("+")]  # `cargo +nightly build`
+    rest = list(cargo_words(words) or [w for w in words[1:] if not w.startswith("+")])
     if name == "cross" and rest[:1] == ["build"]:
         return "build"
-    if name not in ("cargo", "cargo-chef", "cargo-zigbuild") or not rest:
+    if name not in (*_CARGO_NAMES, "cargo-chef", "cargo-zigbuild") or not rest:
         return None
     sub = rest[0]
     if sub == "chef" and rest[1:2] == ["cook"] or name == "cargo-chef" and sub == "cook":
@@ -93,7 +108,12 @@ def compiling_tool(words: tuple[str, ...]) -> str | None:
     return None
 
 
-def _call(ins: Instruction, position: int, command: Command, tool: str, config: CargoConfig) -> CargoCall:
+def cargo_call(ins: Instruction, position: int, command: Command, config: CargoConfig = CargoConfig()) -> CargoCall | None:
+    """`command` as the `position`-th compiling call of its RUN (None when it compiles nothing),
+    with the cargo config in effect where it runs."""
+    tool = compiling_tool(command.words)
+    if tool is None:
+        return None
     words, env = command.words, command.env
     manifest = option(words, "--manifest-path")
     root = posixpath.dirname(command.path(manifest)) if manifest else command.cwd
@@ -103,6 +123,8 @@ def _call(ins: Instruction, position: int, command: Command, tool: str, config: 
     if target_dir == absolute("target", command.cwd):
         target_dir = absolute("target", root)
     triple = option(words, "--target") or env.get("CARGO_BUILD_TARGET") or config.target
+    if posixpath.basename(words[0]) == "xx-cargo" and not option(words, "--target"):
+        triple = "*"  # xx-cargo adds `--target $(xx-cargo --print-target-triple)`: computed, like `$(…)`
     if triple and not unresolved(triple):
         triple = re.sub(r"\.\d+(\.\d+)*$", "", triple)  # zigbuild's glibc suffix: x86_64-unknown-linux-gnu.2.17
     return CargoCall(ins, position, command, tool, command.cwd, target_dir, triple or None, _profile(words, tool),

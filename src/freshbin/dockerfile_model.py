@@ -103,6 +103,14 @@ class Mount:
     def cache_id(self) -> str:
         return self.options.get("id") or self.target
 
+    @property
+    def pins_owner(self) -> bool:
+        """mode=/uid=/gid=: older engines keep such a cache mount even under --no-cache (FB005)."""
+        return any(k in self.options for k in ("mode", "uid", "gid"))
+
+    def covers(self, directory: str) -> bool:
+        return directory == self.target or directory.startswith(self.target.rstrip("/") + "/")
+
 
 @dataclass(frozen=True)
 class Dockerfile:
@@ -266,9 +274,12 @@ def mounts(ins: Instruction) -> list[Mount]:
     return out
 
 
+def cache_mount_over(ins: Instruction, directory: str) -> Mount | None:
+    """The cache mount of `ins` that holds `directory`, if any."""
+    return next((m for m in mounts(ins) if m.type == "cache" and m.covers(directory)), None)
+
+
 def storage_of(ins: Instruction, directory: str) -> str:
     """Where `directory` lives while `ins` runs: "layer", or "cache:<id>" when a cache mount covers it."""
-    for mount in mounts(ins):
-        if mount.type == "cache" and (directory == mount.target or directory.startswith(mount.target.rstrip("/") + "/")):
-            return f"cache:{mount.cache_id}"
-    return "layer"
+    mount = cache_mount_over(ins, directory)
+    return f"cache:{mount.cache_id}" if mount else "layer"

@@ -115,7 +115,8 @@ def test_fix_on_each_fixable_case(tmp_path, entry):
 
 def in_image(dockerfile: Path, context: Path, name: str) -> bool:
     """Is `name` (relative to the WORKDIR of the fixed RUN) a directory some COPY from the
-    context brought into the image — the context's own directory under the COPY's source?"""
+    context brought into the image — the context's own directory under the COPY's source (for
+    a wildcard source, the directory whose entries it names)?"""
     model = parse(dockerfile)
     for stage in model.stages:
         for ins in stage.instructions:
@@ -124,6 +125,8 @@ def in_image(dockerfile: Path, context: Path, name: str) -> bool:
                 continue
             target = posixpath.normpath(posixpath.join(ins.cwd, name))
             for src in copy.sources:
+                if any(ch in posixpath.basename(src) for ch in "*?["):
+                    src = posixpath.dirname(src) or "."  # `COPY src/* ./src`: the entries of src go into ./src
                 dest = copy.dest.rstrip("/") or "/"
                 if target == dest or target.startswith(dest + "/"):
                     rel = posixpath.relpath(target, dest)

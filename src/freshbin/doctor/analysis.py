@@ -16,31 +16,17 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-import re
 from dataclasses import dataclass, field
 
-from ..dockerfile_cargo import CargoCall, cargo_calls, compiling_tool
-from ..dockerfile_model import Copy, Instruction, Stage, copy_of, mounts, storage_of
-from ..dockerfile_shell import Command
-from .names import artefact_miss, new_unit, removes, shell_match, unit_names
+from . import configs, steps
+from ..dockerfile_cargo import CargoCall, cargo_call, cargo_words
+from ..dockerfile_model import Copy, Instruction, Stage, copy_of, mounts
+from .names import new_unit, unit_names
 from .project import Project
 from .selection import compiles, package_of
+from .state import Dummy, State
 
-_VAR = re.compile(r"\$\{?\w+\}?")
-
-
-@dataclass
-class Dummy:
-    path: str  # absolute path pattern in the image
-    created: Instruction
-    package_dir: str
-    compiled: set[tuple[str, str, str | None, str]] = field(default_factory=set)
-    prebuild: CargoCall | None = None
-    overwritten: Copy | None = None
-    copied_to: str = ""  # where that COPY put the source covering this dummy
-    package: str = ""  # cargo package name (known once a hazard is reported)
-    refreshed: bool = False
-    reported: bool = False
+__all__ = ["Analysis", "Dummy", "Hazard", "RealBuild", "State", "analyse"]
 
 
 @dataclass(frozen=True)
@@ -61,32 +47,6 @@ class RealBuild:
 
 
 @dataclass
-class _State:
-    dummies: dict[str, Dummy] = field(default_factory=dict)
-    real: list[tuple[str, str, bool]] = field(default_factory=list)  # (image path, context path, is dir)
-    attempts: list[str] = field(default_factory=list)
-    misses: list[str] = field(default_factory=list)
-    copied_sources: bool = False
-    touched_sources: bool = False  # a touch/find refreshed copied sources (dummies or not) since the last COPY
-
-    def clone(self) -> "_State":
-        copy = _State({k: Dummy(**vars(d)) for k, d in self.dummies.items()}, list(self.real))
-        copy.copied_sources = self.copied_sources
-        return copy
-
-    def context_path(self, image_path: str) -> str | None:
-        for target, source, is_dir in reversed(self.real):
-            if image_path == target:
-                return source
-            if is_dir and image_path.startswith(target.rstrip("/") + "/"):
-                return posixpath.normpath(posixpath.join(source, image_path[len(target.rstrip("/")) + 1:]))
-        return None
-
-    def is_real(self, image_path: str) -> bool:
-        return self.context_path(image_path) is not None and image_path not in self.dummies
-
-
-@dataclass
 class Analysis:
     hazards: list[Hazard] = field(default_factory=list)
     real_builds: list[RealBuild] = field(default_factory=list)
@@ -96,11 +56,11 @@ class Analysis:
 
 def analyse(project: Project) -> Analysis:
     result = Analysis()
-    finals: dict[int, _State] = {}
+    finals: dict[int, State] = {}
     df = project.dockerfile
     for stage in df.stages:
         parent = df.stage(stage.base)
-        state = finals[parent.index].clone() if parent and parent.index in finals else _State()
+        state = finals[parent.index].clone() if parent and parent.index in finals else State()
         for ins in stage.instructions:
             if ins.cmd in ("COPY", "ADD"):
                 _copy(project, state, ins, finals)
@@ -110,7 +70,7 @@ def analyse(project: Project) -> Analysis:
     return result
 
 
-def _copy(project: Project, state: _State, ins: Instruction, finals: dict[int, _State]) -> None:
+def _copy(project: Project, state: State, ins: Instruction, finals: dict[int, State]) -> None:
     copy = copy_of(ins)
     if copy is None:
         return
@@ -126,13 +86,34 @@ def _copy(project: Project, state: _State, ins: Instruction, finals: dict[int, _
                 state.dummies[target] = Dummy(target, ins, package_of(target))
             continue
         rel = posixpath.normpath(src.lstrip("/") or ".")  # context paths: `/src` is the context's src
+        for match, target, is_dir in _sources(project, state, copy, rel):
+            _bring(project, state, copy, match, target, is_dir)
+
+
+def _sources(project: Project, state: State, copy: Copy, rel: str) -> list[tuple[str, str, bool]]:
+    """(context path, image path, is dir) of each thing a COPY source brings.  A glob (`src/*`) is
+    expanded against the context, as BuildKit does: a matched directory's contents go into the
+    destination, a matched file into it when several match, the destination ends with `/`, or it
+    is a directory already (a dummy lives under it) — else the file becomes the destination."""
+    matches = project.glob(rel)
+    if not matches:
         is_dir = project.is_dir(rel)
-        _bring(project, state, copy, rel, copy.target_of(src, is_dir), is_dir)
+        return [(rel, copy.target_of(rel, is_dir), is_dir)]
+    dest = copy.dest.rstrip("/") or "/"
+    into = (copy.dest.endswith("/") or len(matches) > 1 or len(copy.sources) > 1
+            or any(path.startswith(dest.rstrip("/") + "/") for path in state.dummies))
+    out = []
+    for match in matches:
+        is_dir = project.is_dir(match)
+        target = dest if is_dir or not into else posixpath.join(dest, posixpath.basename(match))
+        out.append((match, target, is_dir))
+    return out
 
 
-def _bring(project: Project, state: _State, copy: Copy, src: str, target: str, is_dir: bool) -> None:
+def _bring(project: Project, state: State, copy: Copy, src: str, target: str, is_dir: bool) -> None:
     """Real sources from the context arrive at `target` (a COPY, or a bind mount for one RUN)."""
     state.real.append((target, posixpath.normpath(src), is_dir))
+    configs.bring(project, state, posixpath.normpath(src), target, is_dir)
     overwrote = [d for d in state.dummies.values() if _overwrites(project, d.path, src, target, is_dir)]
     for dummy in overwrote:
         dummy.overwritten, dummy.copied_to = copy, target if is_dir else ""
@@ -163,7 +144,7 @@ def _overwrites(project: Project, dummy: str, src: str, target: str, is_dir: boo
     return True
 
 
-def _import_artefacts(state: _State, source: _State, copy: Copy) -> None:
+def _import_artefacts(state: State, source: State, copy: Copy) -> None:
     """`COPY --from=cook /app/target target`: that stage's compiled dummies come along."""
     for path, dummy in source.dummies.items():
         keys = {k for k in dummy.compiled if any(k[0] == s or k[0].startswith(s.rstrip("/") + "/")
@@ -176,8 +157,8 @@ def _import_artefacts(state: _State, source: _State, copy: Copy) -> None:
         mine.prebuild = dummy.prebuild
 
 
-def _run(project: Project, state: _State, stage: Stage, ins: Instruction, result: Analysis) -> None:
-    calls = iter(cargo_calls(ins, project.cargo_config))
+def _run(project: Project, state: State, stage: Stage, ins: Instruction, result: Analysis) -> None:
+    position = 0
     for mount in mounts(ins):
         source = mount.options.get("source") or mount.options.get("src") or "."
         if mount.type == "bind" and "from" not in mount.options:
@@ -185,102 +166,26 @@ def _run(project: Project, state: _State, stage: Stage, ins: Instruction, result
             _bring(project, state, copy, source, mount.target, project.is_dir(source))
     for command in ins.commands():
         name = posixpath.basename(command.name)
+        configs.write(state, command)
         for path in command.writes:
-            _touch_or_create(state, ins, _glob(path))
+            steps.touch_or_create(state, ins, steps.glob(path))
         if name == "touch":
             for word in command.words[1:]:
                 if not word.startswith("-"):
-                    _touch_or_create(state, ins, _glob(command.path(word)))
-        elif name == "find" and _find_touches(command, ins):
-            _find(state, command)
-        elif name == "rm" or (name == "cargo" and command.words[1:2] == ("clean",)):
-            _remove(project, state, command, ins)
-        elif name == "cargo" and command.words[1:2] in (("new",), ("init",)):
-            _cargo_new(state, ins, command)
-        if _is_compile(command):
-            call = next(calls, None)
-            if call is not None:
-                _compile(project, state, stage, call, result)
+                    steps.touch_or_create(state, ins, steps.glob(command.path(word)))
+        elif name == "find" and steps.find_touches(command, ins):
+            steps.find(state, command)
+        elif name == "rm" or (cargo_words(command.words) or ())[:1] == ("clean",):
+            steps.remove(project, state, command, ins)
+        elif (cargo_words(command.words) or ())[:1] in (("new",), ("init",)):
+            steps.cargo_new(state, ins, command)
+        call = cargo_call(ins, position, command, configs.in_effect(state, command))
+        if call is not None:
+            position += 1
+            _compile(project, state, stage, call, result)
 
 
-def _is_compile(command: Command) -> bool:
-    return compiling_tool(command.words) is not None
-
-
-def _glob(path: str) -> str:
-    return _VAR.sub("*", path)
-
-
-def _touch_or_create(state: _State, ins: Instruction, path: str) -> None:
-    hits = [d for d in state.dummies.values() if d.overwritten and shell_match(d.path, path)]
-    if hits or state.is_real(path):
-        state.touched_sources = True
-        for dummy in hits:
-            dummy.refreshed = True
-        if hits:
-            state.attempts.append(f"touch {path}")
-    elif path.endswith(".rs") and path not in state.dummies:
-        state.dummies[path] = Dummy(path, ins, package_of(path))
-
-
-def _find_touches(command: Command, ins: Instruction) -> bool:
-    words = command.words
-    return "touch" in words or (command.piped and "touch" in ins.text.split("xargs", 1)[-1])
-
-
-def _find(state: _State, command: Command) -> None:
-    roots = []
-    for word in command.words[1:]:
-        if word.startswith("-") or word in ("(", "!"):
-            break
-        roots.append(command.path(word))
-    names = [command.words[i + 1] for i, w in enumerate(command.words[:-1]) if w in ("-name", "-iname")]
-    hit = False
-    state.touched_sources = True
-    for dummy in state.dummies.values():
-        base = posixpath.basename(dummy.path)
-        under = any(dummy.path.startswith(r.rstrip("/") + "/") or r == "/" for r in roots)
-        if dummy.overwritten and under and (not names or any(fnmatch.fnmatch(base, n) for n in names)):
-            dummy.refreshed = hit = True
-    if hit:
-        state.attempts.append("find " + " ".join(roots))
-
-
-def _remove(project: Project, state: _State, command: Command, ins: Instruction) -> None:
-    """`rm` of artefacts or `cargo clean`: it acts only on the storage this RUN sees — an `rm` without
-    the cache mount that holds the dummy's artefacts removes a directory of the layer, not them."""
-    whole = command.words[1:2] == ("clean",)
-    packages = set(command.words[command.words.index("-p") + 1:][:1]) if "-p" in command.words else set()
-    patterns = [] if whole else [_glob(command.path(w)) for w in command.words[1:] if not w.startswith("-")]
-    acted = False
-    for dummy in state.dummies.values():
-        if not dummy.compiled:
-            continue
-        units = unit_names(project, state, dummy)
-        for key in list(dummy.compiled):
-            out_dir = posixpath.join(key[0], *([key[2]] if key[2] else []), key[3])
-            if storage_of(ins, key[0]) != key[1]:
-                continue
-            if whole and (not packages or units.package in packages) or any(removes(p, out_dir, units) for p in patterns):
-                dummy.compiled.discard(key)
-                acted = True
-    if acted:  # an rm that removes none of cargo's files for a dummy refreshes nothing (FB002, explained)
-        state.attempts.append(" ".join(command.words))
-    elif any("/target" in p or "/deps/" in p or ".fingerprint" in p for p in patterns):
-        state.misses += [m for d in state.dummies.values() if d.compiled
-                         for m in [artefact_miss(patterns, unit_names(project, state, d))] if m]
-
-
-def _cargo_new(state: _State, ins: Instruction, command: Command) -> None:
-    kinds = {"--name", "--vcs", "--edition", "--registry"}
-    words = [w for i, w in enumerate(command.words[2:]) if not w.startswith("-") and command.words[1 + i] not in kinds]
-    root = command.path(words[0] if words else ".")
-    path = posixpath.join(root, "src", "lib.rs" if "--lib" in command.words else "main.rs")
-    if not state.is_real(path):
-        state.dummies[path] = Dummy(path, ins, root)
-
-
-def _compile(project: Project, state: _State, stage: Stage, call: CargoCall, result: Analysis) -> None:
+def _compile(project: Project, state: State, stage: Stage, call: CargoCall, result: Analysis) -> None:
     result.calls.append(call)
     if call.chef:
         return
@@ -290,7 +195,8 @@ def _compile(project: Project, state: _State, stage: Stage, call: CargoCall, res
         result.real_builds.append(RealBuild(call, stage, bool(state.attempts) or state.touched_sources))
     if stale:
         for dummy in stale:
-            dummy.reported, dummy.package = True, unit_names(project, state, dummy).package
+            units = unit_names(project, state, dummy)
+            dummy.reported, dummy.package, dummy.kind, dummy.crate = True, units.package, units.kind, units.crate
         prebuild = next((d.prebuild for d in stale if d.prebuild), call)
         result.hazards.append(Hazard(call, stage, prebuild, tuple(stale), tuple(state.attempts), tuple(state.misses)))
     if any(not dummy.overwritten for dummy in state.dummies.values()):

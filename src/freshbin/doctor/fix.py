@@ -22,7 +22,7 @@ from .run import inspect, unsuppressed
 from .rules import fb001, fb002
 
 _CALL = re.compile(r"(?:(?<=^)|(?<=[\s;&|(]))(?:[A-Za-z_]\w*=(?:'[^']*'|\"[^\"]*\"|\S*)\s+)*"
-                   r"(?=(?:cargo|cross|cargo-chef|cargo-zigbuild)\s)", re.M)
+                   r"(?=(?:xx-cargo|cargo|cross|cargo-chef|cargo-zigbuild)\s)", re.M)
 _PARTIAL_TOUCH = re.compile(r"(?<![\w-])touch((?:[ \t]+[^\s&;|]+\.rs)+)[ \t]*&&[ \t]*$")
 
 

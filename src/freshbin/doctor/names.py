@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .analysis import Dummy, _State
+    from .state import Dummy, State
     from .project import Project
 
 HASH = "0123456789abcdef"
@@ -75,7 +75,7 @@ def artefact_miss(patterns: list[str], units: Units) -> str | None:
             f"cargo names them {expected}{why}")
 
 
-def unit_names(project: "Project", state: "_State", dummy: "Dummy") -> Units:
+def unit_names(project: "Project", state: "State", dummy: "Dummy") -> Units:
     manifest_at = state.context_path(posixpath.join(dummy.package_dir, "Cargo.toml"))
     data: dict[str, Any] = (project.manifest(manifest_at) if manifest_at else None) or {}
     package = data.get("package") if isinstance(data.get("package"), dict) else {}
@@ -94,7 +94,7 @@ def unit_names(project: "Project", state: "_State", dummy: "Dummy") -> Units:
     return Units(name, "bin", (target or name).replace("-", "_"))
 
 
-def new_unit(project: "Project", state: "_State", dummy: "Dummy") -> bool:
+def new_unit(project: "Project", state: "State", dummy: "Dummy") -> bool:
     """The real package gains a build script (or a library beside a dummy binary) the pre-build
     never had: its units then depend on a new unit, so cargo rebuilds them whatever the mtimes."""
     where = state.context_path(dummy.package_dir)

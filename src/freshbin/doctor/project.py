@@ -30,6 +30,7 @@ class Project:
     cargo_config: CargoConfig
     notes: list[str] = field(default_factory=list)
     _manifests: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    _configs: dict[str, CargoConfig] | None = None
 
     @property
     def file(self) -> str:
@@ -49,6 +50,21 @@ class Project:
         if (self.context / rel).exists():
             return False
         return "." not in posixpath.basename(rel) and "*" not in rel
+
+    def glob(self, rel: str) -> list[str]:
+        """The context paths a COPY wildcard source matches (none for a plain path or an unresolved ARG)."""
+        if not any(ch in rel for ch in "*?[") or "$" in rel or rel.startswith(".."):
+            return []
+        return sorted(p.relative_to(self.context).as_posix() for p in self.context.glob(rel))
+
+    def context_configs(self) -> dict[str, CargoConfig]:
+        """Every `.cargo/config.toml` / `.cargo/config` under the context, by context path: a COPY
+        brings them into the image (`doctor.configs`)."""
+        if self._configs is None:
+            found = [p for name in CARGO_CONFIGS for p in self.context.glob(f"**/{name}") if p.is_file()]
+            self._configs = {p.relative_to(self.context).as_posix(): read_cargo_config(_toml(p))
+                             for p in sorted(found)[:100]}
+        return self._configs
 
     def manifest(self, rel: str) -> dict[str, Any] | None:
         """The parsed context-relative Cargo.toml `rel`, None if absent; WorkspaceError if unparsable."""

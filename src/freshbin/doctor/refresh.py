@@ -1,7 +1,8 @@
 """The refresh a hazardous build needs: which dummies matter, and the command that covers them.
 
-Only dummies of packages a shipped binary (or the build's own `--bin`/`-p`) is compiled from
-matter, when the workspace tells.  The command names only directories that exist in the image
+Only dummies compiled into a shipped binary (or the build's own `--bin`/`-p`) matter, when the
+workspace tells: the libraries and build scripts of the packages it is built from, and its own
+binary target.  The command names only directories that exist in the image
 at that point — the directories the Dockerfile copied the real sources into (the root
 package's `src/` included) — so `find` never fails on a layout it does not know:
 `find src -name '*.rs' -exec touch {} +` for a single crate, `find bin crates …` for a
@@ -35,7 +36,18 @@ def relevant(project: Project, hazard: Hazard) -> list[Dummy]:
             if dep not in needed:
                 needed.add(dep)
                 frontier.append(dep)
-    return [d for d in hazard.stale if d.package not in names or d.package in needed]
+    crates = {b.replace("-", "_") for b in bins}
+    return [d for d in hazard.stale if d.package not in names or (d.package in needed and _linked(d, roots, crates))]
+
+
+def _linked(dummy: Dummy, roots: set[str], crates: set[str]) -> bool:
+    """Is the dummy's unit compiled into a shipped binary?  A library or build script of a package
+    the binary needs is; a binary target only when it is that binary — a dependency contributes
+    its library alone, and a sibling `[[bin]]` is a program of its own (corpus 130: member
+    `migration`'s dummy main.rs never reaches `aircade-api`)."""
+    if dummy.kind != "bin":
+        return True
+    return dummy.package in roots and (not crates or dummy.crate in crates)
 
 
 def _relative(path: str, cwd: str) -> str:

@@ -19,14 +19,14 @@ from ..dockerfile_model import unresolved
 from .names import unit_names
 
 if TYPE_CHECKING:
-    from .analysis import Dummy, _State
+    from .state import Dummy, State
     from .project import Project
 
 _OPTIONAL = {"benches": ("--benches", "--bench"), "examples": ("--examples", "--example"),
              "tests": ("--tests", "--test")}
 
 
-def compiles(project: "Project", state: "_State", dummy: "Dummy", call: CargoCall) -> bool:
+def compiles(project: "Project", state: "State", dummy: "Dummy", call: CargoCall) -> bool:
     """Does `call` compile the dummy source file (as far as its flags and the manifest tell)?"""
     words = call.command.words
     if "--all-targets" in words:

@@ -1,8 +1,14 @@
-"""FB003: a cache mount over the target dir of a real build, and no refresh before it."""
+"""FB003: a cache mount over the target dir of a real build, and no refresh before it.
+
+A mount with mode=/uid=/gid= is FB005's: one hazard, one finding (FB005 names the missing refresh).
+A build whose output never leaves the mount ships nothing stale (`mount_output`).
+"""
 
 from __future__ import annotations
 
+from ...dockerfile_model import cache_mount_over
 from ..analysis import Analysis
+from ..mount_output import ships
 from ..project import Project
 from ..rule import Finding, Rule, Severity
 
@@ -12,7 +18,9 @@ def check(project: Project, analysis: Analysis) -> list[Finding]:
     out = []
     for build in analysis.real_builds:
         call = build.call
-        if call.storage.startswith("cache:") and not build.refreshed and id(call) not in hazardous:
+        mount = cache_mount_over(call.instruction, call.target_dir)
+        if (mount is not None and not mount.pins_owner and not build.refreshed and id(call) not in hazardous
+                and ships(project.dockerfile, call, mount)):
             out.append(RULE.finding(
                 project.file, call.instruction.line,
                 f"cache mount over {call.target_dir} (the target dir this build uses) keeps fingerprints newer than "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..analysis import Analysis
-from ...dockerfile_model import mounts
+from ...dockerfile_model import cache_mount_over
 from ..project import Project
 from ..rule import Finding, Rule, Severity
 
@@ -12,13 +12,14 @@ def check(project: Project, analysis: Analysis) -> list[Finding]:
     out = []
     for build in analysis.real_builds:
         call = build.call
-        for mount in mounts(call.instruction):
-            covers = call.target_dir == mount.target or call.target_dir.startswith(mount.target.rstrip("/") + "/")
-            if mount.type == "cache" and covers and any(k in mount.options for k in ("mode", "uid", "gid")):
-                out.append(RULE.finding(
-                    project.file, call.instruction.line,
-                    f"cache mount over {mount.target} with mode/uid/gid: --no-cache does not reset it on older engines",
-                    "remove mode=/uid=/gid= from the target-dir cache mount, or give it an id you can rotate"))
+        mount = cache_mount_over(call.instruction, call.target_dir)
+        if mount is not None and mount.pins_owner:
+            unrefreshed = "" if build.refreshed else " (and no source refresh runs first: FB003's hazard, reported here)"
+            out.append(RULE.finding(
+                project.file, call.instruction.line,
+                f"cache mount over {mount.target} with mode/uid/gid: --no-cache does not reset it on older engines"
+                + unrefreshed,
+                "remove mode=/uid=/gid= from the target-dir cache mount, or give it an id you can rotate"))
     return out
 
 
