@@ -269,7 +269,10 @@ def own_ignore_file(dockerfile: Path) -> bool:
 _SERVER_ERROR = re.compile(r"(?:http status: |: )5(?:00|02|03|04)\b")
 # A racing upload of the same blob, as a registry answers it: the manifest names a blob whose upload
 # another push dropped (distribution 2.8, eight concurrent pushes), or the upload session vanished.
-_RACED_BLOB = ("blob unknown to registry", "blob upload unknown", "blob_upload_unknown", "manifest_blob_unknown")
+_RACED_BLOB = ("blob unknown to registry", "blob upload unknown", "blob_upload_unknown", "manifest_blob_unknown",
+               # the containerd store's pusher, when the registry refuses an index naming a blob a racing
+               # push dropped (measured: two concurrent deploys on Docker 26.1, 400 Bad Request)
+               "references to blobs and/or manifests are missing")
 
 
 def _transient(stderr: str) -> bool:

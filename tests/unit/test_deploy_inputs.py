@@ -133,6 +133,9 @@ def test_registry_answers_that_are_retried():
     # a digest with "500" in it is not a registry's 500, in the retry rule or the hint
     digest_only = 'failed commit on ref "manifest-sha256:d77a5001": unexpected status: 400 Bad Request'
     assert not _transient(digest_only)
+    assert _transient('ERROR: manifest list/index references to blobs and/or manifests are missing in your target '
+                      'registry: failed commit on ref "index-sha256:49a3": unexpected status from PUT request to '
+                      'http://127.0.0.1:5000/v2/x/manifests/two: 400 Bad Request')
     from freshbin.buildx import _hint
     assert "500" not in _hint(digest_only)
     assert "500" in _hint("ERROR: failed to push: http status: 500")

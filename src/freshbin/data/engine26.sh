@@ -60,6 +60,7 @@ engine26_start() {
     else
         printf '{}\n' >"$E26_DIR/daemon.json"
     fi
+    drop_stale_pidfile "$E26_DIR/dockerd.pid"
     log "starting $E26_NAME ($("$E26_PREFIX/usr/sbin/dockerd" --version)) on $E26_SOCK, $STORE image store"
     # The prefix first on PATH: dockerd starts the prefix's containerd and shim, which find
     # Debian 12's runc in /usr/sbin.

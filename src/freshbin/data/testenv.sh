@@ -137,6 +137,7 @@ start_dockerd() {
     mkdir -p "$STATE_DIR"
     log "starting dockerd"
     # iptables may be unavailable in sandboxes; the registry is reached over loopback only.
+    drop_stale_pidfile "$STATE_DIR/dockerd.pid"
     nohup dockerd --pidfile "$STATE_DIR/dockerd.pid" >"$STATE_DIR/dockerd.log" 2>&1 &
     await_daemon dockerd daemon_up "$STATE_DIR"
 }
@@ -250,6 +251,15 @@ build_deps_image() {
     docker rm "$cid" >/dev/null
     log "built $image with $(ls "$tmp/root/usr/share/cargo/registry" | wc -l) crates"
     rm -rf "$tmp"
+}
+
+# A pidfile left by a daemon that died with the machine names a PID the kernel may have given to
+# another process since; dockerd then refuses to start ("process with PID … is still running").
+drop_stale_pidfile() {
+    local pidfile=$1 pid
+    [ -f "$pidfile" ] || return 0
+    pid=$(cat "$pidfile")
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] || rm -f "$pidfile"
 }
 
 stop_pidfile() {
