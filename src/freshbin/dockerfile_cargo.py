@@ -117,11 +117,7 @@ def cargo_call(ins: Instruction, position: int, command: Command, config: CargoC
     words, env = command.words, command.env
     manifest = option(words, "--manifest-path")
     root = posixpath.dirname(command.path(manifest)) if manifest else command.cwd
-    target_dir = (option(words, "--target-dir") or env.get("CARGO_TARGET_DIR") or env.get("CARGO_BUILD_TARGET_DIR")
-                  or config.target_dir or "target")
-    target_dir = absolute(target_dir, root if target_dir == config.target_dir else command.cwd)
-    if target_dir == absolute("target", command.cwd):
-        target_dir = absolute("target", root)
+    target_dir = _target_dir(words, env, config, command.cwd, root)
     triple = option(words, "--target") or env.get("CARGO_BUILD_TARGET") or config.target
     if posixpath.basename(words[0]) == "xx-cargo" and not option(words, "--target"):
         triple = "*"  # xx-cargo adds `--target $(xx-cargo --print-target-triple)`: computed, like `$(…)`
@@ -130,6 +126,17 @@ def cargo_call(ins: Instruction, position: int, command: Command, config: CargoC
     return CargoCall(ins, position, command, tool, command.cwd, target_dir, triple or None, _profile(words, tool),
                      tuple(options(words, "--bin")), tuple(options(words, "-p", "--package")),
                      storage_of(ins, target_dir))
+
+
+def _target_dir(words: tuple[str, ...], env: dict[str, str], config: CargoConfig, cwd: str, root: str) -> str:
+    """Where the call builds: a flag or variable, relative to the working directory, as set; the
+    config's `build.target-dir`, relative to the project; else `target` beside the manifest
+    (`--manifest-path`) — only that default moves with the manifest, so an explicit
+    `CARGO_TARGET_DIR=/app/target` stays /app/target (held-out issue-27-b)."""
+    explicit = option(words, "--target-dir") or env.get("CARGO_TARGET_DIR") or env.get("CARGO_BUILD_TARGET_DIR")
+    if explicit:
+        return absolute(explicit, cwd)
+    return absolute(config.target_dir or "target", root)
 
 
 def _profile(words: tuple[str, ...], tool: str) -> str:

@@ -54,8 +54,9 @@ def _tokens(script: str) -> list[str]:
     lexer.commenters = "#"
     try:
         return list(lexer)
-    except ValueError:  # an unbalanced quote: keep going with a rough split
-        return re.findall(r"&&|\|\||[;|&()<>]|[^\s;|&()<>]+", text)
+    except ValueError:  # an unbalanced quote: keep going with a rough split, its words unquoted as shlex would
+        words = (w.replace("'", "").replace('"', "") for w in re.findall(r"&&|\|\||[;|&()<>]|[^\s;|&()<>]+", text))
+        return [w for w in words if w]
 
 
 def commands(script: str, cwd: str, env: dict[str, str] | None = None) -> list[Command]:

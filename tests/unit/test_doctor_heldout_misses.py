@@ -81,3 +81,15 @@ def test_a_cache_mount_whose_output_never_ships_is_no_fb003(tmp_path):
             "COPY_OUT\nCMD [\"cargo\", \"run\", \"--release\"]\n")
     assert not rules(tmp_path, text.replace("COPY_OUT", ""), APP)
     assert rules(tmp_path, text.replace("COPY_OUT", " && cp target/release/app /usr/local/bin/"), APP) == {("FB003", 4)}
+
+
+def test_an_explicit_target_dir_equal_to_the_default_stays_where_it_is_set(tmp_path):
+    """Held-out set issue-27-b (measured once, then fixed): `ENV CARGO_TARGET_DIR=/app/target` with
+    `--manifest-path crates/relay/Cargo.toml` builds in /app/target — cargo moves only the default
+    target dir to the manifest's package — so the cache mount over /app/target covers the build."""
+    files = {"crates/relay/Cargo.toml": '[package]\nname = "relay"\nversion = "0.1.0"\n',
+             "crates/relay/src/main.rs": ""}
+    text = ("FROM rust:1.80 AS build\nWORKDIR /app\nENV CARGO_TARGET_DIR=/app/target\nCOPY crates crates\n"
+            "RUN --mount=type=cache,target=/app/target cargo build --release --manifest-path crates/relay/Cargo.toml"
+            " && cp /app/target/release/relay /relay\n")
+    assert ("FB003", 5) in rules(tmp_path, text, files)
