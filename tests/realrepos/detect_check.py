@@ -15,6 +15,11 @@ tests/heldout/issue-27/detect (in git at 3dd5b39), folded in: their ranges were 
 `pick_ranges`, and their entries here were computed with cargo_truth.py's rules (`cargo_view`,
 `diff`, `expected`) on those ranges, without detect.  They are not in REPOS: `truth` with either
 name would replace those ranges by `pick_ranges`'s.
+
+BurntSushi/ripgrep (25 ranges) and tokio-rs/tracing (25) come the same way from the held-out set
+tests/heldout/issue-27-b/detect (in git at 90b9926), folded in: ranges sampled by that set's
+`pick.py` and `pick_manifest.py`, entries computed with cargo_truth.py's rules, without detect;
+not in REPOS either.
 """
 
 from __future__ import annotations
