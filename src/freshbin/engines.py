@@ -59,12 +59,13 @@ class Behaviour:
         return asdict(self)
 
 
-def behaviour(builder: str = "", docker_context: str = "") -> Behaviour:
+def behaviour(builder: str = "", docker_context: str = "", engine: buildx.Engine | None = None) -> Behaviour:
     """The probed behaviour of the builder buildx picks for `builder` on the engine `docker_context`,
-    else DOCKER_HOST/the current context, reaches (cached)."""
+    else DOCKER_HOST/the current context, reaches (cached).  `engine`: that builder's preflight
+    answer when the caller has it already (verify), else it is asked for here."""
     server, status = _server_and_storage(docker_context)
     store = ImageStore.CONTAINERD if "io.containerd.snapshotter" in status else ImageStore.CLASSIC
-    used = buildx.preflight(builder, docker_context)  # the builder really used (cached for docker drivers)
+    used = engine or buildx.preflight(builder, docker_context)  # the builder really used
     key = fact_cache.key_of([os.environ.get("DOCKER_HOST", ""), os.environ.get("DOCKER_CONTEXT", ""),
                              server, store, docker_context, used.builder, used.driver, used.buildkit, PROBES])
     cached = _cache_read(key)

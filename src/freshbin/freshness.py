@@ -81,8 +81,10 @@ def _same_sources_twin(earlier: list[dict[str, Any]], commit: str, binary: Binar
     name = binary.name or Path(binary.path).name
     same = [r for r in reversed(earlier) if (r.get("binary") or {}).get("sha256") == binary.sha256]
     for record in sorted(same, key=lambda r: not (r.get("stale") or r.get("vouched"))):
-        changes = None if record.get("commit") == commit else since(str(record["commit"]))
-        if record.get("commit") == commit or (changes is not None and not any(name in c.binaries for c in changes.changed)):
+        if record.get("commit") == commit:
+            return dict(record)
+        changes = since(str(record["commit"]))
+        if changes is not None and not any(name in c.binaries for c in changes.changed):
             return dict(record)
     return None
 

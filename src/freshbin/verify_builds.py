@@ -59,7 +59,7 @@ def builds(req: BuildRequest, p: Prepared, engine: buildx.Engine, push: bool, al
     its older mtimes while the no-cache build's are clamped — measured on Docker 26.1: same files,
     different digests.  The created label still names the commit time.
     """
-    behaviour = engines.behaviour(req.builder, req.docker_context)
+    behaviour = engines.behaviour(req.builder, req.docker_context, engine)
     reproducible = not push and behaviour.oci_rewrite
     notes.append(behaviour.note)
     commit_time = int(p.repo.head.commit.committed_date)
